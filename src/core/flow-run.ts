@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } from '../errors.ts';
+import { EventBus } from '../events/bus.ts';
+import { now, type LogLevel } from '../events/events.ts';
+import { recordAttempts } from '../events/recorder.ts';
+import { attemptEvents } from '../events/attempt-events.ts';
+import { shortfall } from '../schedule/resources.ts';
+import { runAttempts } from './attempts.ts';
+import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
+import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture } from './future.ts';
+import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
+import type { TaskRunRecord, TaskRunState } from './states.ts';
+import type { Task } from './task.ts';
+import type { TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+
+/** What the engine keeps of a task run while it is live; dropped when it ends. */
+interface LiveRun {
+  readonly future: TaskFuture<unknown>;
+  readonly record: TaskRunRecord;
+  readonly controller: AbortController;
+}
+
+/**
+ * The engine of one flow run: it records task runs, resolves their upstream futures, hands them
+ * to the runner (or runs them inline), settles their futures and knows when everything is done.
+ * It keeps only live runs; a finished run leaves its small record and nothing else.
+ */
+export class FlowRunEngine implements FlowRunScope {
+  readonly id = randomUUID();
+  readonly events = new EventBus();
+  readonly taskRuns: TaskRunRecord[] = [];
+  readonly controller = new AbortController();
+  /** Live task runs by id. */
+  readonly #live = new Map<string, LiveRun>();
+  /** Failed or crashed futures: the flow run fails if any was never observed. */
+  readonly #failed: TaskFuture<unknown>[] = [];
+  readonly #children = new Set<FlowRunEngine>();
+  readonly #counters = new Map<string, number>();
+  #onIdle: (() => void) | undefined;
+  #accepting = true;
+  #cancelReason: CancelledError | undefined;
+
+  constructor(
+    readonly flowName: string,
+    readonly runner: TaskRunner,
+    readonly parent: FlowRunEngine | undefined,
+  ) {
+    if (parent) parent.#children.add(this);
+    if (parent) this.events.forwardTo(parent.events);
+    recordAttempts(this.events, this.id, (id) => this.#live.get(id)?.record);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get cancelReason(): CancelledError | undefined {
+    return this.#cancelReason;
+  }
+
+  /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
+  submit<T>(task: Task<never[], unknown>, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined, inline: boolean): TaskFuture<T> {
+    if (!this.#accepting && !this.#cancelReason) {
+      throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
+    }
+    const options = this.#optionsFor(task);
+    if (!inline) this.#checkResources(options);
+    const upstream = this.#upstreamOf(task.taskName, args, waitFor);
+
+    const n = (this.#counters.get(options.name) ?? 0) + 1;
+    this.#counters.set(options.name, n);
+    const record: TaskRunRecord = { id: `${options.name}-${n}`, taskName: options.name, state: 'Pending', submittedAt: now(), attempts: 0 };
+    this.taskRuns.push(record);
+    const future = new TaskFuture<T>(record, this.id, (f, reason) => this.#cancelOne(f, reason));
+    const run: LiveRun = { future: future as TaskFuture<unknown>, record, controller: new AbortController() };
+    this.#live.set(record.id, run);
+    if (this.events.has('task-run:submitted')) {
+      this.events.emit('task-run:submitted', { flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, priority: options.priority, time: record.submittedAt });
+    }
+    if (this.#cancelReason) {
+      this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
+    } else if (upstream === undefined) {
+      this.#dispatch(run, task, args, options, inline);
+    } else {
+      void this.#afterUpstream(run, task, args, options, inline, upstream);
+    }
+    return future;
+  }
+
+  /** Cancels the flow run: nothing new starts, every live task run and subflow run is cancelled. */
+  cancel(reason = 'the flow run was cancelled'): void {
+    if (this.#cancelReason) return;
+    this.#cancelReason = new CancelledError(reason);
+    this.controller.abort(this.#cancelReason);
+    for (const child of this.#children) child.cancel(reason);
+    for (const run of [...this.#live.values()]) this.#abort(run, this.#cancelReason);
+  }
+
+  /** Cancels every live task run, for a flow function that threw: nobody can consume them now. */
+  cancelLive(reason: string): void {
+    const error = new CancelledError(reason);
+    for (const run of [...this.#live.values()]) this.#abort(run, error);
+  }
+
+  /** Resolves once no task run is live, and stops accepting new ones from then on. */
+  async drain(): Promise<void> {
+    while (this.#live.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    this.#accepting = false;
+  }
+
+  /** The first failed or crashed future that nobody observed, which makes the flow run fail. */
+  unobservedFailure(): TaskFuture<unknown> | undefined {
+    return this.#failed.find((f) => !isObserved(f));
+  }
+
+  /** The error of a future, for the flow run's error when that future fails it. */
+  errorOf(future: TaskFuture<unknown>): Error | undefined {
+    const outcome = outcomeOf(future);
+    return outcome && outcome.state !== 'Completed' ? outcome.error : undefined;
+  }
+
+  addChild(child: FlowRunEngine): void {
+    this.#children.add(child);
+  }
+
+  removeChild(child: FlowRunEngine): void {
+    this.#children.delete(child);
+  }
+
+  /** Task logs from wherever the task runs arrive here as events. */
+  log(taskRun: TaskScope | undefined, level: LogLevel, message: string): void {
+    this.events.emit('task-run:log', {
+      flowRunId: this.id, taskRunId: taskRun?.taskRunId ?? '', taskName: taskRun?.taskName ?? this.flowName,
+      level, message, workerId: taskRun?.workerId ?? 'main', time: now(),
+    });
+  }
+
+  #optionsFor(task: Task<never[], unknown>): ResolvedTaskOptions {
+    const annotations = currentStore()?.annotations;
+    if (annotations === undefined) return task.options;
+    return resolveTaskOptions(annotations, task.options, task.options.name);
+  }
+
+  #checkResources(options: ResolvedTaskOptions): void {
+    const capacity = this.runner.capacity;
+    if (capacity === undefined) return;
+    const missing = shortfall(options.resources, capacity);
+    if (missing) {
+      throw new InvalidOptionError(
+        `resources.${missing.name}`,
+        `at most ${missing.have}, what the task runner ${this.runner.name} has in all (declare more with its resources option, e.g. resources: { ${missing.name}: ${missing.need} }); task '${options.name}' could never run`,
+        missing.need,
+      );
+    }
+  }
+
+  /** The futures a run waits for, or undefined when it waits for none (the fast path). */
+  #upstreamOf(taskName: string, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined): TaskFuture<unknown>[] | undefined {
+    let found: TaskFuture<unknown>[] | undefined;
+    const take = (value: unknown) => {
+      if (!isTaskFuture(value)) return;
+      if (!this.#owns(value.flowRunId)) {
+        throw new UsageError(`Task '${taskName}' was given a future (${value.taskRunId}) from another flow run: futures belong to the flow run that made them; pass its value (await it there) instead.`);
+      }
+      (found ??= []).push(value);
+    };
+    for (const arg of args) {
+      take(arg);
+      if (Array.isArray(arg)) for (const item of arg) take(item);
+    }
+    if (waitFor) for (const w of waitFor) {
+      if (!isTaskFuture(w)) throw new InvalidOptionError('waitFor', 'a list of TaskFutures from this flow run', w);
+      take(w);
+    }
+    return found;
+  }
+
+  #owns(flowRunId: string): boolean {
+    for (let run: FlowRunEngine | undefined = this; run; run = run.parent) if (run.id === flowRunId) return true;
+    return false;
+  }
+
+  async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
+    for (const f of upstream) markObserved(f);
+    await Promise.all(upstream.map((f) => f.wait()));
+    if (outcomeOf(run.future)) return; // cancelled while it waited
+    const failed = upstream.find((f) => outcomeOf(f)?.state !== 'Completed');
+    if (failed) {
+      const outcome = outcomeOf(failed) as Exclude<TaskOutcome, { state: 'Completed' }>;
+      this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) });
+      return;
+    }
+    const value = (v: unknown) => (isTaskFuture(v) ? (outcomeOf(v) as { value: unknown }).value : v);
+    const resolved = args.map((arg) => (isTaskFuture(arg) ? value(arg) : Array.isArray(arg) ? arg.map(value) : arg));
+    this.#dispatch(run, task, resolved, options, inline);
+  }
+
+  #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
+    const job: TaskJob = {
+      taskRunId: run.record.id, flowRunId: this.id, ref: task.ref, fn: task.fn as (...args: never[]) => unknown,
+      args: args as unknown[], options, signal: run.controller.signal,
+    };
+    let outcome: Promise<TaskOutcome>;
+    try {
+      outcome = inline ? this.#runInline(job) : this.runner.submit(job);
+    } catch (error) {
+      // A runner's submit must not throw; if it does (a serialization check, say), the run fails here.
+      outcome = Promise.resolve({ state: 'Failed', error: error as Error });
+    }
+    outcome.then((o) => this.#finish(run, o), (error: unknown) => this.#finish(run, { state: 'Crashed', error: error as Error }));
+  }
+
+  #runInline(job: TaskJob): Promise<TaskOutcome> {
+    return runAttempts({ ...job, workerId: 'main' }, attemptEvents(this.events, this.id, job.taskRunId, job.options.name, 'main'), this);
+  }
+
+  #cancelOne<T>(future: TaskFuture<T>, reason: string): boolean {
+    const run = this.#live.get(future.taskRunId);
+    if (!run) return false;
+    this.#abort(run, new CancelledError(reason));
+    return true;
+  }
+
+  /** Aborts a live run's signal (the runner stops it) and settles its future as Cancelled now. */
+  #abort(run: LiveRun, error: CancelledError): void {
+    run.controller.abort(error);
+    this.#finish(run, { state: 'Cancelled', error });
+  }
+
+  #finish(run: LiveRun, outcome: TaskOutcome): void {
+    if (!settleFuture(run.future, outcome)) return;
+    const { record } = run;
+    record.state = outcome.state as TaskRunState;
+    record.endedAt = now();
+    if (outcome.workerId !== undefined) record.workerId = outcome.workerId;
+    if (outcome.state !== 'Completed') {
+      record.error = outcome.error;
+      if (outcome.state !== 'Cancelled') this.#failed.push(run.future);
+    }
+    this.#live.delete(run.record.id);
+    if (this.events.has('task-run:finished')) {
+      this.events.emit('task-run:finished', {
+        flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state: outcome.state,
+        workerId: record.workerId, time: record.endedAt, error: record.error,
+      });
+    }
+    if (this.#live.size === 0 && this.#onIdle) {
+      const wake = this.#onIdle;
+      this.#onIdle = undefined;
+      wake();
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import { FlowRunError, InvalidOptionError, UsageError } from '../errors.ts';
+import type { Listener } from '../events/bus.ts';
+import { now, type WeftEventName } from '../events/events.ts';
+import { currentStore, storage, type Annotations } from './context.ts';
+import { FlowRunEngine } from './flow-run.ts';
+import { isWeftWorker } from './is-main.ts';
+import { resolveFlowOptions, type FlowOptions, type ResolvedFlowOptions } from './options.ts';
+import type { FlowRunRecord, FlowRunState, TaskRunState } from './states.ts';
+import type { TaskRunner } from './task-runner.ts';
+
+/**
+ * A flow: a function whose calls are flow runs. Calling it runs a flow run and resolves the
+ * function's return value, or rejects with {@link FlowRunError}.
+ */
+export interface Flow<A extends unknown[], R> {
+  (...args: A): Promise<R>;
+  readonly flowName: string;
+  readonly options: ResolvedFlowOptions<R>;
+  /** Starts a flow run and returns its handle at once. */
+  run(...args: A): FlowRun<R>;
+  /** A copy with other options, e.g. another task runner; the flow's code is untouched. */
+  withOptions(options: FlowOptions<R>): Flow<A, R>;
+}
+
+let defaultRunner: (() => TaskRunner) | undefined;
+
+/** @internal Sets the runner a flow without `taskRunner` uses (index.ts: SequentialTaskRunner). */
+export function setDefaultTaskRunner(factory: () => TaskRunner): void {
+  defaultRunner = factory;
+}
+
+/**
+ * Makes a flow from a function. Its name is `options.name ?? fn.name`.
+ *
+ * @example
+ * export const plumes = flow(async function plumes(year: number) {
+ *   const futures = download.map(Array.from({ length: 12 }, () => year), months);
+ *   return Promise.all(futures);
+ * }, { taskRunner: new ParallelTaskRunner({ scheduler: 'async', workers: 12 }) });
+ */
+export function flow<A extends unknown[], R>(fn: (...args: A) => R, options?: FlowOptions<Awaited<R>>): Flow<A, Awaited<R>> {
+  if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function, as in flow(async function name(...) { ... })', fn);
+  if (!fn.name && options?.name === undefined) {
+    throw new InvalidOptionError('name', 'a name for an anonymous flow function: flow(async function myFlow() { ... }) or flow(fn, { name: "myFlow" })', options?.name);
+  }
+  return makeFlow(fn, resolveFlowOptions(options, undefined, fn.name));
+}
+
+function makeFlow<A extends unknown[], R>(fn: (...args: A) => unknown, options: ResolvedFlowOptions<R>): Flow<A, R> {
+  const self = ((...args: A) => self.run(...args).result()) as Flow<A, R>;
+  Object.defineProperties(self, {
+    flowName: { value: options.name, enumerable: true },
+    options: { value: options },
+    name: { value: options.name },
+  });
+  self.run = (...args: A) => new FlowRun<R>(fn, args, options);
+  self.withOptions = (more: FlowOptions<R>) => makeFlow<A, R>(fn, resolveFlowOptions(more, options, options.name));
+  return self;
+}
+
+/**
+ * A running (or finished) flow run. `await run` gives its {@link FlowRunRecord} and never
+ * rejects; `run.result()` gives the flow's value or rejects with {@link FlowRunError}.
+ */
+export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
+  readonly #engine: FlowRunEngine;
+  readonly #record: FlowRunRecord<R>;
+  readonly #done: Promise<FlowRunRecord<R>>;
+
+  /** @internal Flow runs are made by `f.run()`. */
+  constructor(fn: (...args: never[]) => unknown, args: readonly unknown[], options: ResolvedFlowOptions<R>) {
+    const store = currentStore();
+    if (isWeftWorker() && !store?.task) {
+      throw new UsageError(
+        `Flow '${options.name}' was started while a weft worker imported its module to find a task. ` +
+          'A module that runs its flow at top level must guard it: if (isMain(import.meta)) await myFlow(); ' +
+          'otherwise every worker would run the flow again.',
+      );
+    }
+    const parent = store?.flowRun instanceof FlowRunEngine ? store.flowRun : undefined;
+    const factory = defaultRunner;
+    if (!options.taskRunner && !factory) throw new UsageError('No default task runner is set: import flow from the weft package entry point.');
+    const runner = options.taskRunner ? options.taskRunner.duplicate() : (factory as () => TaskRunner)();
+    this.#engine = new FlowRunEngine(options.name, runner, parent);
+    this.#record = {
+      id: this.#engine.id, flowName: options.name, parentId: parent?.id, state: 'Running', startedAt: now(),
+      taskRuns: this.#engine.taskRuns, subflowRunIds: [], counts: emptyCounts(),
+    };
+    parent?.addChild(this.#engine);
+    if (parent) {
+      const parentRecord = parentRecords.get(parent);
+      parentRecord?.subflowRunIds.push(this.#engine.id);
+    } else {
+      printTaskLogs(this.#engine);
+    }
+    parentRecords.set(this.#engine, this.#record);
+    this.#done = execute(this.#engine, this.#record, fn, args, options, store?.annotations);
+  }
+
+  get id(): string {
+    return this.#engine.id;
+  }
+
+  get flowName(): string {
+    return this.#record.flowName;
+  }
+
+  get state(): FlowRunState {
+    return this.#record.state;
+  }
+
+  /** Listens to this flow run's events (subflows' events included). Returns an unsubscribe function. */
+  on<E extends WeftEventName>(name: E, listener: Listener<E>): () => void {
+    return this.#engine.events.on(name, listener);
+  }
+
+  /**
+   * Cancels the run: nothing new starts, queued task runs are dropped, running ones have their
+   * `AbortSignal` fired (and, on threads and processes, their workers stopped), and every
+   * unfinished future rejects with `CancelledError`.
+   */
+  cancel(reason?: string): void {
+    this.#engine.cancel(reason);
+  }
+
+  /** The flow's return value, or a rejection with {@link FlowRunError}. */
+  async result(): Promise<R> {
+    const record = await this.#done;
+    if (record.state === 'Completed') return record.result as R;
+    throw new FlowRunError(record.flowName, record.id, record.state as 'Failed', record.error);
+  }
+
+  then<A = FlowRunRecord<R>, B = never>(onFulfilled?: ((value: FlowRunRecord<R>) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.#done.then(onFulfilled, onRejected);
+  }
+}
+
+const parentRecords = new WeakMap<FlowRunEngine, FlowRunRecord<unknown>>();
+
+async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (...args: never[]) => unknown, args: readonly unknown[], options: ResolvedFlowOptions<R>, annotations: Annotations | undefined): Promise<FlowRunRecord<R>> {
+  // Let the caller attach listeners to the handle before the first event.
+  await Promise.resolve();
+  const { events, runner } = engine;
+  events.emit('flow-run:started', { flowRunId: engine.id, flowName: record.flowName, parentFlowRunId: record.parentId, runner: runner.name, time: record.startedAt });
+  let state: FlowRunState = 'Completed';
+  let error: Error | undefined;
+  try {
+    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, flowRun: engine });
+  } catch (startError) {
+    state = 'Crashed';
+    error = startError as Error;
+  }
+  if (state === 'Completed') {
+    let threw = false;
+    const body = new Promise<unknown>((resolve) => resolve(storage.run({ flowRun: engine, task: undefined, annotations }, fn as (...a: unknown[]) => unknown, ...args))).then(
+      (value) => (record.result = value as R),
+      (thrown: unknown) => {
+        threw = true;
+        error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      },
+    );
+    const cancelled = new Promise<void>((resolve) => engine.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await Promise.race([body, cancelled]);
+    if (threw && !engine.cancelReason) engine.cancelLive(`flow '${record.flowName}' failed, so its unfinished task runs were cancelled`);
+    await engine.drain();
+    const unobserved = engine.unobservedFailure();
+    if (engine.cancelReason) {
+      state = 'Cancelled';
+      error = engine.cancelReason;
+      delete record.result;
+    } else if (threw) {
+      state = 'Failed';
+    } else if (unobserved) {
+      state = 'Failed';
+      error = new UsageError(`Task run '${unobserved.taskRunId}' failed and its future was never awaited, so the flow run cannot succeed: ${engine.errorOf(unobserved)?.message}`, { cause: engine.errorOf(unobserved) });
+      delete record.result;
+    }
+  }
+  try {
+    await runner.shutdown();
+  } catch (shutdownError) {
+    console.error(`weft: the task runner of flow run ${engine.id} failed to shut down cleanly:`, shutdownError);
+  }
+  engine.parent?.removeChild(engine);
+  record.state = state;
+  record.error = error;
+  record.endedAt = now();
+  record.durationMs = record.endedAt - record.startedAt;
+  for (const t of record.taskRuns) record.counts[t.state]++;
+  events.emit('flow-run:finished', { flowRunId: engine.id, flowName: record.flowName, state, time: record.endedAt, error });
+  await callHook(state === 'Completed' ? options.onCompletion : options.onFailure, record, record.flowName);
+  await callHook(options.onTerminal, record, record.flowName);
+  return record;
+}
+
+async function callHook<R>(hook: ((run: FlowRunRecord<R>) => void | Promise<void>) | undefined, record: FlowRunRecord<R>, name: string): Promise<void> {
+  if (!hook) return;
+  try {
+    await hook(record);
+  } catch (error) {
+    console.error(`weft: a hook of flow '${name}' threw; the run's state stands:`, error);
+  }
+}
+
+function emptyCounts(): Record<TaskRunState, number> {
+  return { Pending: 0, Running: 0, Retrying: 0, Completed: 0, Failed: 0, Crashed: 0, Cancelled: 0 };
+}
+
+/** Task logs reach the terminal of the flow's process, labelled with the task run. */
+function printTaskLogs(engine: FlowRunEngine): void {
+  if (process.env.WEFT_TASK_LOGS === 'off') return;
+  engine.events.on('task-run:log', (e) => {
+    const label = e.taskRunId ? `[${e.taskRunId}${e.workerId === 'main' ? '' : ` @ ${e.workerId}`}]` : `[${e.taskName}]`;
+    const line = `${label} ${e.message}`;
+    if (e.level === 'error') console.error(line);
+    else if (e.level === 'warn') console.warn(line);
+    else console.log(line);
+  });
+}

@@ -1,0 +1,207 @@
+import { CancelledError, InvalidOptionError, TaskRunError } from '../errors.ts';
+import type { FinalTaskRunState, TaskRunRecord, TaskRunState } from './states.ts';
+import type { TaskOutcome } from './task-runner.ts';
+
+/** @internal Settles a future with its outcome once; later calls are ignored (returns false). */
+let settleFuture: <T>(future: TaskFuture<T>, outcome: TaskOutcome) => boolean;
+/** @internal */
+let outcomeOf: <T>(future: TaskFuture<T>) => TaskOutcome | undefined;
+/** @internal A future whose failure was handed on (to a downstream task) counts as observed. */
+let markObserved: <T>(future: TaskFuture<T>) => void;
+/** @internal */
+let isObserved: <T>(future: TaskFuture<T>) => boolean;
+
+export { settleFuture, outcomeOf, markObserved, isObserved };
+
+/**
+ * The eventual result of a submitted task run. `await f` and `Promise.all(fs)` work (it is
+ * `PromiseLike`); `result()` rejects with {@link TaskRunError} (the task threw; `cause` is its
+ * error), `WorkerCrashedError` (its worker died) or {@link CancelledError}.
+ */
+export class TaskFuture<T> implements PromiseLike<T> {
+  readonly #record: TaskRunRecord;
+  readonly #flowRunId: string;
+  readonly #cancel: (future: TaskFuture<T>, reason: string) => boolean;
+  #outcome: TaskOutcome | undefined;
+  #waiters: Array<() => void> | undefined;
+  #observed = false;
+  #error: Error | undefined;
+
+  /** @internal Futures are made by `task.submit()`. */
+  constructor(record: TaskRunRecord, flowRunId: string, cancel: (future: TaskFuture<T>, reason: string) => boolean) {
+    this.#record = record;
+    this.#flowRunId = flowRunId;
+    this.#cancel = cancel;
+  }
+
+  /** The task run's id, e.g. `download-3`. */
+  get taskRunId(): string {
+    return this.#record.id;
+  }
+
+  get taskName(): string {
+    return this.#record.taskName;
+  }
+
+  /** The flow run this future belongs to. */
+  get flowRunId(): string {
+    return this.#flowRunId;
+  }
+
+  /** The task run's state now. */
+  get state(): TaskRunState {
+    return this.#record.state;
+  }
+
+  /** Whether the task run has ended. */
+  get done(): boolean {
+    return this.#outcome !== undefined;
+  }
+
+  /** The task's return value, or a rejection saying why there is none. */
+  result(): Promise<T> {
+    this.#observed = true;
+    const outcome = this.#outcome;
+    if (outcome) return outcome.state === 'Completed' ? Promise.resolve(outcome.value as T) : Promise.reject(this.#errorOf(outcome));
+    return this.#settled().then(() => this.result());
+  }
+
+  /**
+   * Resolves with the final state once the run has ended; never rejects. (It cannot resolve with
+   * the future itself: a future is thenable, and a promise would unwrap it.)
+   */
+  wait(): Promise<FinalTaskRunState> {
+    if (this.#outcome) return Promise.resolve(this.#outcome.state);
+    return this.#settled().then(() => (this.#outcome as TaskOutcome).state);
+  }
+
+  /** Cancels the run if it has not ended; returns whether it did. */
+  cancel(reason = 'the future was cancelled'): boolean {
+    if (this.#outcome) return false;
+    return this.#cancel(this, reason);
+  }
+
+  then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.result().then(onFulfilled, onRejected);
+  }
+
+  toString(): string {
+    return `TaskFuture(${this.taskRunId}, ${this.state})`;
+  }
+
+  #settled(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#waiters ??= []).push(resolve));
+  }
+
+  #errorOf(outcome: Exclude<TaskOutcome, { state: 'Completed' }>): Error {
+    if (this.#error) return this.#error;
+    this.#error = outcome.state === 'Failed' && !isEngineError(outcome.error)
+      ? new TaskRunError(this.taskName, this.taskRunId, outcome.error)
+      : outcome.error;
+    return this.#error;
+  }
+
+  static {
+    settleFuture = (future, outcome) => {
+      if (future.#outcome) return false;
+      future.#outcome = outcome;
+      const waiters = future.#waiters;
+      future.#waiters = undefined;
+      if (waiters) for (const wake of waiters) wake();
+      return true;
+    };
+    outcomeOf = (future) => future.#outcome;
+    markObserved = (future) => {
+      future.#observed = true;
+    };
+    isObserved = (future) => future.#observed;
+  }
+}
+
+/** Errors that a future rejects with as they are, not wrapped in TaskRunError. */
+function isEngineError(error: Error): boolean {
+  return error instanceof CancelledError || (error as { code?: unknown }).code === 'WEFT_UPSTREAM_FAILED';
+}
+
+export function isTaskFuture(value: unknown): value is TaskFuture<unknown> {
+  return value instanceof TaskFuture;
+}
+
+/**
+ * Yields futures as they complete, in completion order (as Dask's `as_completed`). With
+ * `timeoutMs`, iteration throws {@link AsCompletedTimeoutError} if futures remain after that long.
+ *
+ * @example
+ * for await (const f of asCompleted(futures)) console.log(await f.result());
+ */
+export function asCompleted<T>(futures: Iterable<TaskFuture<T>>, options: { timeoutMs?: number } = {}): AsyncIterable<TaskFuture<T>> {
+  // A hand-written iterator, not an async generator: `yield` would await the (thenable) future.
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<TaskFuture<T>> {
+      const all = [...futures];
+      let remaining = all.length;
+      const ready: TaskFuture<T>[] = [];
+      let wake: (() => void) | undefined;
+      for (const f of all) {
+        void f.wait().then(() => {
+          ready.push(f);
+          wake?.();
+        });
+      }
+      const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+      return {
+        async next(): Promise<IteratorResult<TaskFuture<T>>> {
+          while (remaining > 0) {
+            const next = ready.shift();
+            if (next) {
+              remaining--;
+              return { value: next, done: false };
+            }
+            const left = deadline - Date.now();
+            if (left <= 0) throw new AsCompletedTimeoutError(remaining, options.timeoutMs ?? 0);
+            await new Promise<void>((resolve) => {
+              const timer = left === Infinity ? undefined : setTimeout(resolve, left);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            wake = undefined;
+          }
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}
+
+/** weft's own timeout while waiting on futures, distinct from any TimeoutError a task throws. */
+export class AsCompletedTimeoutError extends Error {
+  constructor(readonly notDone: number, readonly timeoutMs: number) {
+    super(`${notDone} future(s) were still not done after ${timeoutMs} ms`);
+    this.name = 'AsCompletedTimeoutError';
+  }
+}
+
+/**
+ * Waits until every future is done, or `timeoutMs` passes, and tells which are which
+ * (as Dask's and Prefect's `wait`). Never rejects.
+ */
+export async function wait<T>(futures: Iterable<TaskFuture<T>>, options: { timeoutMs?: number } = {}): Promise<{ done: Set<TaskFuture<T>>; notDone: Set<TaskFuture<T>> }> {
+  const all = [...futures];
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+    throw new InvalidOptionError('timeoutMs', 'a number ≥ 0', timeoutMs);
+  }
+  const everything = Promise.all(all.map((f) => f.wait()));
+  if (timeoutMs === undefined) await everything;
+  else {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([everything, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+  const done = new Set<TaskFuture<T>>();
+  const notDone = new Set<TaskFuture<T>>();
+  for (const f of all) (f.done ? done : notDone).add(f);
+  return { done, notDone };
+}

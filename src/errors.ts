@@ -1,0 +1,233 @@
+/**
+ * Every error weft throws is a {@link WeftError}: it has a stable `code`, structured fields, a
+ * standard `cause`, and a message that says what happened and what to do about it.
+ *
+ * `instanceof` works across worker threads, child processes (after the error is rebuilt from the
+ * wire) and duplicate copies of weft, through a `Symbol.for` marker rather than prototype identity.
+ *
+ * @module
+ */
+
+const kCode = Symbol.for('weft.error.code');
+
+/** The codes of weft's errors, one per class. */
+export const ErrorCode = {
+  TaskRun: 'WEFT_TASK_RUN_FAILED',
+  FlowRun: 'WEFT_FLOW_RUN_FAILED',
+  WorkerCrashed: 'WEFT_WORKER_CRASHED',
+  TaskNotFound: 'WEFT_TASK_NOT_FOUND',
+  Serialization: 'WEFT_SERIALIZATION',
+  ClusterConnection: 'WEFT_CLUSTER_CONNECTION',
+  Cancelled: 'WEFT_CANCELLED',
+  TaskTimeout: 'WEFT_TASK_TIMEOUT',
+  UpstreamFailed: 'WEFT_UPSTREAM_FAILED',
+  InvalidOption: 'WEFT_INVALID_OPTION',
+  Usage: 'WEFT_USAGE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The base of every weft error. Match on `instanceof` or on `code`. */
+export class WeftError extends Error {
+  declare readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    const code = (value as { [kCode]?: unknown })[kCode];
+    if (typeof code !== 'string') return false;
+    if (this === WeftError) return true;
+    return code === (this.prototype as { [kCode]?: unknown })[kCode];
+  }
+}
+
+/** Sets `name`, `code` and the cross-realm marker on an error class's prototype. */
+function define(cls: { prototype: object }, name: string, code: ErrorCode): void {
+  Object.defineProperties(cls.prototype, {
+    name: { value: name, writable: true, configurable: true },
+    code: { value: code, writable: true, configurable: true },
+    [kCode]: { value: code, configurable: true },
+  });
+}
+Object.defineProperty(WeftError.prototype, 'name', { value: 'WeftError', writable: true, configurable: true });
+
+/** The state a task run ended in when its future rejects. */
+export type FailedTaskRunState = 'Failed' | 'Crashed' | 'Cancelled';
+
+/**
+ * A task run failed because the task's own code threw (or timed out). `cause` is the task's
+ * error as thrown, rebuilt with its name, own fields and stack from wherever it ran.
+ */
+export class TaskRunError extends WeftError {
+  constructor(
+    readonly taskName: string,
+    readonly taskRunId: string,
+    cause: unknown,
+  ) {
+    super(`Task run '${taskRunId}' of task '${taskName}' failed: ${describe(cause)}`, { cause });
+  }
+}
+define(TaskRunError, 'TaskRunError', ErrorCode.TaskRun);
+
+/** A flow run ended in a state other than Completed; `cause` says why. */
+export class FlowRunError extends WeftError {
+  constructor(
+    readonly flowName: string,
+    readonly flowRunId: string,
+    readonly state: 'Failed' | 'Cancelled' | 'Crashed',
+    cause: unknown,
+  ) {
+    super(`Flow run '${flowRunId}' of flow '${flowName}' ended ${state}: ${describe(cause)}`, { cause });
+  }
+}
+define(FlowRunError, 'FlowRunError', ErrorCode.FlowRun);
+
+/**
+ * The worker running a task died (exit, crash, out of memory, SIGKILL). This is infrastructure,
+ * not the task's code: the task run's state is Crashed.
+ */
+export class WorkerCrashedError extends WeftError {
+  constructor(
+    readonly taskName: string,
+    readonly workerId: string,
+    readonly reason: string,
+    readonly attempts = 1,
+  ) {
+    super(
+      `Task '${taskName}' crashed: worker ${workerId} ${reason}` +
+        (attempts > 1 ? ` (${attempts} times)` : '') +
+        '. The task itself did not throw; look at what the worker was doing (memory, process.exit, signals).',
+    );
+  }
+}
+define(WorkerCrashedError, 'WorkerCrashedError', ErrorCode.WorkerCrashed);
+
+/** A worker could not find a task by its module and name. */
+export class TaskNotFoundError extends WeftError {
+  constructor(
+    readonly taskName: string,
+    readonly module: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Task '${taskName}' was not found in module ${module}: ${reason}. ` +
+        'Tasks that run outside the flow process (threads, processes, cluster) must be created with ' +
+        'task() at the top level of a module that imports without errors, so a worker can import it and find them by name.',
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+define(TaskNotFoundError, 'TaskNotFoundError', ErrorCode.TaskNotFound);
+
+/** A value cannot cross a thread, process or network boundary (structured clone). */
+export class SerializationError extends WeftError {
+  constructor(
+    readonly path: string,
+    readonly valueType: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Cannot send ${path} (${valueType}) to another thread, process or machine: it cannot be structured-cloned. ` +
+        'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
+        'sockets and handles inside the task instead.',
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+define(SerializationError, 'SerializationError', ErrorCode.Serialization);
+
+/** The cluster's Redis could not be reached, or was lost. */
+export class ClusterConnectionError extends WeftError {
+  constructor(
+    readonly address: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Cannot reach the weft cluster at ${address}: ${reason}. ` +
+        'Check that Redis is running there (weft cluster up prints the address) and that the address is right.',
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+define(ClusterConnectionError, 'ClusterConnectionError', ErrorCode.ClusterConnection);
+
+/** A task run or flow run was cancelled before it finished. */
+export class CancelledError extends WeftError {
+  constructor(readonly reason: string = 'cancelled') {
+    super(`Cancelled: ${reason}`);
+  }
+}
+define(CancelledError, 'CancelledError', ErrorCode.Cancelled);
+
+/**
+ * weft's own timeout: a task attempt ran past its `timeoutMs`. Distinct from any `TimeoutError`
+ * the task's own code throws, which reaches the user unchanged.
+ */
+export class TaskTimeoutError extends WeftError {
+  constructor(
+    readonly taskName: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Task '${taskName}' did not finish within timeoutMs (${timeoutMs} ms); raise timeoutMs if it needs longer.`);
+  }
+}
+define(TaskTimeoutError, 'TaskTimeoutError', ErrorCode.TaskTimeout);
+
+/** A task did not run because a future it depends on did not complete. */
+export class UpstreamFailedError extends WeftError {
+  constructor(
+    readonly taskName: string,
+    readonly upstreamTaskName: string,
+    readonly upstreamTaskRunId: string,
+    readonly upstreamState: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Task '${taskName}' did not run: its upstream task run '${upstreamTaskRunId}' ('${upstreamTaskName}') ended ${upstreamState}.`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+define(UpstreamFailedError, 'UpstreamFailedError', ErrorCode.UpstreamFailed);
+
+/** An option had a bad value. The message names the option, what was expected and what was received. */
+export class InvalidOptionError extends WeftError {
+  constructor(
+    readonly option: string,
+    readonly expected: string,
+    readonly received: unknown,
+  ) {
+    super(`Expected \`${option}\` to be ${expected}, got ${showValue(received)}`);
+  }
+}
+define(InvalidOptionError, 'InvalidOptionError', ErrorCode.InvalidOption);
+
+/** weft's API was used in a way it does not support; the message says how to use it instead. */
+export class UsageError extends WeftError {}
+define(UsageError, 'UsageError', ErrorCode.Usage);
+
+/** `\`0\` (number)`: a received value as the validation messages show it. */
+export function showValue(value: unknown): string {
+  let text: string;
+  if (typeof value === 'function') text = `function ${value.name || '(anonymous)'}`;
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  if (text.length > 80) text = `${text.slice(0, 77)}...`;
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return `\`${text}\` (${type})`;
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
+}

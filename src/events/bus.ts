@@ -1,0 +1,53 @@
+import type { WeftEventName, WeftEvents } from './events.ts';
+
+export type Listener<E extends WeftEventName> = (event: WeftEvents[E]) => void;
+
+/**
+ * A typed, synchronous event emitter. A listener that throws does not break the engine or the
+ * other listeners: its error is reported once on stderr.
+ */
+export class EventBus {
+  readonly #listeners = new Map<WeftEventName, Listener<never>[]>();
+  /** Buses this one forwards every event to (a subflow's bus forwards to its parent's). */
+  readonly #forward: EventBus[] = [];
+
+  on<E extends WeftEventName>(name: E, listener: Listener<E>): () => void {
+    const list = this.#listeners.get(name) ?? [];
+    list.push(listener as Listener<never>);
+    this.#listeners.set(name, list);
+    return () => this.off(name, listener);
+  }
+
+  off<E extends WeftEventName>(name: E, listener: Listener<E>): void {
+    const list = this.#listeners.get(name);
+    if (!list) return;
+    const i = list.indexOf(listener as Listener<never>);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Whether anything listens for `name`: emitters skip building events nobody reads. */
+  has(name: WeftEventName): boolean {
+    if ((this.#listeners.get(name)?.length ?? 0) > 0) return true;
+    for (const bus of this.#forward) if (bus.has(name)) return true;
+    return false;
+  }
+
+  emit<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
+    const list = this.#listeners.get(name);
+    if (list) {
+      for (const listener of list) {
+        try {
+          (listener as Listener<E>)(event);
+        } catch (error) {
+          console.error(`weft: a '${name}' event listener threw; the run goes on:`, error);
+        }
+      }
+    }
+    for (const bus of this.#forward) bus.emit(name, event);
+  }
+
+  /** Sends every event emitted here on to `bus` as well. */
+  forwardTo(bus: EventBus): void {
+    this.#forward.push(bus);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * weft: a workflow engine for TypeScript. Tasks and flows are plain async functions; a flow's
+ * task runner decides where the tasks run.
+ *
+ * @example
+ * import { flow, task, ParallelTaskRunner, isMain } from 'weft';
+ *
+ * export const double = task(async function double(x: number) { return 2 * x; });
+ * export const main = flow(async function main(n: number) {
+ *   return Promise.all(double.map(Array.from({ length: n }, (_, i) => i)));
+ * }, { taskRunner: new ParallelTaskRunner({ scheduler: 'async', workers: 8 }) });
+ *
+ * if (isMain(import.meta)) console.log(await main(10));
+ *
+ * @module
+ */
+import { setDefaultTaskRunner } from './core/flow.ts';
+import { SequentialTaskRunner } from './runners/sequential.ts';
+
+setDefaultTaskRunner(() => new SequentialTaskRunner());
+
+export { task, unmapped } from './core/task.ts';
+export type { Task, Arg, Args, MapArgs, Unmapped } from './core/task.ts';
+export { flow, FlowRun } from './core/flow.ts';
+export type { Flow } from './core/flow.ts';
+export { TaskFuture, asCompleted, wait, AsCompletedTimeoutError } from './core/future.ts';
+export { annotate, getRunContext } from './core/context.ts';
+export type { Annotations, RunContext, RunLogger } from './core/context.ts';
+export { isMain } from './core/is-main.ts';
+export type { TaskOptions, SubmitOptions, FlowOptions, ResolvedTaskOptions } from './core/options.ts';
+export { TaskRunState, FlowRunState } from './core/states.ts';
+export type { TaskRunRecord, FlowRunRecord, FinalTaskRunState } from './core/states.ts';
+export type { TaskRunner, RunnerContext, TaskJob, TaskOutcome, LifecycleState } from './core/task-runner.ts';
+export { SequentialTaskRunner } from './runners/sequential.ts';
+export type { SequentialTaskRunnerOptions } from './runners/sequential.ts';
+export { ParallelTaskRunner, Scheduler } from './runners/parallel.ts';
+export type { ParallelTaskRunnerOptions } from './runners/parallel.ts';
+export { transfer } from './protocol/serialize.ts';
+export type { Resources } from './schedule/resources.ts';
+export type { WeftEvents, WeftEventName, LogLevel } from './events/events.ts';
+export {
+  WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
+  ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+} from './errors.ts';

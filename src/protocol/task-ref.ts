@@ -1,0 +1,82 @@
+import { pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import { TaskNotFoundError } from '../errors.ts';
+
+/**
+ * A task's identity across boundaries: the URL of the module that defines it and its name. A
+ * worker imports the module, which registers its top-level tasks, and looks the name up.
+ */
+export interface TaskRef {
+  /** `file:///…/tasks.ts`, or `undefined` where the defining module could not be read. */
+  readonly module: string | undefined;
+  readonly name: string;
+}
+
+/** What the registry keeps of a task: enough to run it. */
+export interface RegisteredTask {
+  readonly ref: TaskRef;
+  readonly fn: (...args: never[]) => unknown;
+}
+
+// One registry per realm, shared by every copy of weft loaded in it.
+const kRegistry = Symbol.for('weft.task-registry');
+type Registry = Map<string, Map<string, RegisteredTask | 'ambiguous'>>;
+const registry: Registry = ((globalThis as { [kRegistry]?: Registry })[kRegistry] ??= new Map());
+
+/** Records a task under its module and name. Two tasks of one name in one module make the name ambiguous. */
+export function registerTask(task: RegisteredTask): void {
+  const { module, name } = task.ref;
+  if (module === undefined) return;
+  let tasks = registry.get(module);
+  if (!tasks) registry.set(module, (tasks = new Map()));
+  tasks.set(name, tasks.has(name) ? 'ambiguous' : task);
+}
+
+/** Finds a registered task, or throws {@link TaskNotFoundError} saying why not. */
+export function findTask(ref: TaskRef): RegisteredTask {
+  if (ref.module === undefined) {
+    throw new TaskNotFoundError(ref.name, '(unknown module)', 'weft could not tell which module defines it');
+  }
+  const found = registry.get(ref.module)?.get(ref.name);
+  if (found === 'ambiguous') {
+    throw new TaskNotFoundError(ref.name, ref.module, 'more than one task of that name is defined there; give each a unique options.name');
+  }
+  if (!found) {
+    throw new TaskNotFoundError(ref.name, ref.module, 'the module imported, but it defines no task of that name at its top level (was it created inside a function?)');
+  }
+  return found;
+}
+
+/** Imports a task's module (once) and finds the task in it. */
+export async function loadTask(ref: TaskRef): Promise<RegisteredTask> {
+  if (ref.module !== undefined && !registry.has(ref.module)) {
+    try {
+      await import(ref.module);
+    } catch (error) {
+      throw new TaskNotFoundError(ref.name, ref.module, `the module failed to import (${error instanceof Error ? error.message : String(error)})`, error);
+    }
+  }
+  return findTask(ref);
+}
+
+/**
+ * The URL of the module whose code called `fn`, read from V8's structured call sites. Works in
+ * the main thread, worker threads and child processes, for TypeScript run through tsx too.
+ */
+export function callerModule(fn: (...args: never[]) => unknown): string | undefined {
+  const original = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 1;
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, fn);
+    const file = holder.stack?.[0]?.getFileName();
+    if (!file) return undefined;
+    if (file.startsWith('file:')) return file;
+    return isAbsolute(file) ? pathToFileURL(file).href : undefined;
+  } finally {
+    Error.prepareStackTrace = original;
+    Error.stackTraceLimit = limit;
+  }
+}

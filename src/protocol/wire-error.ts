@@ -1,0 +1,68 @@
+import * as v8 from 'node:v8';
+import {
+  CancelledError, ClusterConnectionError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
+  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError,
+} from '../errors.ts';
+
+/**
+ * An error as plain data, to cross a boundary and be rebuilt on the other side with its name,
+ * message, own fields, cause and the stack from where it was thrown.
+ */
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  /** Own enumerable fields that can be cloned (`code`, `errno`, a user's `statusCode`). */
+  readonly fields: Record<string, unknown>;
+  readonly cause?: WireError | { readonly value: unknown };
+}
+
+const WEFT_CLASSES: Record<string, { prototype: object }> = {
+  TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError, ClusterConnectionError,
+  CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError,
+};
+const BUILTIN: Record<string, { prototype: object }> = {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError,
+};
+
+export function toWireError(error: unknown, depth = 0): WireError {
+  if (!(error instanceof Error)) {
+    return { name: 'Error', message: `A non-Error value was thrown: ${String(error)}`, stack: undefined, fields: { thrown: cloneable(error) ? error : String(error) } };
+  }
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) {
+    if (key === 'cause' || key === 'stack' || key === 'message') continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (cloneable(value)) fields[key] = value;
+  }
+  const wire: { -readonly [K in keyof WireError]: WireError[K] } = { name: error.name, message: error.message, stack: error.stack, fields };
+  if (error.cause !== undefined && depth < 8) {
+    wire.cause = error.cause instanceof Error ? toWireError(error.cause, depth + 1) : { value: cloneable(error.cause) ? error.cause : String(error.cause) };
+  }
+  return wire;
+}
+
+/** Rebuilds an error from its wire form: weft's own classes and the built-in ones keep their class. */
+export function fromWireError(wire: WireError): Error {
+  const proto = (WEFT_CLASSES[wire.name] ?? BUILTIN[wire.name] ?? Error).prototype;
+  const error = Object.create(proto) as Error;
+  Object.defineProperty(error, 'message', { value: wire.message, writable: true, configurable: true });
+  if (error.name !== wire.name) Object.defineProperty(error, 'name', { value: wire.name, writable: true, configurable: true });
+  Object.defineProperty(error, 'stack', { value: wire.stack ?? `${wire.name}: ${wire.message}`, writable: true, configurable: true });
+  Object.assign(error, wire.fields);
+  if (wire.cause !== undefined) {
+    const cause = 'value' in wire.cause ? wire.cause.value : fromWireError(wire.cause);
+    Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true });
+  }
+  return error;
+}
+
+function cloneable(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
+  try {
+    v8.serialize(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
