@@ -3,6 +3,7 @@ import type { LogLevel } from '../events/events.ts';
 import { storage, type FlowRunScope, type RunStore, type TaskScope } from './context.ts';
 import { retryDelay, type ResolvedTaskOptions } from './options.ts';
 import type { TaskOutcome } from './task-runner.ts';
+import type { RunSignal } from './run-signal.ts';
 
 /** One task run to execute here, wherever "here" is: the flow's process, a thread, a process, a cluster worker. */
 export interface AttemptRequest {
@@ -11,15 +12,16 @@ export interface AttemptRequest {
   readonly fn: (...args: never[]) => unknown;
   readonly args: readonly unknown[];
   readonly options: ResolvedTaskOptions;
-  readonly signal: AbortSignal;
+  /** The run's cancellation; its AbortSignal is made only if the task or a timer needs it. */
+  readonly cancellation: RunSignal;
   readonly workerId: string;
 }
 
 /** How the executing side reports progress: to the event bus in process, to a message port elsewhere. */
 export interface AttemptHooks {
-  started(attempt: number): void;
-  retried(attempt: number, error: unknown, delayMs: number): void;
-  log(level: LogLevel, message: string): void;
+  started(request: AttemptRequest, attempt: number): void;
+  retried(request: AttemptRequest, attempt: number, error: unknown, delayMs: number): void;
+  log(request: AttemptRequest, level: LogLevel, message: string): void;
 }
 
 /**
@@ -28,20 +30,20 @@ export interface AttemptHooks {
  * code is called, whichever runner runs it.
  */
 export async function runAttempts(request: AttemptRequest, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<TaskOutcome> {
-  const { options, signal } = request;
+  const { options, cancellation } = request;
   const total = options.retries + 1;
   for (let attempt = 1; ; attempt++) {
-    if (signal.aborted) return cancelled(signal, request.workerId);
-    hooks.started(attempt);
+    if (cancellation.aborted) return cancelled(cancellation, request.workerId);
+    hooks.started(request, attempt);
     try {
       const value = await runOnce(request, attempt, hooks, flowRun);
       return { state: 'Completed', value, workerId: request.workerId };
     } catch (error) {
-      if (signal.aborted) return cancelled(signal, request.workerId);
+      if (cancellation.aborted) return cancelled(cancellation, request.workerId);
       if (attempt >= total) return { state: 'Failed', error: asError(error), workerId: request.workerId };
       const delayMs = retryDelay(options, attempt);
-      hooks.retried(attempt, error, delayMs);
-      if (delayMs > 0 && !(await sleep(delayMs, signal))) return cancelled(signal, request.workerId);
+      hooks.retried(request, attempt, error, delayMs);
+      if (delayMs > 0 && !(await sleep(delayMs, cancellation.signal))) return cancelled(cancellation, request.workerId);
     }
   }
 }
@@ -49,12 +51,13 @@ export async function runAttempts(request: AttemptRequest, hooks: AttemptHooks, 
 function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<unknown> {
   const { options } = request;
   if (options.timeoutMs === Infinity) {
-    return call(request, attempt, request.signal, hooks, flowRun);
+    return call(request, attempt, undefined, hooks, flowRun);
   }
   // A timed attempt gets its own signal, aborted by the run's signal or by the timer.
   const controller = new AbortController();
-  const onAbort = () => controller.abort(request.signal.reason);
-  request.signal.addEventListener('abort', onAbort, { once: true });
+  const runSignal = request.cancellation.signal;
+  const onAbort = () => controller.abort(runSignal.reason);
+  runSignal.addEventListener('abort', onAbort, { once: true });
   return new Promise<unknown>((resolve, reject) => {
     const timer = setTimeout(() => {
       const error = new TaskTimeoutError(options.name, options.timeoutMs);
@@ -63,26 +66,51 @@ function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, 
     }, options.timeoutMs);
     call(request, attempt, controller.signal, hooks, flowRun).then(resolve, reject).finally(() => {
       clearTimeout(timer);
-      request.signal.removeEventListener('abort', onAbort);
+      runSignal.removeEventListener('abort', onAbort);
     });
   });
 }
 
-async function call(request: AttemptRequest, attempt: number, signal: AbortSignal, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<unknown> {
-  const scope: TaskScope = {
-    taskRunId: request.taskRunId,
-    taskName: request.options.name,
-    flowRunId: request.flowRunId,
-    attempt,
-    workerId: request.workerId,
-    signal,
-    log: hooks.log,
-  };
-  const store: RunStore = { flowRun, task: scope, annotations: storage.getStore()?.annotations };
+async function call(request: AttemptRequest, attempt: number, signal: AbortSignal | undefined, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<unknown> {
+  const store: RunStore = { flowRun, task: new AttemptScope(request, attempt, signal, hooks), annotations: storage.getStore()?.annotations };
   return storage.run(store, request.fn as (...args: unknown[]) => unknown, ...request.args);
 }
 
-function cancelled(signal: AbortSignal, workerId: string): TaskOutcome {
+/** The task scope of one attempt; its signal is the run's (made on first read) or the timed attempt's. */
+class AttemptScope implements TaskScope {
+  constructor(
+    readonly request: AttemptRequest,
+    readonly attempt: number,
+    readonly timedSignal: AbortSignal | undefined,
+    readonly hooks: AttemptHooks,
+  ) {}
+
+  get taskRunId(): string {
+    return this.request.taskRunId;
+  }
+
+  get taskName(): string {
+    return this.request.options.name;
+  }
+
+  get flowRunId(): string {
+    return this.request.flowRunId;
+  }
+
+  get workerId(): string {
+    return this.request.workerId;
+  }
+
+  get signal(): AbortSignal {
+    return this.timedSignal ?? this.request.cancellation.signal;
+  }
+
+  log(level: LogLevel, message: string): void {
+    this.hooks.log(this.request, level, message);
+  }
+}
+
+function cancelled(signal: RunSignal, workerId: string): TaskOutcome {
   const reason = signal.reason;
   const error = reason instanceof CancelledError ? reason : new CancelledError(typeof reason === 'string' ? reason : 'the task run was cancelled');
   return { state: 'Cancelled', error, workerId };

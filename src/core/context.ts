@@ -55,7 +55,7 @@ export interface TaskScope {
   readonly workerId: string;
   readonly signal: AbortSignal;
   /** Sends a log line to the flow's process. */
-  readonly log: (level: LogLevel, message: string) => void;
+  log(level: LogLevel, message: string): void;
 }
 
 export interface RunStore {

@@ -5,7 +5,8 @@ import { now, type LogLevel } from '../events/events.ts';
 import { recordAttempts } from '../events/recorder.ts';
 import { attemptEvents } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
-import { runAttempts } from './attempts.ts';
+import { runAttempts, type AttemptHooks } from './attempts.ts';
+import { RunSignal } from './run-signal.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
 import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture } from './future.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
@@ -17,7 +18,7 @@ import type { TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
 interface LiveRun {
   readonly future: TaskFuture<unknown>;
   readonly record: TaskRunRecord;
-  readonly controller: AbortController;
+  readonly cancellation: RunSignal;
 }
 
 /**
@@ -37,6 +38,7 @@ export class FlowRunEngine implements FlowRunScope {
   readonly #children = new Set<FlowRunEngine>();
   readonly #counters = new Map<string, number>();
   #onIdle: (() => void) | undefined;
+  #hooks: AttemptHooks | undefined;
   #accepting = true;
   #cancelReason: CancelledError | undefined;
 
@@ -72,7 +74,7 @@ export class FlowRunEngine implements FlowRunScope {
     const record: TaskRunRecord = { id: `${options.name}-${n}`, taskName: options.name, state: 'Pending', submittedAt: now(), attempts: 0 };
     this.taskRuns.push(record);
     const future = new TaskFuture<T>(record, this.id, (f, reason) => this.#cancelOne(f, reason));
-    const run: LiveRun = { future: future as TaskFuture<unknown>, record, controller: new AbortController() };
+    const run: LiveRun = { future: future as TaskFuture<unknown>, record, cancellation: new RunSignal() };
     this.#live.set(record.id, run);
     if (this.events.has('task-run:submitted')) {
       this.events.emit('task-run:submitted', { flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, priority: options.priority, time: record.submittedAt });
@@ -198,7 +200,7 @@ export class FlowRunEngine implements FlowRunScope {
   #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
     const job: TaskJob = {
       taskRunId: run.record.id, flowRunId: this.id, ref: task.ref, fn: task.fn as (...args: never[]) => unknown,
-      args: args as unknown[], options, signal: run.controller.signal,
+      args: args as unknown[], options, cancellation: run.cancellation,
     };
     let outcome: Promise<TaskOutcome>;
     try {
@@ -211,7 +213,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   #runInline(job: TaskJob): Promise<TaskOutcome> {
-    return runAttempts({ ...job, workerId: 'main' }, attemptEvents(this.events, this.id, job.taskRunId, job.options.name, 'main'), this);
+    return runAttempts({ ...job, workerId: 'main' }, (this.#hooks ??= attemptEvents(this.events)), this);
   }
 
   #cancelOne<T>(future: TaskFuture<T>, reason: string): boolean {
@@ -223,7 +225,7 @@ export class FlowRunEngine implements FlowRunScope {
 
   /** Aborts a live run's signal (the runner stops it) and settles its future as Cancelled now. */
   #abort(run: LiveRun, error: CancelledError): void {
-    run.controller.abort(error);
+    run.cancellation.abort(error);
     this.#finish(run, { state: 'Cancelled', error });
   }
 

@@ -3,6 +3,7 @@ import type { Resources } from '../schedule/resources.ts';
 import type { ResolvedTaskOptions } from './options.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { FlowRunScope } from './context.ts';
+import type { RunSignal } from './run-signal.ts';
 
 /**
  * The lifecycle of a runner, a pool, a cluster or a worker.
@@ -35,8 +36,11 @@ export interface TaskJob {
   /** Arguments with every future already replaced by its value. */
   readonly args: unknown[];
   readonly options: ResolvedTaskOptions;
-  /** Aborted when the task run is cancelled (its future, its flow run). */
-  readonly signal: AbortSignal;
+  /**
+   * Aborted when the task run is cancelled (its future, its flow run). Read `cancellation.aborted`
+   * on hot paths; `cancellation.signal` makes a real AbortSignal on first read.
+   */
+  readonly cancellation: RunSignal;
 }
 
 /** How a task run ended, as a runner reports it. A runner's `submit` never rejects. */
@@ -63,7 +67,7 @@ export interface TaskRunner {
   /** Whether task arguments and results cross a serialization boundary. */
   readonly serializes: boolean;
   start(context: RunnerContext): Promise<void>;
-  /** Runs the job and resolves how it ended. Never rejects; aborting `job.signal` cancels it. */
+  /** Runs the job and resolves how it ended. Never rejects; aborting `job.cancellation` cancels it. */
   submit(job: TaskJob): Promise<TaskOutcome>;
   /** Cancels every job not yet finished. */
   cancel(reason?: string): Promise<void>;

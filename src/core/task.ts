@@ -1,6 +1,7 @@
 import { InvalidOptionError, UsageError } from '../errors.ts';
 import { callerModule, registerTask, type TaskRef } from '../protocol/task-ref.ts';
 import { runAttempts } from './attempts.ts';
+import { RunSignal } from './run-signal.ts';
 import { currentStore } from './context.ts';
 import type { TaskFuture } from './future.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions, type SubmitOptions, type TaskOptions } from './options.ts';
@@ -107,8 +108,8 @@ async function callOutsideFlow<A extends unknown[], R>(fn: (...args: A) => R, op
     throw new UsageError(`${options.name}() was given a TaskFuture outside a flow run: futures belong to a flow run; await it first.`);
   }
   const outcome = await runAttempts(
-    { taskRunId: options.name, flowRunId: '', fn: fn as (...args: never[]) => unknown, args, options, signal: new AbortController().signal, workerId: 'main' },
-    { started() {}, retried() {}, log: (level, message) => console[level](message) },
+    { taskRunId: options.name, flowRunId: '', fn: fn as (...args: never[]) => unknown, args, options, cancellation: new RunSignal(), workerId: 'main' },
+    { started() {}, retried() {}, log: (_request, level, message) => console[level](message) },
     undefined,
   );
   if (outcome.state === 'Completed') return outcome.value as Awaited<R>;

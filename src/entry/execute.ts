@@ -1,6 +1,7 @@
 import { runAttempts, type AttemptHooks } from '../core/attempts.ts';
 import type { ResolvedTaskOptions } from '../core/options.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
+import type { RunSignal } from '../core/run-signal.ts';
 import { loadTask, type TaskRef } from '../protocol/task-ref.ts';
 
 /** A task run as it reaches a worker (thread, process, cluster worker): plain data only. */
@@ -17,12 +18,12 @@ export interface ExecuteRequest {
  * (retries, timeout, run context) exactly as the flow's process would. Never rejects: a task that
  * cannot be found is a Failed outcome carrying `TaskNotFoundError`.
  */
-export async function executeTask(request: ExecuteRequest, workerId: string, signal: AbortSignal, hooks: AttemptHooks): Promise<TaskOutcome> {
+export async function executeTask(request: ExecuteRequest, workerId: string, cancellation: RunSignal, hooks: AttemptHooks): Promise<TaskOutcome> {
   let fn: (...args: never[]) => unknown;
   try {
     fn = (await loadTask(request.ref)).fn;
   } catch (error) {
     return { state: 'Failed', error: error as Error, workerId };
   }
-  return runAttempts({ ...request, fn, signal, workerId }, hooks, undefined);
+  return runAttempts({ ...request, fn, cancellation, workerId }, hooks, undefined);
 }

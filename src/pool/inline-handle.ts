@@ -1,4 +1,4 @@
-import { runAttempts } from '../core/attempts.ts';
+import { runAttempts, type AttemptHooks } from '../core/attempts.ts';
 import type { RunnerContext, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { attemptEvents } from '../events/attempt-events.ts';
 import type { WorkerHandle } from './worker-handle.ts';
@@ -6,18 +6,20 @@ import type { WorkerHandle } from './worker-handle.ts';
 /** A slot on this event loop: tasks run here, sharing memory with the flow. */
 export class InlineHandle implements WorkerHandle {
   readonly alive = true;
+  readonly #hooks: AttemptHooks;
 
   constructor(
     readonly id: string,
     readonly context: RunnerContext,
-  ) {}
+  ) {
+    this.#hooks = attemptEvents(context.events);
+  }
 
   run(job: TaskJob): Promise<TaskOutcome> {
-    const { context } = this;
     return runAttempts(
-      { ...job, workerId: this.id },
-      attemptEvents(context.events, job.flowRunId, job.taskRunId, job.options.name, this.id),
-      context.flowRun,
+      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId: this.id },
+      this.#hooks,
+      this.context.flowRun,
     );
   }
 

@@ -90,11 +90,12 @@ export class Pool {
 
   #pump(): void {
     while (this.#idle.length > 0 && this.#queue.size > 0 && this.#state === 'running') {
-      const entry = this.#usesResources ? this.#queue.popFirst((e) => e.job.signal.aborted || this.#resources.fits(e.job.options.resources)) : this.#queue.pop();
+      const entry = this.#usesResources ? this.#queue.popFirst((e) => e.job.cancellation.aborted || this.#resources.fits(e.job.options.resources)) : this.#queue.pop();
       if (!entry) return;
       const { job } = entry;
-      if (job.signal.aborted) {
-        entry.resolve({ state: 'Cancelled', error: job.signal.reason instanceof Error ? job.signal.reason : new CancelledError('the task run was cancelled') });
+      if (job.cancellation.aborted) {
+        const reason = job.cancellation.reason;
+        entry.resolve({ state: 'Cancelled', error: reason instanceof Error ? reason : new CancelledError('the task run was cancelled') });
         continue;
       }
       const handle = this.#idle.pop() as WorkerHandle;
