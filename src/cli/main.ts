@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `weft` command: `weft run`, `weft cluster up`, `weft worker`, `weft dashboard`.
+ * The `weft` command: `weft run`, `weft cluster up`, `weft worker`.
  * Each subcommand lives in its own module, loaded only when used.
  */
 const USAGE = `Usage:
   weft run <file.ts>[:flowName] [--param key=value ...]   run a flow and print its result
   weft cluster up [--workers N] [--threads-per-worker K] [--resources GPU=1,process=1] [--port P]
   weft worker --address redis://host:port [--concurrency K] [--resources GPU=1]
-  weft dashboard --address redis://host:port [--port P]
   weft --help`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -16,7 +15,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.ts')).runCommand,
   cluster: async () => (await import('./cluster.ts')).clusterCommand,
   worker: async () => (await import('./worker.ts')).workerCommand,
-  dashboard: async () => (await import('./dashboard.ts')).dashboardCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
