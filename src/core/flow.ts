@@ -16,6 +16,8 @@ export interface Flow<A extends unknown[], R> {
   (...args: A): Promise<R>;
   readonly flowName: string;
   readonly options: ResolvedFlowOptions<R>;
+  /** The flow's function itself. */
+  readonly fn: (...args: A) => unknown;
   /** Starts a flow run and returns its handle at once. */
   run(...args: A): FlowRun<R>;
   /** A copy with other options, e.g. another task runner; the flow's code is untouched. */
@@ -51,6 +53,7 @@ function makeFlow<A extends unknown[], R>(fn: (...args: A) => unknown, options: 
   Object.defineProperties(self, {
     flowName: { value: options.name, enumerable: true },
     options: { value: options },
+    fn: { value: fn },
     name: { value: options.name },
   });
   self.run = (...args: A) => new FlowRun<R>(fn, args, options);
