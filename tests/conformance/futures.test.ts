@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { asCompleted, flow, TaskFuture, unmapped, wait } from '../../src/index.ts';
+import { add, concat, double, echo, sleep, sum } from '../fixtures/core/tasks.ts';
+import { within } from '../helpers/eventually.ts';
+import { RUNNERS } from './runners.ts';
+
+for (const r of RUNNERS) {
+  describe(`${r.name}: futures`, () => {
+    it('submit returns a future at once; result() gives the value, await and Promise.all work', async () => {
+      const f = flow(async function submitFlow() {
+        const future = add.submit(2, 3);
+        assert.ok(future instanceof TaskFuture);
+        const direct = await future.result();
+        const awaited = await add.submit(4, 5);
+        const all = await Promise.all([add.submit(1, 1), double.submit(21)]);
+        return { direct, awaited, all, state: future.state };
+      }, { taskRunner: r.make() });
+      assert.deepEqual(await within(f(), 10_000, 'the flow'), { direct: 5, awaited: 9, all: [2, 42], state: 'Completed' });
+    });
+
+    it('an inline call runs the task and records a task run', async () => {
+      const f = flow(async function inlineFlow() {
+        return (await add(20, 22)) + (await double(1));
+      }, { taskRunner: r.make() });
+      const run = f.run();
+      const record = await within(run, 10_000, 'the flow');
+      assert.equal(record.result, 44);
+      assert.deepEqual(record.taskRuns.map((t) => [t.taskName, t.state]), [['add', 'Completed'], ['double', 'Completed']]);
+    });
+
+    it('map zips its iterables and passes unmapped() values whole to every run', async () => {
+      const f = flow(async function mapFlow() {
+        const futures = add.map([1, 2, 3], new Set([10, 20, 30]));
+        const wrapped = concat.map(['<', '['], unmapped([1, 2]), unmapped('>'));
+        const fromGenerator = double.map((function* () { yield 1; yield 2; })());
+        return { sums: await Promise.all(futures), wrapped: await Promise.all(wrapped), doubled: await Promise.all(fromGenerator), empty: add.map([], []).length };
+      }, { taskRunner: r.make() });
+      assert.deepEqual(await within(f(), 10_000, 'the flow'), { sums: [11, 22, 33], wrapped: ['<1,2>', '[1,2>'], doubled: [2, 4], empty: 0 });
+    });
+
+    it('passes futures (alone and in lists) as their values, waiting for them', async () => {
+      const f = flow(async function chainFlow() {
+        const a = sleep.submit(30, 'late');
+        const b = add.submit(1, 2);
+        const c = add.submit(b, 10); // 13
+        const total = sum.submit([b, c, 100, double.submit(c)]); // 3 + 13 + 100 + 26
+        const text = echo.submit(a);
+        return { total: await total, text: await text, mapped: await Promise.all(add.map([b, c], unmapped(b))) };
+      }, { taskRunner: r.make() });
+      assert.deepEqual(await within(f(), 10_000, 'the flow'), { total: 142, text: 'late', mapped: [6, 16] });
+    });
+
+    it('waitFor orders a run after futures without passing their values', async () => {
+      const f = flow(async function waitForFlow() {
+        const first = sleep.submit(50, 'first');
+        const second = add.withOptions({ waitFor: [first] }).submit(1, 1);
+        return second.result();
+      }, { taskRunner: r.make() });
+      const run = f.run();
+      const started: string[] = [];
+      run.on('task-run:started', (e) => started.push(e.taskName));
+      const record = await within(run, 10_000, 'the flow');
+      assert.equal(record.result, 2);
+      assert.deepEqual(started, ['sleep', 'add']);
+      const [sleepRun, addRun] = record.taskRuns;
+      assert.ok(sleepRun?.endedAt !== undefined && addRun?.startedAt !== undefined && addRun.startedAt >= sleepRun.endedAt - 1);
+    });
+
+    it('asCompleted yields futures in completion order', async () => {
+      const f = flow(async function asCompletedFlow() {
+        // Submitted slowest first; sequential runs them in that order, concurrent runners finish the fastest first.
+        const futures = [sleep.submit(150, 'slow'), sleep.submit(75, 'mid'), sleep.submit(1, 'fast')];
+        const order: string[] = [];
+        for await (const future of asCompleted(futures)) {
+          assert.equal(future.done, true);
+          order.push(await future.result());
+        }
+        return order;
+      }, { taskRunner: r.make() });
+      const order = await within(f(), 10_000, 'the flow');
+      const expected = r.name === 'sequential' ? ['slow', 'mid', 'fast'] : ['fast', 'mid', 'slow'];
+      assert.deepEqual(order, expected);
+    });
+
+    it('wait({ timeoutMs }) splits futures into done and notDone', async () => {
+      const f = flow(async function waitFlow() {
+        const quick = add.submit(1, 2);
+        const slow = sleep.submit(5_000, 'slow');
+        await quick;
+        const { done, notDone } = await wait([quick, slow], { timeoutMs: 50 });
+        const result = { done: [...done].map((x) => x.taskName), notDone: [...notDone].map((x) => x.taskName) };
+        slow.cancel();
+        const all = await wait([quick]);
+        return { ...result, allDone: all.done.size, allNotDone: all.notDone.size };
+      }, { taskRunner: r.make() });
+      assert.deepEqual(await within(f(), 10_000, 'the flow'), { done: ['add'], notDone: ['sleep'], allDone: 1, allNotDone: 0 });
+    });
+
+    it('future.wait() resolves the final state and never rejects', async () => {
+      const f = flow(async function waitStateFlow() {
+        const ok = add.submit(1, 2);
+        const cancelled = sleep.submit(5_000, 'never');
+        cancelled.cancel();
+        return [await ok.wait(), await cancelled.wait()];
+      }, { taskRunner: r.make() });
+      assert.deepEqual(await within(f(), 10_000, 'the flow'), ['Completed', 'Cancelled']);
+    });
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * The runners the conformance suite runs on. Every case in `tests/conformance/*.test.ts` loops over
+ * this list, so a new runner (threads, processes, a cluster) joins the whole suite by adding one
+ * entry here.
+ *
+ * Cases take their tasks from `tests/fixtures/core/*.ts` (top-level tasks, findable by module and
+ * name) and observe them only through futures, run records, events and files, never through memory
+ * shared with the test, so they hold for runners whose tasks run in other threads, processes or
+ * machines.
+ */
+import { ParallelTaskRunner, SequentialTaskRunner, type Resources, type TaskRunner } from '../../src/index.ts';
+
+/** Options a case may ask of a runner; `make` must honour them where the runner has such a thing. */
+export interface RunnerOptions {
+  /** Tasks in flight at once (a runner with a fixed number, such as sequential, ignores it). */
+  workers?: number;
+  /** What the runner's workers have in all, e.g. `{ process: 1 }`. */
+  resources?: Resources;
+}
+
+export interface RunnerCase {
+  readonly name: string;
+  /** A fresh runner; without options, the runner's usual configuration for the suite. */
+  readonly make: (options?: RunnerOptions) => TaskRunner;
+  /**
+   * Set for runners whose cancel stops tasks by force (a temporary cluster's workers go), so a
+   * task's own abort handler may never run there.
+   */
+  readonly cancelKillsTasks?: boolean;
+}
+
+export const RUNNERS: RunnerCase[] = [
+  { name: 'sequential', make: (o) => new SequentialTaskRunner({ resources: o?.resources }) },
+  {
+    name: 'async',
+    make: (o) => new ParallelTaskRunner({ scheduler: 'async', workers: o?.workers ?? 4, resources: o?.resources }),
+  },
+];
