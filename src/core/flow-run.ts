@@ -177,9 +177,9 @@ export class FlowRunEngine implements FlowRunScope {
     return found;
   }
 
+  /** Whether `flowRunId` is this run or one of its ancestors (whose futures a subflow may use). */
   #owns(flowRunId: string): boolean {
-    for (let run: FlowRunEngine | undefined = this; run; run = run.parent) if (run.id === flowRunId) return true;
-    return false;
+    return this.id === flowRunId || (this.parent !== undefined && this.parent.#owns(flowRunId));
   }
 
   async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
