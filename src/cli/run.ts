@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import type { Flow, FlowRun } from '../core/flow.ts';
 import { registerTypeScript } from '../loader/register.ts';
 import { parseArgs } from './args.ts';
+import { showProgress } from './progress.ts';
 import { bindParameters, parameterNames } from './parameters.ts';
 
 const USAGE = 'Usage: weft run <file.ts>[:flowName] [--param key=value ...]';
@@ -52,11 +53,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
   };
   process.on('SIGINT', onSignal);
+  const stopProgress = showProgress(run);
   try {
     const value = await run.result();
+    stopProgress();
     if (value !== undefined) console.log(typeof value === 'string' ? value : inspect(value, { depth: 6, colors: process.stdout.isTTY }));
     return 0;
   } catch (error) {
+    stopProgress();
     console.error(`weft run: ${formatError(error)}`);
     return interrupts > 0 ? 130 : 1;
   } finally {

@@ -113,8 +113,8 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
   }
 
   /** Listens to this flow run's events (subflows' events included). Returns an unsubscribe function. */
-  on<E extends WeftEventName>(name: E, listener: Listener<E>): () => void {
-    return this.#engine.events.on(name, listener);
+  on<E extends WeftEventName>(name: E, listener: Listener<E>, options?: { first?: boolean }): () => void {
+    return this.#engine.events.on(name, listener, options);
   }
 
   /**

@@ -11,9 +11,11 @@ export class EventBus {
   /** Buses this one forwards every event to (a subflow's bus forwards to its parent's). */
   readonly #forward: EventBus[] = [];
 
-  on<E extends WeftEventName>(name: E, listener: Listener<E>): () => void {
+  /** Adds a listener; `first` puts it before those already there (a display that must clear itself first). */
+  on<E extends WeftEventName>(name: E, listener: Listener<E>, options?: { first?: boolean }): () => void {
     const list = this.#listeners.get(name) ?? [];
-    list.push(listener as Listener<never>);
+    if (options?.first) list.unshift(listener as Listener<never>);
+    else list.push(listener as Listener<never>);
     this.#listeners.set(name, list);
     return () => this.off(name, listener);
   }
