@@ -156,13 +156,20 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   if (state === 'Completed') {
     let threw = false;
     const body = new Promise<unknown>((resolve) => resolve(storage.run({ flowRun: engine, task: undefined, annotations }, fn as (...a: unknown[]) => unknown, ...args))).then(
-      (value) => (record.result = value as R),
+      // The body may go on after a cancel has ended the run: a Cancelled record keeps no result.
+      (value) => {
+        if (!engine.cancelReason) record.result = value as R;
+      },
       (thrown: unknown) => {
         threw = true;
         error = thrown instanceof Error ? thrown : new Error(String(thrown));
       },
     );
-    const cancelled = new Promise<void>((resolve) => engine.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // A run cancelled before this point (right after run(), or while the runner started) has
+    // already fired its signal: a listener added now would never be called.
+    const cancelled = engine.signal.aborted
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => engine.signal.addEventListener('abort', () => resolve(), { once: true }));
     await Promise.race([body, cancelled]);
     if (threw && !engine.cancelReason) engine.cancelLive(`flow '${record.flowName}' failed, so its unfinished task runs were cancelled`);
     await engine.drain();
