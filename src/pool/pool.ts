@@ -1,14 +1,19 @@
-import { CancelledError, UsageError } from '../errors.ts';
+import { CancelledError, UsageError, WorkerCrashedError } from '../errors.ts';
 import type { LifecycleState, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { ReadyQueue } from '../schedule/ready-queue.ts';
 import { isEmpty, ResourcePool, type Resources } from '../schedule/resources.ts';
-import type { WorkerHandle } from './worker-handle.ts';
+import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
 
 export interface PoolOptions {
   /** How many workers (slots) run tasks at once. */
   readonly size: number;
   /** What the pool's workers have in all; a running task holds its `resources` from it. */
   readonly resources: Resources;
+  /**
+   * How many short jobs a busy worker may hold ahead of the one it runs (threads and processes,
+   * where a round trip costs more than a short task). 1 turns pipelining off. @default 1
+   */
+  readonly pipelineDepth?: number;
   /** Makes worker number `index` (0-based); called again with the same index to replace a dead one. */
   createHandle(index: number): WorkerHandle | Promise<WorkerHandle>;
 }
@@ -16,27 +21,55 @@ export interface PoolOptions {
 interface Entry {
   readonly job: TaskJob;
   readonly resolve: (outcome: TaskOutcome) => void;
+  /** Workers that died with this job in them. */
+  crashes: number;
 }
+
+interface Member {
+  readonly handle: WorkerHandle;
+  readonly index: number;
+  inFlight: number;
+  /** Running a suspect job alone: nothing is pipelined behind it. */
+  isolated: boolean;
+  replaced: boolean;
+}
+
+/** A task whose runs take less than this (ms, in the worker) may be pipelined to busy workers. */
+const PIPELINE_BELOW_MS = 1;
+/** Replacement workers that fail to start this many times in a row fail the pool. */
+const MAX_START_FAILURES = 3;
 
 /**
  * A local pool: queued jobs start by priority (FIFO within a priority) on idle workers, holding
- * their resources while they run. Workers that die are replaced. The same pool serves the 'async',
- * 'threads' and 'processes' schedulers; only the {@link WorkerHandle} differs.
+ * their resources while they run. Workers that die are replaced; a worker that keeps dying at
+ * start-up fails the pool instead of looping. The same pool serves the 'async', 'threads' and
+ * 'processes' schedulers; only the {@link WorkerHandle} differs.
+ *
+ * Short tasks (measured) are pipelined: a busy worker gets up to `pipelineDepth` of them ahead, so
+ * it never idles through a round trip. Long, timed or resource-holding tasks only go to idle
+ * workers, so priority order and load balance hold where they matter.
  */
 export class Pool {
   readonly #options: PoolOptions;
   readonly #queue = new ReadyQueue<Entry>();
-  readonly #idle: WorkerHandle[] = [];
-  readonly #handles = new Map<number, WorkerHandle>();
-  readonly #indexOf = new Map<WorkerHandle, number>();
+  /** Suspects of a crash, each to run alone on an idle worker before anything else. */
+  readonly #suspects: Entry[] = [];
+  readonly #idle: Member[] = [];
+  readonly #members: (Member | undefined)[] = [];
   readonly #resources: ResourcePool;
   readonly #usesResources: boolean;
+  readonly #depth: number;
+  /** Mean run time (ms, in the worker) of each task name, for the pipelining decision. */
+  readonly #serviceMs = new Map<string, number>();
+  readonly #starting = new Set<Promise<unknown>>();
+  #startFailures = 0;
   #state: LifecycleState = 'idle';
 
   constructor(options: PoolOptions) {
     this.#options = options;
     this.#resources = new ResourcePool(options.resources);
     this.#usesResources = !isEmpty(options.resources);
+    this.#depth = this.#usesResources ? 1 : Math.max(1, options.pipelineDepth ?? 1);
   }
 
   get state(): LifecycleState {
@@ -45,21 +78,21 @@ export class Pool {
 
   /** Jobs waiting for a worker. */
   get queued(): number {
-    return this.#queue.size;
+    return this.#queue.size + this.#suspects.length;
   }
 
   async start(): Promise<void> {
     if (this.#state !== 'idle') return;
     this.#state = 'starting';
-    try {
-      const handles = await Promise.all(Array.from({ length: this.#options.size }, (_, i) => this.#options.createHandle(i)));
-      handles.forEach((h, i) => this.#adopt(h, i));
-      this.#state = 'running';
-    } catch (error) {
+    const made = await Promise.allSettled(Array.from({ length: this.#options.size }, (_, i) => this.#options.createHandle(i)));
+    const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
       this.#state = 'failed';
-      await this.#closeAll();
-      throw error;
+      await Promise.all(made.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+      throw failed.reason;
     }
+    made.forEach((r, i) => this.#adopt((r as PromiseFulfilledResult<WorkerHandle>).value, i));
+    this.#state = 'running';
     this.#pump();
   }
 
@@ -68,7 +101,7 @@ export class Pool {
       return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
     }
     return new Promise<TaskOutcome>((resolve) => {
-      this.#queue.push({ job, resolve }, job.options.priority);
+      this.#queue.push({ job, resolve, crashes: 0 }, job.options.priority);
       this.#pump();
     });
   }
@@ -77,73 +110,162 @@ export class Pool {
   cancelQueued(reason: string): void {
     const error = new CancelledError(reason);
     for (const entry of this.#queue.drain()) entry.resolve({ state: 'Cancelled', error });
+    for (const entry of this.#suspects.splice(0)) entry.resolve({ state: 'Cancelled', error });
   }
 
-  /** Drops queued work and stops every worker. */
+  /** Drops queued work and stops every worker, those still starting included. */
   async shutdown(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'draining';
     this.cancelQueued('the task runner shut down');
-    await this.#closeAll();
+    const handles = this.#members.filter((m): m is Member => m !== undefined).map((m) => m.handle);
+    this.#members.length = 0;
+    this.#idle.length = 0;
+    await Promise.all([...handles.map((h) => h.close()), ...this.#starting]);
     this.#state = 'closed';
   }
 
   #pump(): void {
-    while (this.#idle.length > 0 && this.#queue.size > 0 && this.#state === 'running') {
-      const entry = this.#usesResources ? this.#queue.popFirst((e) => e.job.cancellation.aborted || this.#resources.fits(e.job.options.resources)) : this.#queue.pop();
-      if (!entry) return;
-      const { job } = entry;
-      if (job.cancellation.aborted) {
-        const reason = job.cancellation.reason;
-        entry.resolve({ state: 'Cancelled', error: reason instanceof Error ? reason : new CancelledError('the task run was cancelled') });
+    while (this.#state === 'running' && this.#suspects.length > 0) {
+      const member = this.#takeIdle();
+      if (!member) return;
+      const entry = this.#suspects.shift() as Entry;
+      if (this.#settleIfAborted(entry)) {
+        this.#idle.push(member);
         continue;
       }
-      const handle = this.#idle.pop() as WorkerHandle;
-      const need = job.options.resources;
-      if (this.#usesResources) this.#resources.acquire(need);
-      handle.run(job).then((outcome) => {
-        if (this.#usesResources) this.#resources.release(need);
-        entry.resolve(outcome);
-        this.#release(handle);
-      });
+      member.isolated = true;
+      this.#dispatch(entry, member);
+    }
+    while (this.#queue.size > 0 && this.#state === 'running') {
+      let member = this.#takeIdle();
+      if (!member) {
+        member = this.#depth > 1 ? this.#spare() : undefined;
+        const head = this.#queue.peek();
+        if (!member || !head || !this.#pipelinable(head.job)) return;
+      }
+      const entry = this.#usesResources ? this.#queue.popFirst((e) => e.job.cancellation.aborted || this.#resources.fits(e.job.options.resources)) : this.#queue.pop();
+      if (!entry || this.#settleIfAborted(entry)) {
+        if (member.inFlight === 0) this.#idle.push(member);
+        if (!entry) return;
+        continue;
+      }
+      this.#dispatch(entry, member);
     }
   }
 
-  #release(handle: WorkerHandle): void {
-    if (this.#state !== 'running') return;
-    if (handle.alive) {
-      this.#idle.push(handle);
-      this.#pump();
+  #dispatch(entry: Entry, member: Member): void {
+    const { job } = entry;
+    const need = job.options.resources;
+    if (this.#usesResources) this.#resources.acquire(need);
+    member.inFlight++;
+    member.handle.run(job, entry.crashes).then((outcome) => {
+      if (this.#usesResources) this.#resources.release(need);
+      this.#settle(entry, outcome);
+      this.#release(member);
+    });
+  }
+
+  #settle(entry: Entry, outcome: HandleOutcome): void {
+    if (outcome.state !== 'Requeue') {
+      if (outcome.serviceMs !== undefined) this.#learn(entry.job.options.name, outcome.serviceMs);
+      entry.resolve(outcome);
       return;
     }
-    const index = this.#indexOf.get(handle) as number;
-    this.#indexOf.delete(handle);
-    void Promise.resolve()
-      .then(() => this.#options.createHandle(index))
+    if (this.#state !== 'running') {
+      entry.resolve({ state: 'Cancelled', error: new CancelledError('the task runner shut down') });
+    } else if (outcome.suspect) {
+      entry.crashes++;
+      this.#suspects.push(entry);
+    } else {
+      this.#queue.push(entry, entry.job.options.priority);
+    }
+  }
+
+  #settleIfAborted(entry: Entry): boolean {
+    const { cancellation } = entry.job;
+    if (!cancellation.aborted) return false;
+    const reason = cancellation.reason;
+    entry.resolve({ state: 'Cancelled', error: reason instanceof Error ? reason : new CancelledError('the task run was cancelled') });
+    return true;
+  }
+
+  #release(member: Member): void {
+    member.inFlight--;
+    if (member.inFlight === 0) member.isolated = false;
+    if (this.#state !== 'running') return;
+    if (!member.handle.alive) {
+      if (!member.replaced) {
+        member.replaced = true;
+        this.#replace(member);
+      }
+      return;
+    }
+    if (member.inFlight === 0) this.#idle.push(member);
+    this.#pump();
+  }
+
+  #takeIdle(): Member | undefined {
+    for (;;) {
+      const member = this.#idle.pop();
+      if (!member || (member.handle.alive && this.#members[member.index] === member)) return member;
+    }
+  }
+
+  /** The busy worker with the fewest jobs in hand, if one has room for a pipelined job. */
+  #spare(): Member | undefined {
+    let best: Member | undefined;
+    for (const m of this.#members) {
+      if (m && m.handle.alive && !m.isolated && m.inFlight < this.#depth && (!best || m.inFlight < best.inFlight)) best = m;
+    }
+    return best;
+  }
+
+  #pipelinable(job: TaskJob): boolean {
+    if (job.options.timeoutMs !== Infinity) return false;
+    const ms = this.#serviceMs.get(job.options.name);
+    return ms !== undefined && ms < PIPELINE_BELOW_MS;
+  }
+
+  #learn(name: string, ms: number): void {
+    const mean = this.#serviceMs.get(name);
+    this.#serviceMs.set(name, mean === undefined ? ms : mean * 0.8 + ms * 0.2);
+  }
+
+  #replace(dead: Member): void {
+    if (this.#members[dead.index] === dead) this.#members[dead.index] = undefined;
+    const attempt = Promise.resolve()
+      .then(() => this.#options.createHandle(dead.index))
       .then(
         (fresh) => {
-          if (this.#state !== 'running') return void fresh.close();
-          this.#adopt(fresh, index);
+          this.#startFailures = 0;
+          if (this.#state !== 'running') return fresh.close();
+          this.#adopt(fresh, dead.index);
           this.#pump();
         },
         (error: unknown) => {
-          this.#state = 'failed';
-          const reason = `a replacement worker could not start: ${error instanceof Error ? error.message : String(error)}`;
-          for (const entry of this.#queue.drain()) entry.resolve({ state: 'Crashed', error: new CancelledError(reason) });
+          if (this.#state !== 'running') return;
+          if (++this.#startFailures < MAX_START_FAILURES) return this.#replace(dead);
+          this.#fail(error);
         },
-      );
+      )
+      .finally(() => this.#starting.delete(attempt));
+    this.#starting.add(attempt);
+  }
+
+  /** Replacement workers keep dying at start-up: stop trying and fail what waits. */
+  #fail(error: unknown): void {
+    this.#state = 'failed';
+    const why = error instanceof Error ? error.message : String(error);
+    const crash = (entry: Entry) =>
+      entry.resolve({ state: 'Crashed', error: new WorkerCrashedError(entry.job.options.name, '(none)', `could not run: replacement workers failed to start ${MAX_START_FAILURES} times in a row (${why})`) });
+    for (const entry of this.#queue.drain()) crash(entry);
+    for (const entry of this.#suspects.splice(0)) crash(entry);
   }
 
   #adopt(handle: WorkerHandle, index: number): void {
-    this.#handles.set(index, handle);
-    this.#indexOf.set(handle, index);
-    this.#idle.push(handle);
-  }
-
-  async #closeAll(): Promise<void> {
-    const handles = [...this.#handles.values()];
-    this.#handles.clear();
-    this.#idle.length = 0;
-    await Promise.all(handles.map((h) => h.close()));
+    const member: Member = { handle, index, inFlight: 0, isolated: false, replaced: false };
+    this.#members[index] = member;
+    this.#idle.push(member);
   }
 }

@@ -1,17 +1,29 @@
 import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
 
 /**
+ * How a job left a worker, as the pool sees it: a {@link TaskOutcome}, or `Requeue` when the
+ * worker died or was stopped with the job still waiting in it, so the job never ran to an end
+ * there. A `suspect` job was in the worker when it crashed and may have caused it: the pool runs
+ * it again alone, so a crash charges the task that caused it and nothing else.
+ */
+export type HandleOutcome = (TaskOutcome & { readonly serviceMs?: number }) | { readonly state: 'Requeue'; readonly suspect: boolean };
+
+/**
  * One worker of a local pool, as the pool sees it: the event loop ('async'), a worker thread, or a
- * child process. It runs one job at a time; everything else (queueing, priority, resources,
- * replacing dead workers) is the pool's.
+ * child process. It runs its jobs one at a time, in order; the pool may hand it a few short jobs
+ * ahead (up to `pipelineDepth`) so it never waits for a round trip. Everything else (queueing,
+ * priority, resources, replacing dead workers) is the pool's.
  */
 export interface WorkerHandle {
   /** `main`, `async-0`, `thread-1`, `process-2`: what events and reports call it. */
   readonly id: string;
   /** False once the worker died or was stopped; the pool replaces it. */
   readonly alive: boolean;
-  /** Runs one job and resolves how it ended. Never rejects. */
-  run(job: TaskJob): Promise<TaskOutcome>;
+  /**
+   * Runs one job and resolves how it ended. Never rejects. `crashes` counts the workers that
+   * already died with this job in them.
+   */
+  run(job: TaskJob, crashes?: number): Promise<HandleOutcome>;
   /** Stops the worker. Work still running on it is abandoned. */
   close(): Promise<void>;
 }

@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.ts';
 import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } from '../core/task-runner.ts';
 import { InlineHandle } from '../pool/inline-handle.ts';
+import { startProcess } from '../pool/process-handle.ts';
+import { startThread } from '../pool/thread-handle.ts';
 import { Pool } from '../pool/pool.ts';
 import type { WorkerHandle } from '../pool/worker-handle.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
@@ -29,17 +31,25 @@ export interface ParallelTaskRunnerOptions {
   workers?: number;
   /** What the runner has in all, for tasks that declare `resources` (e.g. `{ GPU: 1 }`). @default {} */
   resources?: Resources;
+  /**
+   * 'threads' and 'processes' only: the heap limit of each worker, in MB (a thread's
+   * `resourceLimits.maxOldGenerationSizeMb`, a process's `--max-old-space-size`). A task that needs
+   * more crashes its worker alone (`WorkerCrashedError`); the worker is replaced. Minimum 16.
+   * @default Node's own limit
+   */
+  maxHeapMb?: number;
 }
 
 export interface ResolvedParallelOptions {
   readonly scheduler: Scheduler;
   readonly workers: number;
   readonly resources: Resources;
+  readonly maxHeapMb: number | undefined;
 }
 
 export function resolveParallelOptions(raw: ParallelTaskRunnerOptions | undefined): ResolvedParallelOptions {
   const o = v.plainObject('options', raw ?? {});
-  v.knownKeys('options', o, ['scheduler', 'workers', 'resources']);
+  v.knownKeys('options', o, ['scheduler', 'workers', 'resources', 'maxHeapMb']);
   const scheduler = o.scheduler ?? 'async';
   if (!Object.values(Scheduler).includes(scheduler as Scheduler)) {
     throw new InvalidOptionError('scheduler', `one of ${Object.values(Scheduler).map((s) => `'${s}'`).join(', ')}`, scheduler);
@@ -48,18 +58,38 @@ export function resolveParallelOptions(raw: ParallelTaskRunnerOptions | undefine
     scheduler: scheduler as Scheduler,
     workers: o.workers === undefined ? availableParallelism() : v.integer('workers', o.workers, 1),
     resources: resolveResources('resources', o.resources),
+    maxHeapMb: resolveMaxHeap(scheduler as Scheduler, o.maxHeapMb),
   };
 }
 
-/** Makes the worker handles of the 'threads' and 'processes' schedulers (set by their modules). */
-export type HandleFactory = (index: number, context: RunnerContext, options: ResolvedParallelOptions) => WorkerHandle | Promise<WorkerHandle>;
+function resolveMaxHeap(scheduler: Scheduler, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (scheduler === 'async') {
+    throw new InvalidOptionError('maxHeapMb', "left out with scheduler 'async' (tasks share the flow's heap); use 'threads' or 'processes' to limit a worker's heap", value);
+  }
+  return v.integer('maxHeapMb', value, 16);
+}
+
+/**
+ * Makes the worker handles of a scheduler. `serial` numbers every worker a runner starts (a
+ * replacement gets a new one), so worker ids in events are never reused.
+ */
+export type HandleFactory = (serial: number, context: RunnerContext, options: ResolvedParallelOptions) => WorkerHandle | Promise<WorkerHandle>;
 const handleFactories = new Map<Scheduler, HandleFactory>();
 
 /** @internal Registers how a scheduler makes its workers. */
 export function registerScheduler(scheduler: Scheduler, factory: HandleFactory): void {
   handleFactories.set(scheduler, factory);
 }
-registerScheduler('async', (index, context) => new InlineHandle(`async-${index}`, context));
+registerScheduler('async', (serial, context) => new InlineHandle(`async-${serial}`, context));
+registerScheduler('threads', (serial, context, options) => startThread(`thread-${serial}`, context, options));
+registerScheduler('processes', (serial, context, options) => startProcess(`process-${serial}`, context, options));
+
+/**
+ * How many short jobs a busy thread or process may hold ahead of the one it runs: enough to cover
+ * a round trip at tens of microseconds per task (see Pool).
+ */
+const PIPELINE_DEPTH = 32;
 
 /**
  * Runs tasks concurrently: on the event loop ('async', Prefect's `ThreadPoolTaskRunner`), on
@@ -98,10 +128,12 @@ export class ParallelTaskRunner implements TaskRunner {
   async start(context: RunnerContext): Promise<void> {
     const factory = handleFactories.get(this.options.scheduler);
     if (!factory) throw new InvalidOptionError('scheduler', 'a scheduler this build of weft supports', this.options.scheduler);
+    let serial = 0;
     this.#pool ??= new Pool({
       size: this.options.workers,
       resources: this.options.resources,
-      createHandle: (index) => factory(index, context, this.options),
+      pipelineDepth: this.options.scheduler === 'async' ? 1 : PIPELINE_DEPTH,
+      createHandle: () => factory(serial++, context, this.options),
     });
     await this.#pool.start();
   }

@@ -1,0 +1,150 @@
+import { format } from 'node:util';
+import type { AttemptHooks, AttemptRequest } from '../core/attempts.ts';
+import { storage } from '../core/context.ts';
+import { RunSignal } from '../core/run-signal.ts';
+import type { TaskOutcome } from '../core/task-runner.ts';
+import { now, type LogLevel } from '../events/events.ts';
+import type { JobEvent, ToWorker, WireJob, WireOutcome, WorkerPort } from '../protocol/messages.ts';
+import { explain, takeTransferList } from '../protocol/serialize.ts';
+import { toWireError } from '../protocol/wire-error.ts';
+import { executeTask } from './execute.ts';
+
+/**
+ * The program inside every worker thread and child process of a local pool: it takes `run`
+ * messages, runs their jobs one after another through {@link executeTask} (the same attempts,
+ * retries and timeouts as everywhere), and reports what happened in batches.
+ *
+ * Jobs run one at a time, in the order they came: a worker is one CPU's worth of work. The pool may
+ * send several short jobs ahead (pipelining), so the worker never waits for a round trip.
+ */
+export function runWorkerLoop(port: WorkerPort, workerId: string): void {
+  const queue: (WireJob | undefined)[] = [];
+  let head = 0;
+  let running = false;
+  let current: { id: number; signal: RunSignal } | undefined;
+  /** Cancels that arrived for jobs not yet started. */
+  const cancelled = new Map<number, string>();
+  let outbound: JobEvent[] = [];
+  let transfers: Map<JobEvent, ArrayBuffer[]> | undefined;
+  let flushScheduled = false;
+
+  const flush = (): void => {
+    if (outbound.length === 0) return;
+    const events = outbound;
+    const moving = transfers;
+    outbound = [];
+    transfers = undefined;
+    try {
+      port.post({ type: 'batch', events }, moving ? [...moving.values()].flat() : undefined);
+    } catch {
+      // Something in the batch cannot be cloned (a task's result): send one by one to find it.
+      for (const event of events) postAlone(port, event, moving?.get(event));
+    }
+  };
+  const schedule = (): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      flush();
+    });
+  };
+  const push = (event: JobEvent): void => {
+    outbound.push(event);
+    schedule();
+  };
+
+  const hooks: AttemptHooks = {
+    started: (r, attempt) => {
+      push({ type: 'started', id: jobId(r), attempt, time: now() });
+      // A timed attempt may block this thread; the pool's watchdog must know it started.
+      if (r.options.timeoutMs !== Infinity) flush();
+    },
+    retried: (r, attempt, error, delayMs) => push({ type: 'retried', id: jobId(r), attempt, delayMs, error: toWireError(error), time: now() }),
+    log: (r, level, message) => push({ type: 'log', id: jobId(r), taskRunId: r.taskRunId, flowRunId: r.flowRunId, taskName: r.options.name, level, message, time: now() }),
+  };
+
+  const drain = async (): Promise<void> => {
+    running = true;
+    while (head < queue.length) {
+      const job = queue[head] as WireJob;
+      queue[head++] = undefined;
+      const signal = new RunSignal();
+      const reason = cancelled.get(job.id);
+      if (reason !== undefined) {
+        cancelled.delete(job.id);
+        signal.abort(reason);
+      }
+      current = { id: job.id, signal };
+      const t0 = performance.now();
+      const outcome = await executeTask(job, workerId, signal, hooks);
+      current = undefined;
+      const done: JobEvent = { type: 'done', id: job.id, outcome: toWireOutcome(outcome), serviceMs: performance.now() - t0 };
+      if (outcome.state === 'Completed' && typeof outcome.value === 'object' && outcome.value !== null) {
+        const list = takeTransferList([outcome.value]);
+        if (list.length > 0) (transfers ??= new Map()).set(done, list);
+      }
+      push(done);
+    }
+    queue.length = 0;
+    head = 0;
+    running = false;
+    // Nothing left to run: report now rather than a turn later.
+    flush();
+  };
+
+  port.onMessage((message: ToWorker) => {
+    switch (message.type) {
+      case 'run':
+        for (const job of message.jobs) queue.push(job);
+        if (!running) void drain();
+        return;
+      case 'cancel':
+        if (current?.id === message.id) current.signal.abort(message.reason);
+        else cancelled.set(message.id, message.reason);
+        return;
+      case 'close':
+        flush();
+        port.exit(0);
+    }
+  });
+  forwardConsole();
+}
+
+/** The job id of an attempt: `executeTask` spreads the {@link WireJob} into the request, `id` included. */
+function jobId(request: AttemptRequest): number {
+  return (request as AttemptRequest & { id: number }).id;
+}
+
+function toWireOutcome(outcome: TaskOutcome): WireOutcome {
+  if (outcome.state === 'Completed') return { state: 'Completed', value: outcome.value };
+  return { state: outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed', error: toWireError(outcome.error) };
+}
+
+/** Sends one event; a result that cannot be cloned becomes a Failed outcome naming its path. */
+function postAlone(port: WorkerPort, event: JobEvent, transfer: ArrayBuffer[] | undefined): void {
+  try {
+    port.post({ type: 'batch', events: [event] }, transfer);
+  } catch (error) {
+    if (event.type !== 'done' || event.outcome.state !== 'Completed') throw error;
+    const failed: JobEvent = { ...event, outcome: { state: 'Failed', error: toWireError(explain(event.outcome.value, 'result', error)) } };
+    port.post({ type: 'batch', events: [failed] });
+  }
+}
+
+const CONSOLE_LEVELS = [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']] as const;
+
+/**
+ * `console.log` inside a task reaches the flow's process as a task log, labelled with the task
+ * run; output from outside any task (a module's top level) goes to the worker's own stdout.
+ */
+function forwardConsole(): void {
+  for (const [method, level] of CONSOLE_LEVELS) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      const task = storage.getStore()?.task;
+      if (task) task.log(level satisfies LogLevel, format(...args));
+      else original(...args);
+    };
+  }
+}

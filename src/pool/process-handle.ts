@@ -1,0 +1,71 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { RunnerContext } from '../core/task-runner.ts';
+import { loaderExecArgv } from '../loader/register.ts';
+import type { FromWorker, ToWorker } from '../protocol/messages.ts';
+import { RemoteHandle, type WorkerLink } from './remote-handle.ts';
+
+/** Options of the child processes of a pool. */
+export interface ProcessWorkerOptions {
+  /** Old-generation heap limit of each process, MB (`--max-old-space-size`); `undefined` for Node's default. */
+  readonly maxHeapMb: number | undefined;
+}
+
+// The entry sits beside this module's tree: `.ts` when weft runs from src under tsx, `.js` from dist.
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const entry = fileURLToPath(new URL(`../entry/process${ext}`, import.meta.url));
+
+/**
+ * Forks a child process running src/entry/process, with the TypeScript loader the CLI uses and v8
+ * ('advanced') serialization, so arguments and results cross by structured clone as on threads.
+ * Resolves its handle once it is ready.
+ */
+export function startProcess(id: string, context: RunnerContext, options: ProcessWorkerOptions): Promise<RemoteHandle> {
+  const execArgv = [...loaderExecArgv()];
+  if (options.maxHeapMb !== undefined) execArgv.push(`--max-old-space-size=${options.maxHeapMb}`);
+  let child: ChildProcess;
+  try {
+    child = fork(entry, [], {
+      execArgv,
+      serialization: 'advanced',
+      env: { ...process.env, WEFT_WORKER_ID: id },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return RemoteHandle.start(id, processLink(child), context);
+}
+
+function processLink(child: ChildProcess): WorkerLink {
+  let exited = false;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  // An IPC write to a process that just died fails asynchronously; the 'exit' event tells the story.
+  child.on('error', () => undefined);
+  const kill = async () => {
+    if (!exited) child.kill('SIGKILL');
+    await gone;
+  };
+  return {
+    send: (message: ToWorker) => {
+      if (child.connected) child.send(message);
+    },
+    onMessage: (listener) => void child.on('message', listener as (m: FromWorker) => void),
+    onExit: (listener) =>
+      void child.once('exit', (code, signal) => {
+        if (signal === 'SIGABRT' || signal === 'SIGTRAP' || code === 134) listener('ran out of memory or aborted (its heap limit, maxHeapMb, may have been reached)');
+        else listener(signal ? `was killed by ${signal}` : `exited with code ${code}`);
+      }),
+    kill,
+    close: async (graceMs) => {
+      if (exited) return;
+      if (child.connected) child.send({ type: 'close' } satisfies ToWorker);
+      const timer = setTimeout(() => void kill(), graceMs);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

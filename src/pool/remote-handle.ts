@@ -1,0 +1,235 @@
+import { CancelledError, TaskTimeoutError, WorkerCrashedError } from '../errors.ts';
+import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
+import { now } from '../events/events.ts';
+import type { FromWorker, JobEvent, ToWorker, WireJob } from '../protocol/messages.ts';
+import { explain, takeTransferList } from '../protocol/serialize.ts';
+import { fromWireError } from '../protocol/wire-error.ts';
+import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
+
+/** The pool's end of one worker thread or child process. */
+export interface WorkerLink {
+  /** Sends a message; throws if something in it cannot be cloned (nothing is sent then). */
+  send(message: ToWorker, transfer: readonly ArrayBuffer[]): void;
+  onMessage(listener: (message: FromWorker) => void): void;
+  /** Called once, when the worker is gone, with why (`exited with code 1`, `was killed by SIGKILL`). */
+  onExit(listener: (reason: string) => void): void;
+  /** Stops the worker now (terminate, SIGKILL); resolves once it is gone. */
+  kill(): Promise<void>;
+  /** Asks the worker to exit, killing it if it has not within `graceMs`; resolves once it is gone. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** How long a task that ignores its signal may run past `timeoutMs` before its worker is stopped. */
+export const TIMEOUT_GRACE_MS = 500;
+/** How often in-flight jobs are checked for cancellation (reading `.aborted` costs nothing per job). */
+const CANCEL_POLL_MS = 20;
+/** A worker that has not said it is ready within this long is stopped as failed. */
+const READY_TIMEOUT_MS = 60_000;
+
+interface InFlight {
+  readonly job: TaskJob;
+  readonly resolve: (outcome: HandleOutcome) => void;
+  readonly crashes: number;
+  watchdog?: NodeJS.Timeout;
+  cancelSent?: boolean;
+}
+
+/**
+ * A worker thread or child process as the pool sees it: it sends jobs in batches, turns the
+ * worker's events into the flow run's events, and enforces what the worker cannot enforce on
+ * itself: a hard stop on cancel, on a timeout the task ignores, and on a crash.
+ */
+export class RemoteHandle implements WorkerHandle {
+  #alive = true;
+  #nextId = 1;
+  readonly #inFlight = new Map<number, InFlight>();
+  #outbox: WireJob[] = [];
+  #outboxTransfer: ArrayBuffer[][] = [];
+  #flushQueued = false;
+  #poll: NodeJS.Timeout | undefined;
+  #fatal: string | undefined;
+  /** Why weft itself stopped the worker, for the 'worker:left' event. */
+  #stoppedBecause: string | undefined;
+  readonly #exited: Promise<void>;
+
+  private constructor(
+    readonly id: string,
+    readonly link: WorkerLink,
+    readonly context: RunnerContext,
+  ) {
+    this.#exited = new Promise<void>((resolve) => link.onExit((reason) => resolve(this.#onExit(reason))));
+    link.onMessage((message) => this.#onMessage(message));
+  }
+
+  /** Wraps a freshly started worker and resolves once it is ready, or rejects if it dies first. */
+  static start(id: string, link: WorkerLink, context: RunnerContext): Promise<RemoteHandle> {
+    return new Promise<RemoteHandle>((resolve, reject) => {
+      let ready = false;
+      const fail = (reason: string) => {
+        if (ready) return;
+        ready = true;
+        clearTimeout(timer);
+        void link.kill();
+        reject(new WorkerCrashedError('(none: the worker was starting)', id, `${reason} before it was ready; check the worker's options (maxHeapMb) and that weft and tsx load in a fresh ${id.split('-')[0]}`));
+      };
+      const timer = setTimeout(() => fail(`did not start within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+      link.onExit((reason) => fail(reason));
+      link.onMessage((message) => {
+        if (message.type === 'start-failed') fail(`failed to start (${message.error.message})`);
+        if (message.type !== 'ready' || ready) return;
+        ready = true;
+        clearTimeout(timer);
+        const handle = new RemoteHandle(id, link, context);
+        context.events.emit('worker:joined', { workerId: id, resources: {}, time: now() });
+        resolve(handle);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  run(job: TaskJob, crashes = 0): Promise<HandleOutcome> {
+    if (!this.#alive) return Promise.resolve({ state: 'Requeue', suspect: false });
+    const id = this.#nextId++;
+    return new Promise<HandleOutcome>((resolve) => {
+      this.#inFlight.set(id, { job, resolve, crashes });
+      this.#outbox.push({ id, taskRunId: job.taskRunId, flowRunId: job.flowRunId, ref: job.ref, args: job.args, options: job.options });
+      this.#outboxTransfer.push(takeTransferList(job.args));
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(() => this.#flush());
+      }
+      this.#poll ??= setInterval(() => this.#checkCancelled(), CANCEL_POLL_MS).unref();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#stoppedBecause ??= 'closed: the task runner shut down';
+    this.#stop(() => ({ state: 'Cancelled', error: new CancelledError('the task runner shut down') }));
+    await this.link.close(1000);
+    await this.#exited;
+  }
+
+  /** Sends every job queued in this turn as one message; a job that cannot be cloned fails alone. */
+  #flush(): void {
+    this.#flushQueued = false;
+    const jobs = this.#outbox;
+    const transfers = this.#outboxTransfer;
+    this.#outbox = [];
+    this.#outboxTransfer = [];
+    if (!this.#alive || jobs.length === 0) return;
+    try {
+      this.link.send({ type: 'run', jobs }, transfers.flat());
+    } catch {
+      jobs.forEach((job, i) => {
+        try {
+          this.link.send({ type: 'run', jobs: [job] }, transfers[i] ?? []);
+        } catch (error) {
+          this.#finish(job.id, { state: 'Failed', error: explain(job.args, 'args', error), workerId: this.id });
+        }
+      });
+    }
+  }
+
+  #onMessage(message: FromWorker): void {
+    if (message.type === 'fatal') this.#fatal = `threw an uncaught error outside its task's promise (${message.error.name}: ${message.error.message})`;
+    else if (message.type === 'batch') for (const event of message.events) this.#onEvent(event);
+  }
+
+  #onEvent(event: JobEvent): void {
+    const events = this.context.events;
+    if (event.type === 'log') {
+      events.emit('task-run:log', { flowRunId: event.flowRunId, taskRunId: event.taskRunId, taskName: event.taskName, level: event.level, message: event.message, workerId: this.id, time: event.time });
+      return;
+    }
+    const entry = this.#inFlight.get(event.id);
+    if (!entry) return;
+    const { job } = entry;
+    if (event.type === 'started') {
+      events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.time });
+      if (job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
+    } else if (event.type === 'retried') {
+      events.emit('task-run:retried', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, delayMs: event.delayMs, error: fromWireError(event.error), workerId: this.id, time: event.time });
+    } else {
+      const { outcome } = event;
+      this.#finish(event.id, outcome.state === 'Completed'
+        ? { state: 'Completed', value: outcome.value, workerId: this.id, serviceMs: event.serviceMs }
+        : { state: outcome.state, error: fromWireError(outcome.error), workerId: this.id, serviceMs: event.serviceMs });
+    }
+  }
+
+  /** The worker enforces `timeoutMs` itself; this catches a task that blocks it or ignores its signal. */
+  #arm(id: number, entry: InFlight): void {
+    clearTimeout(entry.watchdog);
+    const { name, timeoutMs } = entry.job.options;
+    entry.watchdog = setTimeout(() => {
+      if (!this.#inFlight.has(id)) return;
+      this.#stoppedBecause = `stopped: task '${name}' ignored its signal ${TIMEOUT_GRACE_MS} ms past timeoutMs (${timeoutMs} ms)`;
+      this.#stop((other) => (other === id ? { state: 'Failed', error: new TaskTimeoutError(name, timeoutMs), workerId: this.id } : { state: 'Requeue', suspect: false }));
+      void this.link.kill();
+    }, timeoutMs + TIMEOUT_GRACE_MS);
+  }
+
+  /**
+   * Cancelled jobs: the one running is stopped hard, with its worker (the pool starts another);
+   * one still waiting in the worker is told to cancel, which it does before starting it.
+   */
+  #checkCancelled(): void {
+    let first = true;
+    for (const [id, entry] of this.#inFlight) {
+      if (entry.job.cancellation.aborted) {
+        const reason = entry.job.cancellation.reason;
+        const error = reason instanceof CancelledError ? reason : new CancelledError('the task run was cancelled');
+        if (first) {
+          this.#stoppedBecause = `stopped: task run '${entry.job.taskRunId}' was cancelled while it ran`;
+          this.#stop((other) => (other === id ? { state: 'Cancelled', error, workerId: this.id } : { state: 'Requeue', suspect: false }));
+          void this.link.kill();
+          return;
+        }
+        if (!entry.cancelSent) {
+          entry.cancelSent = true;
+          this.link.send({ type: 'cancel', id, reason: error.reason }, []);
+        }
+      }
+      first = false;
+    }
+  }
+
+  #finish(id: number, outcome: HandleOutcome): void {
+    const entry = this.#inFlight.get(id);
+    if (!entry) return;
+    this.#inFlight.delete(id);
+    clearTimeout(entry.watchdog);
+    if (this.#inFlight.size === 0 && this.#poll) {
+      clearInterval(this.#poll);
+      this.#poll = undefined;
+    }
+    entry.resolve(outcome);
+  }
+
+  /** Marks the worker dead and settles every job in it, each as `outcomeOf(id)` says. */
+  #stop(outcomeOf: (id: number) => HandleOutcome): void {
+    if (!this.#alive) return;
+    this.#alive = false;
+    clearInterval(this.#poll);
+    this.#poll = undefined;
+    for (const id of [...this.#inFlight.keys()]) this.#finish(id, outcomeOf(id));
+  }
+
+  /**
+   * The worker died on its own. With one job in it, that job caused it: Crashed. With several,
+   * the culprit is unknown (results travel in batches), so each is run again alone.
+   */
+  #onExit(code: string): void {
+    const reason = this.#fatal ?? code;
+    this.context.events.emit('worker:left', { workerId: this.id, reason: this.#stoppedBecause ?? reason, time: now() });
+    const alone = this.#inFlight.size === 1;
+    this.#stop((id) => {
+      const entry = this.#inFlight.get(id) as InFlight;
+      if (!alone) return { state: 'Requeue', suspect: true };
+      return { state: 'Crashed', error: new WorkerCrashedError(entry.job.options.name, this.id, reason, entry.crashes + 1), workerId: this.id };
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import type { ResolvedTaskOptions } from '../core/options.ts';
+import type { LogLevel } from '../events/events.ts';
+import type { TaskRef } from './task-ref.ts';
+import type { WireError } from './wire-error.ts';
+
+/**
+ * The protocol between a local pool (the flow's process) and its worker threads and child
+ * processes. Every message is one member of these unions, told apart by `type`; a reply about a
+ * job carries the job's `id` (a number unique within one worker's life).
+ *
+ * Messages are batched: the pool sends every job it hands a worker in one turn of the event loop as
+ * one `run` message, and a worker sends what happened during one turn as one `batch`. That is what
+ * lets 'threads' and 'processes' keep up with thousands of small tasks a second.
+ *
+ * @module
+ */
+
+/** One task run as it reaches a worker: plain data that survives structured clone. */
+export interface WireJob {
+  readonly id: number;
+  readonly taskRunId: string;
+  readonly flowRunId: string;
+  readonly ref: TaskRef;
+  readonly args: unknown[];
+  readonly options: ResolvedTaskOptions;
+}
+
+/** The pool → worker messages. */
+export type ToWorker =
+  /** Run these jobs, one after another, in order. */
+  | { readonly type: 'run'; readonly jobs: readonly WireJob[] }
+  /** Abort this job's signal (it is queued in the worker, or cooperative). */
+  | { readonly type: 'cancel'; readonly id: number; readonly reason: string }
+  /** Finish nothing more and exit. */
+  | { readonly type: 'close' };
+
+/** How a job ended in the worker. Errors travel as {@link WireError}. */
+export type WireOutcome =
+  | { readonly state: 'Completed'; readonly value: unknown }
+  | { readonly state: 'Failed' | 'Cancelled'; readonly error: WireError };
+
+/** What happened to one job, reported in a batch. */
+export type JobEvent =
+  | { readonly type: 'started'; readonly id: number; readonly attempt: number; readonly time: number }
+  | { readonly type: 'retried'; readonly id: number; readonly attempt: number; readonly delayMs: number; readonly error: WireError; readonly time: number }
+  /** A log line; it names its task run, since a task's stray callbacks may log after it ended. */
+  | { readonly type: 'log'; readonly id: number; readonly taskRunId: string; readonly flowRunId: string; readonly taskName: string; readonly level: LogLevel; readonly message: string; readonly time: number }
+  /** The job ended; `serviceMs` is how long it ran in the worker (the pool pipelines short tasks). */
+  | { readonly type: 'done'; readonly id: number; readonly outcome: WireOutcome; readonly serviceMs: number };
+
+/** The worker → pool messages. */
+export type FromWorker =
+  /** The worker has loaded weft and the TypeScript loader and takes jobs. */
+  | { readonly type: 'ready'; readonly pid: number }
+  /** The worker could not start; it exits after sending this. */
+  | { readonly type: 'start-failed'; readonly error: WireError }
+  /** The worker is about to die of an uncaught error (a throw from a timer, say). */
+  | { readonly type: 'fatal'; readonly error: WireError }
+  /** Job events in the order they happened. */
+  | { readonly type: 'batch'; readonly events: readonly JobEvent[] };
+
+/** The data a worker program is started with (thread `workerData`, process environment). */
+export interface WorkerBoot {
+  readonly workerId: string;
+}
+
+/** A message port, as the worker side sees it: a thread's parentPort or a process's IPC channel. */
+export interface WorkerPort {
+  /** Sends a message; `transfer` is honoured by threads and ignored by processes. Throws if it cannot be cloned. */
+  post(message: FromWorker, transfer?: readonly ArrayBuffer[]): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+  /** Ends the worker program. */
+  exit(code: number): never;
+}
