@@ -36,6 +36,11 @@ export type { SequentialTaskRunnerOptions } from './runners/sequential.ts';
 export { ParallelTaskRunner, Scheduler } from './runners/parallel.ts';
 export type { ParallelTaskRunnerOptions } from './runners/parallel.ts';
 export { transfer } from './protocol/serialize.ts';
+export { DistributedTaskRunner } from './runners/distributed.ts';
+export type { DistributedTaskRunnerOptions, ClientOptions, ClusterClass } from './cluster/runner-options.ts';
+export { LocalCluster } from './cluster/local-cluster.ts';
+export type { LocalClusterOptions } from './cluster/local-cluster.ts';
+export type { Cluster, AdaptOptions } from './cluster/cluster.ts';
 export type { Resources } from './schedule/resources.ts';
 export type { WeftEvents, WeftEventName, LogLevel } from './events/events.ts';
 export {

@@ -1,0 +1,40 @@
+import { requirementSignature } from './protocol.ts';
+import type { TaskWire } from './protocol.ts';
+
+/** Tasks bound for one BullMQ job. */
+export interface PlannedJob {
+  readonly signature: string;
+  readonly priority: number;
+  readonly tasks: TaskWire[];
+}
+
+/** Most task runs in one job: big enough to amortise BullMQ's per-job Lua, small enough to spread. */
+export const MAX_BATCH = 256;
+/** A group is cut into at least this many jobs, so a map of slow tasks still spreads over the workers. */
+export const MIN_JOBS_PER_GROUP = 16;
+
+/**
+ * Groups the task runs submitted in one turn into BullMQ jobs. Only runs of the same resource
+ * requirement and priority share a job (so queue order and resource routing stay exact), runs
+ * needing resources go one per job (a resource-holding task should go to whichever worker is
+ * free), and a group of n runs becomes jobs of about n/16 runs, at most {@link MAX_BATCH}: a few
+ * submissions go out one per job, thousands in a few dozen jobs. Pure.
+ */
+export function planJobs(tasks: readonly TaskWire[]): PlannedJob[] {
+  const groups = new Map<string, PlannedJob>();
+  for (const task of tasks) {
+    const signature = requirementSignature(task.options.resources);
+    const key = `${task.options.priority}|${signature}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { signature, priority: task.options.priority, tasks: [] }));
+    group.tasks.push(task);
+  }
+  const jobs: PlannedJob[] = [];
+  for (const group of groups.values()) {
+    const n = group.tasks.length;
+    const size = group.signature !== '' ? 1 : Math.max(1, Math.min(MAX_BATCH, Math.floor(n / MIN_JOBS_PER_GROUP)));
+    for (let i = 0; i < n; i += size) jobs.push({ signature: group.signature, priority: group.priority, tasks: group.tasks.slice(i, i + size) });
+  }
+  // Higher priority first, so even the order of adding favours it.
+  return jobs.sort((a, b) => b.priority - a.priority);
+}

@@ -1,0 +1,351 @@
+import * as v8 from 'node:v8';
+import { Queue } from 'bullmq';
+import type { Redis, RedisOptions } from 'ioredis';
+import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
+import type { LogLevel } from '../events/events.ts';
+import type { TaskOutcome } from '../core/task-runner.ts';
+import type { RunSignal } from '../core/run-signal.ts';
+import { deserialize, serialize } from '../protocol/serialize.ts';
+import { fromWireError } from '../protocol/wire-error.ts';
+import { planJobs } from './batch.ts';
+import { connect, type ClusterAddress } from './connection.ts';
+import { bullPriority, keys, queueName, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerMessage } from './protocol.ts';
+
+/** Connection settings of a client, from the runner's `clientOptions`. */
+export interface ClientSettings {
+  /** A first connection taking longer fails with ClusterConnectionError. */
+  readonly connectTimeoutMs: number;
+  /** A lost connection not restored within this fails every pending task run with ClusterConnectionError. */
+  readonly reconnectTimeoutMs: number;
+  /** Re-runs of a task whose worker died, before it crashes with WorkerCrashedError. */
+  readonly allowedFailures: number;
+  /** Extra ioredis settings (TLS certificates, ...). */
+  readonly redis: RedisOptions | undefined;
+}
+
+/** What a client reports as task runs progress on workers. */
+export interface ClientListener {
+  started?(taskRunId: string, taskName: string, attempt: number, workerId: string, time: number): void;
+  retried?(taskRunId: string, taskName: string, attempt: number, delayMs: number, error: Error, workerId: string, time: number): void;
+  log?(taskRunId: string, taskName: string, level: LogLevel, message: string, workerId: string, time: number): void;
+  /** The connection to the cluster was lost for good; every pending run has been failed. */
+  lost?(error: ClusterConnectionError): void;
+}
+
+/** A task run to send. */
+export interface ClientTask extends Omit<TaskWire, 'args'> {
+  readonly args: readonly unknown[];
+}
+
+interface Pending {
+  readonly taskName: string;
+  readonly flowRunId: string;
+  readonly cancellation: RunSignal | undefined;
+  readonly resolve: (outcome: TaskOutcome) => void;
+  lastWorker: string | undefined;
+  jobId: string | undefined;
+  signature: string;
+}
+
+const READ_BATCH = 1000;
+const SWEEP_MS = 200;
+
+/**
+ * One client of a cluster (a flow run's runner, or `getClient()` in a task): sends task runs to the
+ * workers through BullMQ in batches, and reads their events and results from its own Redis list
+ * (its channel) with blocking pops in batches. Never leaves a submission unresolved: results,
+ * cancellation, or a lost connection settle each one.
+ */
+export class ClusterClient {
+  readonly #pending = new Map<string, Pending>();
+  readonly #queues = new Map<string, Queue>();
+  readonly #announced = new Set<string>();
+  #outgoing: TaskWire[] = [];
+  #flushing: Promise<void> | undefined;
+  #flushQueued = false;
+  #closed = false;
+  #failure: ClusterConnectionError | undefined;
+  #lostTimer: NodeJS.Timeout | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #reading: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly address: ClusterAddress,
+    readonly channel: string,
+    readonly settings: ClientSettings,
+    readonly listener: ClientListener,
+    readonly redis: Redis,
+    readonly reader: Redis,
+  ) {}
+
+  /** Connects (failing fast with ClusterConnectionError naming the address) and starts reading results. */
+  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, listener: ClientListener): Promise<ClusterClient> {
+    const options = { connectTimeoutMs: settings.connectTimeoutMs, extra: settings.redis };
+    const redis = await connect(address, { ...options, name: `weft-client-${channel}` });
+    let reader: Redis;
+    try {
+      reader = await connect(address, { ...options, name: `weft-reader-${channel}` });
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
+    const client = new ClusterClient(address, channel, settings, listener, redis, reader);
+    client.#watch(redis);
+    client.#watch(reader);
+    client.#reading = client.#read();
+    return client;
+  }
+
+  /** Pending task runs. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends a task run; resolves how it ended. Never rejects. */
+  submit(task: ClientTask, cancellation: RunSignal | undefined): Promise<TaskOutcome> {
+    if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
+    if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster client was closed') });
+    let args: Buffer;
+    try {
+      args = serialize(task.args, 'args');
+    } catch (error) {
+      return Promise.resolve({ state: 'Failed', error: error as Error });
+    }
+    return new Promise<TaskOutcome>((resolve) => {
+      this.#pending.set(task.taskRunId, {
+        taskName: task.options.name, flowRunId: task.flowRunId, cancellation, resolve, lastWorker: undefined, jobId: undefined,
+        signature: requirementSignature(task.options.resources),
+      });
+      this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args });
+      this.#scheduleFlush();
+      this.#sweep ??= setInterval(() => this.#sweepCancelled(), SWEEP_MS);
+    });
+  }
+
+  /** The resource requirements of pending runs, each with a task name that needs it (for the "no worker has it" warning). */
+  waitingRequirements(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const p of this.#pending.values()) if (p.signature !== '' && !out.has(p.signature)) out.set(p.signature, p.taskName);
+    return out;
+  }
+
+  /**
+   * Cancels a flow run's task runs: queued jobs are removed, workers abort the running ones
+   * (their AbortSignals fire) and skip any they pick up later; every pending submission resolves Cancelled.
+   */
+  async cancelRun(flowRunId: string, reason: string): Promise<void> {
+    const entries = [...this.#pending].filter(([, p]) => p.flowRunId === flowRunId);
+    this.#settle(entries.map(([id]) => id), reason);
+    await this.#publishCancel({ type: 'cancel', flowRunId, taskRunIds: undefined, reason }, entries.map(([, p]) => p));
+  }
+
+  /** Stops reading, deletes this client's result keys, and disconnects. Pending runs resolve Cancelled. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await bounded(this.#flushing?.catch(() => undefined), 1000);
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    clearTimeout(this.#lostTimer);
+    this.#settle([...this.#pending.keys()], 'the cluster client was closed');
+    // Bounded: with Redis gone, commands would wait in ioredis's offline queue forever.
+    if (!this.#failure && this.redis.status === 'ready') {
+      await bounded(this.redis.del(keys.results(this.address.prefix, this.channel), keys.done(this.address.prefix, this.channel)).catch(() => undefined), 1000);
+    }
+    await bounded(Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => undefined))), 1000);
+    this.reader.disconnect();
+    this.redis.disconnect();
+    await this.#reading;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    // Everything submitted in this turn goes out together; while one flush is in flight, the next gathers.
+    queueMicrotask(() => {
+      const previous = this.#flushing ?? Promise.resolve();
+      this.#flushing = previous.then(() => {
+        this.#flushQueued = false;
+        const batch = this.#outgoing;
+        this.#outgoing = [];
+        return this.#send(batch);
+      });
+    });
+  }
+
+  async #send(tasks: TaskWire[]): Promise<void> {
+    const live = tasks.filter((t) => this.#pending.has(t.taskRunId));
+    if (live.length === 0 || this.#failure || this.#closed) return;
+    const bySignature = new Map<string, { name: string; data: { p: string }; opts: object; ids: string[] }[]>();
+    for (const job of planJobs(live)) {
+      const payload: BatchPayload = { channel: this.channel, tasks: job.tasks, crashes: 0, allowedFailures: this.settings.allowedFailures };
+      const list = bySignature.get(job.signature) ?? [];
+      list.push({
+        name: job.tasks[0]?.options.name ?? 'task', data: { p: v8.serialize(payload).toString('base64') },
+        opts: { priority: bullPriority(job.priority), removeOnComplete: true, removeOnFail: 100 }, ids: job.tasks.map((t) => t.taskRunId),
+      });
+      bySignature.set(job.signature, list);
+    }
+    try {
+      for (const [signature, jobs] of bySignature) {
+        if (signature !== '' && !this.#announced.has(signature)) {
+          this.#announced.add(signature);
+          const requirement: ControlMessage = { type: 'requirement', signature };
+          await this.redis.multi().sadd(keys.requirements(this.address.prefix), signature).publish(keys.control(this.address.prefix), v8.serialize(requirement)).exec();
+        }
+        const added = await this.#queue(signature).addBulk(jobs.map(({ name, data, opts }) => ({ name, data, opts })));
+        added.forEach((job, i) => {
+          for (const id of jobs[i]?.ids ?? []) {
+            const p = this.#pending.get(id);
+            if (p) p.jobId = job.id;
+          }
+        });
+      }
+    } catch (error) {
+      const failure = new ClusterConnectionError(this.address.display, `sending task runs failed: ${(error as Error).message}`, error);
+      for (const t of live) this.#resolve(t.taskRunId, { state: 'Crashed', error: failure });
+    }
+  }
+
+  #queue(signature: string): Queue {
+    let queue = this.#queues.get(signature);
+    if (!queue) {
+      queue = new Queue(queueName(signature), { connection: this.redis, prefix: this.address.prefix });
+      queue.on('error', () => undefined);
+      this.#queues.set(signature, queue);
+    }
+    return queue;
+  }
+
+  async #read(): Promise<void> {
+    const key = keys.results(this.address.prefix, this.channel);
+    while (!this.#closed && !this.#failure) {
+      let reply: [Buffer, Buffer[]] | null;
+      try {
+        reply = await this.reader.blmpopBuffer(1, 1, key, 'LEFT', 'COUNT', READ_BATCH);
+      } catch {
+        if (this.#closed || this.#failure) return;
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (!reply) continue;
+      for (const element of reply[1]) {
+        let messages: WorkerMessage[];
+        try {
+          messages = v8.deserialize(element) as WorkerMessage[];
+        } catch {
+          continue;
+        }
+        for (const message of messages) this.#onMessage(message);
+      }
+    }
+  }
+
+  #onMessage(m: WorkerMessage): void {
+    const p = this.#pending.get(m.taskRunId);
+    if (!p) return; // settled already (cancelled), or a duplicate
+    switch (m.type) {
+      case 'started':
+        p.lastWorker = m.workerId;
+        return this.listener.started?.(m.taskRunId, p.taskName, m.attempt, m.workerId, m.time);
+      case 'retried':
+        return this.listener.retried?.(m.taskRunId, p.taskName, m.attempt, m.delayMs, fromWireError(m.error), m.workerId, m.time);
+      case 'log':
+        return this.listener.log?.(m.taskRunId, p.taskName, m.level, m.message, m.workerId, m.time);
+      case 'completed': {
+        let value: unknown;
+        try {
+          value = deserialize(m.value);
+        } catch (error) {
+          return this.#resolve(m.taskRunId, { state: 'Failed', error: error as Error, workerId: m.workerId });
+        }
+        return this.#resolve(m.taskRunId, { state: 'Completed', value, workerId: m.workerId });
+      }
+      case 'failed':
+        return this.#resolve(m.taskRunId, { state: m.state, error: fromWireError(m.error), workerId: m.workerId });
+      case 'crashed': {
+        const worker = p.lastWorker ?? 'unknown';
+        const reason = `died while running it, and so did the workers it ran on after that (${m.crashes} worker deaths; allowedFailures is ${this.settings.allowedFailures})`;
+        return this.#resolve(m.taskRunId, { state: 'Crashed', error: new WorkerCrashedError(p.taskName, worker, reason, m.crashes), workerId: worker });
+      }
+    }
+  }
+
+  #resolve(taskRunId: string, outcome: TaskOutcome): void {
+    const p = this.#pending.get(taskRunId);
+    if (!p) return;
+    this.#pending.delete(taskRunId);
+    p.resolve(outcome);
+    if (this.#pending.size === 0 && this.#sweep) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
+  }
+
+  #settle(ids: readonly string[], reason: string): void {
+    const error = new CancelledError(reason);
+    for (const id of ids) this.#resolve(id, { state: 'Cancelled', error });
+  }
+
+  /** Single task runs cancelled through their futures: found by polling, so no AbortSignal is made per run. */
+  #sweepCancelled(): void {
+    const byRun = new Map<string, { ids: string[]; entries: Pending[]; reason: string }>();
+    for (const [id, p] of this.#pending) {
+      if (!p.cancellation?.aborted) continue;
+      const reason = p.cancellation.reason instanceof Error ? p.cancellation.reason.message : 'the task run was cancelled';
+      const group = byRun.get(p.flowRunId) ?? { ids: [], entries: [], reason };
+      group.ids.push(id);
+      group.entries.push(p);
+      byRun.set(p.flowRunId, group);
+    }
+    for (const [flowRunId, group] of byRun) {
+      this.#settle(group.ids, group.reason);
+      void this.#publishCancel({ type: 'cancel', flowRunId, taskRunIds: group.ids, reason: group.reason }, group.entries);
+    }
+  }
+
+  async #publishCancel(message: ControlMessage, entries: readonly Pending[]): Promise<void> {
+    if (this.#failure || this.#closed) return;
+    try {
+      await this.redis.publish(keys.control(this.address.prefix), v8.serialize(message));
+      // Queued jobs go now; a job holding other runs too stays, and its worker skips the cancelled ones.
+      const jobs = new Map<string, string>();
+      for (const p of entries) if (p.jobId) jobs.set(p.jobId, p.signature);
+      await Promise.all([...jobs].map(([id, signature]) => this.#queue(signature).remove(id).catch(() => 0)));
+    } catch {
+      // Redis unreachable: the lost-connection timer fails what is left.
+    }
+  }
+
+  /** A connection that drops and does not come back within `reconnectTimeoutMs` fails every pending run. */
+  #watch(connection: Redis): void {
+    connection.on('close', () => {
+      if (this.#closed || this.#failure || this.#lostTimer) return;
+      this.#lostTimer = setTimeout(() => this.#lose(), this.settings.reconnectTimeoutMs);
+    });
+    connection.on('ready', () => {
+      if (this.redis.status === 'ready' && this.reader.status === 'ready') {
+        clearTimeout(this.#lostTimer);
+        this.#lostTimer = undefined;
+      }
+    });
+  }
+
+  #lose(): void {
+    if (this.#closed || this.#failure) return;
+    const error = new ClusterConnectionError(this.address.display, `the connection was lost and not restored within ${this.settings.reconnectTimeoutMs} ms`);
+    this.#failure = error;
+    clearInterval(this.#sweep);
+    for (const id of [...this.#pending.keys()]) this.#resolve(id, { state: 'Crashed', error });
+    this.listener.lost?.(error);
+    // Stop reconnecting in the background: this client is done.
+    this.reader.disconnect();
+    this.redis.disconnect();
+  }
+}
+
+/** Waits for `promise`, or `ms` at most. */
+function bounded(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!promise) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).then(() => clearTimeout(timer));
+}

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Bounds for adaptive scaling: workers are added while tasks wait and retired when idle. */
+export interface AdaptOptions {
+  /** Fewest workers. Minimum 0. @default 0 */
+  minimum?: number;
+  /** Most workers. @default Infinity */
+  maximum?: number;
+}
+
+/**
+ * What a `DistributedTaskRunner` needs of a temporary cluster (its `clusterClass`): start it, read
+ * its address, close it. `LocalCluster` is one; a cluster on machines you manage can be another.
+ */
+export interface Cluster {
+  /** The `redis://` address workers and runners connect to; read after `start()`. */
+  readonly address: string;
+  start(): Promise<void>;
+  /** Stops everything the cluster started. */
+  close(): Promise<void>;
+  /** Stops at once, without letting running tasks finish (cancelling a flow run on a temporary cluster). @default close() */
+  kill?(): Promise<void>;
+  /** Turns on adaptive scaling between the bounds. */
+  adapt?(options: AdaptOptions): void;
+}
+
+/** The directory of the nearest package.json above `from` (the user's project), or `from` itself. */
+export function projectRoot(from: string = process.cwd()): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}

@@ -1,0 +1,60 @@
+import * as v8 from 'node:v8';
+import type { Redis } from 'ioredis';
+import { keys, type WorkerMessage } from './protocol.ts';
+
+/** Result lists and done sets expire a day after their last write, so a client that vanished leaves nothing for long. */
+const KEY_TTL_S = 24 * 3600;
+
+/**
+ * A worker's messages to clients, batched: everything produced in one turn of the event loop goes
+ * out as one list element per client channel, in one pipeline (one round trip). Batching, not
+ * Redis, is what makes small tasks fast (NOTES: 5,700 msg/s one by one, 119,000/s in batches).
+ */
+export class Outbox {
+  readonly #pending = new Map<string, WorkerMessage[]>();
+  #flushing: Promise<void> | undefined;
+  #scheduled: Promise<void> | undefined;
+
+  constructor(
+    readonly redis: Redis,
+    readonly prefix: string,
+  ) {}
+
+  /** Queues a message; resolves once it (and its batch) reached Redis. */
+  send(channel: string, message: WorkerMessage): Promise<void> {
+    let list = this.#pending.get(channel);
+    if (!list) this.#pending.set(channel, (list = []));
+    list.push(message);
+    return (this.#scheduled ??= this.#schedule());
+  }
+
+  async #schedule(): Promise<void> {
+    // Let the current turn's tasks add their messages, and one flush finish, before sending.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.#flushing) await this.#flushing.catch(() => undefined);
+    this.#scheduled = undefined;
+    const batch = new Map(this.#pending);
+    this.#pending.clear();
+    this.#flushing = this.#write(batch);
+    try {
+      await this.#flushing;
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  async #write(batch: Map<string, WorkerMessage[]>): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const [channel, messages] of batch) {
+      const resultKey = keys.results(this.prefix, channel);
+      const doneKey = keys.done(this.prefix, channel);
+      const finished = messages.filter((m) => m.type === 'completed' || m.type === 'failed' || m.type === 'crashed').map((m) => m.taskRunId);
+      // The done set goes first: a job re-run after this worker dies skips what it delivered.
+      if (finished.length > 0) pipeline.sadd(doneKey, ...finished).expire(doneKey, KEY_TTL_S);
+      pipeline.rpush(resultKey, v8.serialize(messages)).expire(resultKey, KEY_TTL_S);
+    }
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * What crosses Redis between a flow's process (the client) and cluster workers: key names, the
+ * job payload, and the typed messages workers send back. Every payload is v8-serialized
+ * (structured clone), so Maps, Dates, typed arrays and Errors survive the trip.
+ *
+ * Layout, all under one prefix (`weft` unless the address says otherwise):
+ * - BullMQ queues `tasks` (no resources) and `tasks~GPU=1` (one per resource requirement);
+ * - `{prefix}:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
+ *   blocking pops in batches: each element is a v8 `WorkerMessage[]`;
+ * - `{prefix}:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
+ *   died never recomputes a result already delivered;
+ * - `{prefix}:workers`: a hash of live workers (id → JSON {@link WorkerInfo}), refreshed by heartbeats;
+ * - `{prefix}:requirements`: the set of resource requirements tasks have asked for;
+ * - `{prefix}:control`: pub/sub channel for {@link ControlMessage}s (cancel, new requirement).
+ */
+import type { ResolvedTaskOptions } from '../core/options.ts';
+import type { TaskRef } from '../protocol/task-ref.ts';
+import type { WireError } from '../protocol/wire-error.ts';
+import type { LogLevel } from '../events/events.ts';
+import type { Resources } from '../schedule/resources.ts';
+
+/** One task run inside a job. `args` is already v8-serialized (checked on the client, where a bad value is named). */
+export interface TaskWire {
+  readonly taskRunId: string;
+  readonly flowRunId: string;
+  readonly ref: TaskRef;
+  readonly options: ResolvedTaskOptions;
+  readonly args: Uint8Array;
+}
+
+/** The decoded payload of one BullMQ job: a batch of task runs bound for one result channel. */
+export interface BatchPayload {
+  /** The result list the worker pushes messages to. */
+  readonly channel: string;
+  readonly tasks: readonly TaskWire[];
+  /** How many times this batch's tasks already lost their worker (carried over when a batch is split). */
+  readonly crashes: number;
+  /** Re-runs allowed after worker deaths before the tasks crash. */
+  readonly allowedFailures: number;
+}
+
+/** The BullMQ job data: the v8 payload as base64, since BullMQ stores job data as JSON. */
+export interface JobData {
+  readonly p: string;
+}
+
+/** What a worker tells the client about a task run. */
+export type WorkerMessage =
+  | { readonly type: 'started'; readonly taskRunId: string; readonly attempt: number; readonly workerId: string; readonly time: number }
+  | { readonly type: 'retried'; readonly taskRunId: string; readonly attempt: number; readonly delayMs: number; readonly error: WireError; readonly workerId: string; readonly time: number }
+  | { readonly type: 'log'; readonly taskRunId: string; readonly level: LogLevel; readonly message: string; readonly workerId: string; readonly time: number }
+  /** `value` is the v8-serialized result: serialized alone, so one uncloneable result fails only its own task. */
+  | { readonly type: 'completed'; readonly taskRunId: string; readonly value: Uint8Array; readonly workerId: string }
+  | { readonly type: 'failed'; readonly taskRunId: string; readonly state: 'Failed' | 'Cancelled'; readonly error: WireError; readonly workerId: string }
+  /** The task's workers died more than `allowedFailures` times. The dead worker is the last one that started it. */
+  | { readonly type: 'crashed'; readonly taskRunId: string; readonly crashes: number; readonly workerId: string };
+
+/** Messages on the control channel, seen by every worker. */
+export type ControlMessage =
+  | { readonly type: 'cancel'; readonly flowRunId: string; readonly taskRunIds: readonly string[] | undefined; readonly reason: string }
+  | { readonly type: 'requirement'; readonly signature: string };
+
+/** A worker's entry in the registry. */
+export interface WorkerInfo {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly concurrency: number;
+  readonly resources: Resources;
+  readonly root: string;
+  readonly startedAt: number;
+  /** Last heartbeat, epoch ms. */
+  readonly beat: number;
+}
+
+/** How often workers refresh their registry entry, and how stale an entry may get before the worker counts as gone. */
+export const HEARTBEAT_MS = 1000;
+export const HEARTBEAT_STALE_MS = 5000;
+
+export const DEFAULT_PREFIX = 'weft';
+export const TASK_QUEUE = 'tasks';
+
+export const keys = {
+  results: (prefix: string, channel: string) => `${prefix}:results:${channel}`,
+  done: (prefix: string, channel: string) => `${prefix}:done:${channel}`,
+  workers: (prefix: string) => `${prefix}:workers`,
+  requirements: (prefix: string) => `${prefix}:requirements`,
+  control: (prefix: string) => `${prefix}:control`,
+};
+
+/** A stable text form of a resource requirement: `GPU=1,process=1` (names sorted); '' for none. */
+export function requirementSignature(resources: Resources): string {
+  return Object.keys(resources).sort().map((name) => `${name}=${resources[name]}`).join(',');
+}
+
+/** The BullMQ queue for tasks with this requirement signature. */
+export function queueName(signature: string): string {
+  return signature === '' ? TASK_QUEUE : `${TASK_QUEUE}~${signature}`;
+}
+
+/** Parses a requirement signature back (the inverse of {@link requirementSignature}). */
+export function parseSignature(signature: string): Resources {
+  const out: Record<string, number> = {};
+  for (const part of signature.split(',').filter(Boolean)) {
+    const [name, amount] = part.split('=');
+    if (name && amount !== undefined) out[name] = Number(amount);
+  }
+  return out;
+}
+
+/**
+ * weft priorities (any finite number, higher sooner) onto BullMQ's (1 = highest … 2^21, lower
+ * sooner). Every job gets a priority ≥ 1 so all jobs share BullMQ's prioritized set, which keeps
+ * FIFO order within a priority; priority 0 would put a job on a separate FIFO list.
+ */
+export function bullPriority(priority: number): number {
+  const mid = 1 << 20;
+  return Math.min((1 << 21) - 1, Math.max(1, Math.round(mid - priority)));
+}

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { ClusterConnectionError, UsageError } from '../errors.ts';
+
+/** Options of a private `redis-server`. */
+export interface RedisServerOptions {
+  /** The port; 0 picks a free loopback port. @default 0 */
+  port?: number;
+  /** The `redis-server` binary. @default process.env.WEFT_REDIS_SERVER ?? 'redis-server' */
+  binary?: string;
+  /** How long to wait for the server to answer PING. @default 5000 */
+  startTimeoutMs?: number;
+}
+
+/**
+ * A `redis-server` process on a loopback port, without persistence (`--save "" --appendonly no`):
+ * a temporary cluster's data lives exactly as long as the cluster.
+ */
+export class RedisServer {
+  #child: ChildProcess | undefined;
+  #port = 0;
+  #exited: Promise<void> = Promise.resolve();
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get address(): string {
+    return `redis://127.0.0.1:${this.#port}`;
+  }
+
+  /** Starts the server and resolves once it answers PING. */
+  async start(options: RedisServerOptions = {}): Promise<void> {
+    const binary = options.binary ?? process.env.WEFT_REDIS_SERVER ?? 'redis-server';
+    this.#port = options.port || (await freePort());
+    const child = spawn(binary, ['--port', String(this.#port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.#child = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
+      child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, error }));
+      child.once('exit', (code) => resolve({ code }));
+    });
+    this.#exited = exited.then(() => undefined);
+    const timeoutMs = options.startTimeoutMs ?? 5000;
+    const ready = waitForPing(this.#port, timeoutMs);
+    const result = await Promise.race([ready.then(() => undefined), exited]);
+    if (result === undefined) return;
+    this.#child = undefined;
+    if (result.error?.code === 'ENOENT') {
+      throw new UsageError(
+        `Cannot start a local cluster: the '${binary}' program was not found. Install Redis (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), ` +
+          'or set WEFT_REDIS_SERVER to its path, or point the runner at an existing cluster with { address }.',
+      );
+    }
+    throw new ClusterConnectionError(this.address, `redis-server exited before it was ready (exit ${result.code ?? result.error?.message}): ${stderr.trim().slice(0, 300)}`);
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after `graceMs`). Safe to call twice. */
+  async stop(graceMs = 1000): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.#child = undefined;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once a Redis on `port` answers PING; a raw socket, so no client library is loaded for it. */
+async function waitForPing(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await ping(port)) return;
+    if (Date.now() > deadline) throw new ClusterConnectionError(`redis://127.0.0.1:${port}`, `redis-server did not answer PING within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+    });
+  });
+}

@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import { now } from '../events/events.ts';
+import type { EventBus } from '../events/bus.ts';
+import { shortfall } from '../schedule/resources.ts';
+import { HEARTBEAT_STALE_MS, keys, parseSignature, type WorkerInfo } from './protocol.ts';
+
+/** The workers registered on a cluster whose heartbeat is fresh. */
+export async function liveWorkers(redis: Redis, prefix: string): Promise<WorkerInfo[]> {
+  const all = await redis.hgetall(keys.workers(prefix));
+  const fresh = Date.now() - HEARTBEAT_STALE_MS;
+  const out: WorkerInfo[] = [];
+  for (const text of Object.values(all)) {
+    try {
+      const info = JSON.parse(text) as WorkerInfo;
+      if (info.beat >= fresh) out.push(info);
+    } catch {
+      // a foreign or corrupt entry: not a worker we can use
+    }
+  }
+  return out;
+}
+
+/**
+ * Watches a cluster's worker registry for a runner: emits `worker:joined` / `worker:left`, and
+ * warns (a `runner:warning` event and the console) when task runs wait for a resource that no
+ * live worker declares, naming the task and the resource, since such runs stay queued.
+ */
+export class RegistryWatch {
+  readonly #known = new Map<string, WorkerInfo>();
+  readonly #warned = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+
+  constructor(
+    readonly redis: Redis,
+    readonly prefix: string,
+    readonly events: EventBus,
+    /** Resource requirements of runs waiting now, with a task name needing each. */
+    readonly waiting: () => Map<string, string>,
+  ) {}
+
+  async start(intervalMs = 1000): Promise<void> {
+    await this.check();
+    this.#timer = setInterval(() => void this.check(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async check(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const workers = await liveWorkers(this.redis, this.prefix);
+      const ids = new Set(workers.map((w) => w.id));
+      for (const w of workers) {
+        if (this.#known.has(w.id)) continue;
+        this.#known.set(w.id, w);
+        this.events.emit('worker:joined', { workerId: w.id, resources: w.resources, time: now() });
+      }
+      for (const id of [...this.#known.keys()]) {
+        if (ids.has(id)) continue;
+        this.#known.delete(id);
+        this.events.emit('worker:left', { workerId: id, reason: 'it stopped, or its heartbeat stopped', time: now() });
+      }
+      for (const [signature, taskName] of this.waiting()) {
+        if (this.#warned.has(signature)) continue;
+        const need = parseSignature(signature);
+        if (workers.some((w) => !shortfall(need, w.resources))) continue;
+        this.#warned.add(signature);
+        const missing = Object.keys(need).filter((name) => !workers.some((w) => (w.resources[name] ?? 0) >= (need[name] ?? 0)));
+        const message =
+          `Task '${taskName}' needs resources { ${signature.replace(/=/g, ': ')} } but no worker on the cluster declares ${missing.map((m) => `'${m}'`).join(', ') || 'that much'} ` +
+          `(${workers.length} live worker${workers.length === 1 ? '' : 's'}); it stays queued until one joins, e.g. weft worker --resources ${signature}.`;
+        this.events.emit('runner:warning', { message, time: now() });
+        console.warn(`weft: ${message}`);
+      }
+    } catch {
+      // Redis unreachable: the client's lost-connection handling reports it.
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
