@@ -1,5 +1,48 @@
-/** Placeholder until the cluster lands (issue 4): says so instead of pretending. */
-export async function workerCommand(_argv: string[]): Promise<number> {
-  console.error('weft worker: the cluster is not built yet in this version of weft.');
-  return 2;
+import { availableParallelism } from 'node:os';
+import { intFlag, parseFlags } from '../cluster/cli-args.ts';
+import { projectRoot } from '../cluster/cluster.ts';
+import { parseAddress } from '../cluster/connection.ts';
+import { runWorker } from '../cluster/worker-main.ts';
+import { parseResources } from '../schedule/resources.ts';
+
+const USAGE = `Usage: weft worker --address redis://host:port [--concurrency K] [--resources GPU=1,process=1] [--root DIR] [--name ID] [--grace-ms MS]
+  Joins this machine to a cluster as one worker running up to K tasks at once (default: the core
+  count). It imports task modules only under DIR (default: the nearest package.json's directory),
+  so start it from your project's checkout. Ctrl-C / SIGTERM stops it: running tasks get
+  --grace-ms (default 30000) to finish, then go back to the cluster for other workers.`;
+
+/** `weft worker`: joins a cluster until SIGINT/SIGTERM. Resolves the exit code. */
+export async function workerCommand(argv: string[]): Promise<number> {
+  let options;
+  let graceMs: number;
+  try {
+    const flags = parseFlags(argv, ['address', 'concurrency', 'resources', 'root', 'name', 'grace-ms', 'lock-ms'], USAGE);
+    const address = flags.get('address');
+    if (address === undefined) throw new Error(`--address is required.\n${USAGE}`);
+    parseAddress('--address', address);
+    const resources = flags.get('resources');
+    options = {
+      address,
+      concurrency: intFlag(flags, 'concurrency', 1, availableParallelism()) as number,
+      resources: resources === undefined ? {} : parseResources('--resources', resources),
+      root: flags.get('root') ?? projectRoot(),
+      id: flags.get('name'),
+      lockMs: intFlag(flags, 'lock-ms', 500, undefined),
+    };
+    graceMs = intFlag(flags, 'grace-ms', 0, 30_000) as number;
+  } catch (error) {
+    console.error(`weft worker: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    const code = await runWorker(options, {
+      graceMs,
+      onReady: (w) => console.log(`weft worker ${w.id}: joined ${w.address.display} (concurrency ${options.concurrency}, resources ${JSON.stringify(options.resources)}, root ${options.root})`),
+    });
+    console.log('weft worker: stopped.');
+    return code;
+  } catch (error) {
+    console.error(`weft worker: ${(error as Error).message}`);
+    return 1;
+  }
 }

@@ -181,7 +181,8 @@ export class LocalCluster implements Cluster {
         this.#children.delete(index);
         if (!ready) return reject(new ClusterConnectionError(this.#redis.address, `worker local-${index} exited before it was ready (${signal ?? `exit ${code}`})`));
         // The nanny: a worker that died while the cluster runs is replaced; its jobs run again once their locks lapse.
-        if (this.#state === 'running' && !(child as ChildProcess & { retiring?: boolean }).retiring) {
+        // A clean exit (code 0) is a worker told to stop (Ctrl-C reaches the whole process group): not replaced.
+        if (this.#state === 'running' && code !== 0 && !(child as ChildProcess & { retiring?: boolean }).retiring) {
           void this.#spawn().catch((error: unknown) => console.error(`weft: LocalCluster could not replace a dead worker: ${(error as Error).message}`));
         }
       });
