@@ -166,7 +166,8 @@ export class LocalCluster implements Cluster {
     const options = { ...this.workerOptions, id: `local-${index}`, graceMs: 10_000 };
     const child = spawn(process.execPath, [...loaderExecArgv(), WORKER_MAIN], {
       env: { ...process.env, WEFT_WORKER_OPTIONS: JSON.stringify(options) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Worker output goes to stderr: the flow's stdout stays the program's own (and parsable).
+      stdio: ['ignore', 2, 2, 'ipc'],
     });
     this.#children.set(index, child);
     return new Promise<void>((resolve, reject) => {
