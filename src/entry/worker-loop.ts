@@ -57,8 +57,10 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   const hooks: AttemptHooks = {
     started: (r, attempt) => {
       push({ type: 'started', id: jobId(r), attempt, time: now() });
-      // A timed attempt may block this thread; the pool's watchdog must know it started.
-      if (r.options.timeoutMs !== Infinity) flush();
+      // Report the start now when nothing short is queued behind this job (it may run long, and
+      // the flow shows it Running) or when it is timed (the pool's watchdog must know it started).
+      // A burst of pipelined short jobs reports in batches instead.
+      if (head >= queue.length || r.options.timeoutMs !== Infinity) flush();
     },
     retried: (r, attempt, error, delayMs) => push({ type: 'retried', id: jobId(r), attempt, delayMs, error: toWireError(error), time: now() }),
     log: (r, level, message) => push({ type: 'log', id: jobId(r), taskRunId: r.taskRunId, flowRunId: r.flowRunId, taskName: r.options.name, level, message, time: now() }),
