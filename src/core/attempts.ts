@@ -57,7 +57,9 @@ function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, 
   const controller = new AbortController();
   const runSignal = request.cancellation.signal;
   const onAbort = () => controller.abort(runSignal.reason);
-  runSignal.addEventListener('abort', onAbort, { once: true });
+  // The run may have been cancelled already (by a 'task-run:started' listener): 'abort' will not fire again.
+  if (runSignal.aborted) onAbort();
+  else runSignal.addEventListener('abort', onAbort, { once: true });
   return new Promise<unknown>((resolve, reject) => {
     const timer = setTimeout(() => {
       const error = new TaskTimeoutError(options.name, options.timeoutMs);
@@ -119,6 +121,8 @@ function cancelled(signal: RunSignal, workerId: string): TaskOutcome {
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
+    // Aborted already (e.g. by a 'task-run:retried' listener): 'abort' will not fire again.
+    if (signal.aborted) return resolve(false);
     const onAbort = () => {
       clearTimeout(timer);
       resolve(false);
