@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CancelledError, flow, FlowRunError } from '../../src/index.ts';
-import { add, awaitAbort, sleep, touch } from '../fixtures/core/tasks.ts';
+import { CancelledError, flow, FlowRunError, type TaskFuture } from '../../src/index.ts';
+import { add, awaitAbort, flaky, sleep, touch } from '../fixtures/core/tasks.ts';
 import { deferred, readMarker, within } from '../helpers/eventually.ts';
 import { RUNNERS } from './runners.ts';
 
@@ -121,6 +121,32 @@ for (const r of RUNNERS) {
       const record = await within(run, 5_000, 'a flow cancelled during a retry delay');
       assert.equal(record.state, 'Cancelled');
       assert.equal(record.taskRuns[0]?.state, 'Cancelled');
+    });
+
+    it('a future cancelled as its retry delay begins frees its worker at once', async () => {
+      let waiting: TaskFuture<number | undefined> | undefined;
+      const f = flow(async function retryDelaySlotFlow() {
+        waiting = flaky.withOptions({ retries: 1, retryDelayMs: 60_000 }).submit(1);
+        const next = add.submit(1, 2);
+        return next.result();
+      }, { taskRunner: r.make({ workers: 1 }) });
+      const run = f.run();
+      run.on('task-run:retried', () => waiting?.cancel('no more retries'));
+      const record = await within(run, 5_000, 'a task queued behind a cancelled retry');
+      assert.equal(record.result, 3);
+      assert.deepEqual(record.taskRuns.map((t) => t.state), ['Cancelled', 'Completed']);
+    });
+
+    it('a run cancelled as a timed attempt starts still aborts that attempt\'s signal', async () => {
+      const dir = scratch();
+      const f = flow(async function cancelAtStartFlow() {
+        return awaitAbort.withOptions({ timeoutMs: 30_000 }).submit(join(dir, 'aborted')).result();
+      }, { taskRunner: r.make() });
+      const run = f.run();
+      run.on('task-run:started', () => run.cancel('stop now'));
+      const record = await within(run, 5_000, 'the flow');
+      assert.equal(record.state, 'Cancelled');
+      if (!r.cancelKillsTasks) assert.equal(await readMarker(join(dir, 'aborted'), 3_000), 'CancelledError');
     });
   });
 }
