@@ -28,9 +28,10 @@ export function resolveResources(option: string, value: unknown): Resources {
 export function parseResources(option: string, text: string): Resources {
   const out: Record<string, number> = {};
   for (const part of text.split(',').filter(Boolean)) {
-    const [name, amount] = part.split('=');
+    const [name, amount, extra] = part.split('=');
     const value = Number(amount);
-    if (!name || amount === undefined || !Number.isFinite(value)) {
+    // Number('') and Number(' ') are 0: an empty amount is malformed, not zero.
+    if (!name?.trim() || amount === undefined || amount.trim() === '' || extra !== undefined || !Number.isFinite(value)) {
       throw new InvalidOptionError(option, 'a list such as GPU=1,process=1', text);
     }
     out[name.trim()] = value;
