@@ -215,6 +215,8 @@ export function showValue(value: unknown): string {
   let text: string;
   if (typeof value === 'function') text = `function ${value.name || '(anonymous)'}`;
   else if (typeof value === 'bigint') text = `${value}n`;
+  // JSON.stringify shows Infinity and NaN as null.
+  else if (typeof value === 'number') text = Object.is(value, -0) ? '-0' : String(value);
   else {
     try {
       text = JSON.stringify(value) ?? String(value);
