@@ -4,7 +4,7 @@ import { storage } from '../core/context.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import { now, type LogLevel } from '../events/events.ts';
-import type { JobEvent, ToWorker, WireJob, WireOutcome, WorkerPort } from '../protocol/messages.ts';
+import type { JobEvent, ToWorker, WireJob, WireOutcome, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { executeTask } from './execute.ts';
@@ -27,8 +27,10 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   let outbound: JobEvent[] = [];
   let transfers: Map<JobEvent, ArrayBuffer[]> | undefined;
   let flushScheduled = false;
+  let unreported = 0;
 
   const flush = (): void => {
+    unreported = 0;
     if (outbound.length === 0) return;
     const events = outbound;
     const moving = transfers;
@@ -66,11 +68,16 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
     log: (r, level, message) => push({ type: 'log', id: jobId(r), taskRunId: r.taskRunId, flowRunId: r.flowRunId, taskName: r.options.name, level, message, time: now() }),
   };
 
+  const defs = new Map<number, WireTaskDef>();
   const drain = async (): Promise<void> => {
     running = true;
     while (head < queue.length) {
-      const job = queue[head] as WireJob;
+      const wire = queue[head] as WireJob;
       queue[head++] = undefined;
+      const def = wire.task ?? (defs.get(wire.def) as WireTaskDef);
+      if (wire.task && wire.def !== 0) defs.set(wire.def, wire.task);
+      // `id` rides along in the request: the attempt hooks read it back (see jobId).
+      const job = { id: wire.id, taskRunId: wire.taskRunId, flowRunId: wire.flowRunId, args: wire.args, ref: def.ref, options: def.options };
       const signal = new RunSignal();
       const reason = cancelled.get(job.id);
       if (reason !== undefined) {
@@ -87,6 +94,9 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
         if (list.length > 0) (transfers ??= new Map()).set(done, list);
       }
       push(done);
+      // Report every few results even mid-burst: the pool refills this worker while it runs the
+      // rest, instead of both sides taking turns to idle.
+      if (++unreported >= REPORT_EVERY) flush();
     }
     queue.length = 0;
     head = 0;
@@ -133,6 +143,9 @@ function postAlone(port: WorkerPort, event: JobEvent, transfer: ArrayBuffer[] | 
     port.post({ type: 'batch', events: [failed] });
   }
 }
+
+/** How many finished jobs a worker reports at once at most, during a burst of short jobs. */
+const REPORT_EVERY = 8;
 
 const CONSOLE_LEVELS = [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']] as const;
 

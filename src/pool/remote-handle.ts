@@ -1,7 +1,7 @@
 import { CancelledError, TaskTimeoutError, WorkerCrashedError } from '../errors.ts';
 import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
-import type { FromWorker, JobEvent, ToWorker, WireJob } from '../protocol/messages.ts';
+import type { FromWorker, JobEvent, ToWorker, WireJob, WireTaskDef } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
@@ -25,6 +25,15 @@ export const TIMEOUT_GRACE_MS = 500;
 const CANCEL_POLL_MS = 20;
 /** A worker that has not said it is ready within this long is stopped as failed. */
 const READY_TIMEOUT_MS = 60_000;
+
+/** Task defs a worker remembers at most. */
+const MAX_DEFS = 1024;
+const NO_TRANSFER: ArrayBuffer[] = [];
+
+function hasObjects(args: readonly unknown[]): boolean {
+  for (const a of args) if (typeof a === 'object' && a !== null) return true;
+  return false;
+}
 
 interface InFlight {
   readonly job: TaskJob;
@@ -51,6 +60,9 @@ export class RemoteHandle implements WorkerHandle {
   /** Why weft itself stopped the worker, for the 'worker:left' event. */
   #stoppedBecause: string | undefined;
   readonly #exited: Promise<void>;
+  /** Task defs this worker already has, by the options object they came with. */
+  readonly #defs = new Map<object, number>();
+  readonly #defList: WireTaskDef[] = [];
 
   private constructor(
     readonly id: string,
@@ -95,14 +107,27 @@ export class RemoteHandle implements WorkerHandle {
     const id = this.#nextId++;
     return new Promise<HandleOutcome>((resolve) => {
       this.#inFlight.set(id, { job, resolve, crashes });
-      this.#outbox.push({ id, taskRunId: job.taskRunId, flowRunId: job.flowRunId, ref: job.ref, args: job.args, options: job.options });
-      this.#outboxTransfer.push(takeTransferList(job.args));
+      this.#outbox.push({ id, taskRunId: job.taskRunId, flowRunId: job.flowRunId, args: job.args, ...this.#def(job) });
+      this.#outboxTransfer.push(hasObjects(job.args) ? takeTransferList(job.args) : NO_TRANSFER);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
         queueMicrotask(() => this.#flush());
       }
       this.#poll ??= setInterval(() => this.#checkCancelled(), CANCEL_POLL_MS).unref();
     });
+  }
+
+  /** The job's task def: by number once this worker has it, whole the first time. */
+  #def(job: TaskJob): { def: number; task?: WireTaskDef } {
+    let def = this.#defs.get(job.options);
+    if (def !== undefined) return { def };
+    const task = { ref: job.ref, options: job.options };
+    // Options made per submit (annotate) would grow the worker's table without end: send those whole.
+    if (this.#defList.length >= MAX_DEFS) return { def: 0, task };
+    this.#defList.push(task);
+    def = this.#defList.length;
+    this.#defs.set(job.options, def);
+    return { def, task };
   }
 
   async close(): Promise<void> {
@@ -123,7 +148,12 @@ export class RemoteHandle implements WorkerHandle {
     try {
       this.link.send({ type: 'run', jobs }, transfers.flat());
     } catch {
-      jobs.forEach((job, i) => {
+      // Each job goes alone and whole: the one that introduced a def may be the one that fails.
+      // Numbering starts over; a def number always arrives with its def before it is used alone.
+      const whole = jobs.map((job) => ({ ...job, def: 0, task: job.task ?? this.#defList[job.def - 1] }));
+      this.#defs.clear();
+      this.#defList.length = 0;
+      whole.forEach((job, i) => {
         try {
           this.link.send({ type: 'run', jobs: [job] }, transfers[i] ?? []);
         } catch (error) {

@@ -15,14 +15,25 @@ import type { WireError } from './wire-error.ts';
  * @module
  */
 
-/** One task run as it reaches a worker: plain data that survives structured clone. */
+/** A task's identity and options, sent to a worker once and named by a number afterwards. */
+export interface WireTaskDef {
+  readonly ref: TaskRef;
+  readonly options: ResolvedTaskOptions;
+}
+
+/**
+ * One task run as it reaches a worker: plain data that survives structured clone. `def` numbers
+ * its {@link WireTaskDef}; the def travels with the first job that uses it (`task`) and is
+ * remembered by the worker, so thousands of runs of one task do not each carry its options.
+ * `def` 0 means "not remembered": the def always travels.
+ */
 export interface WireJob {
   readonly id: number;
   readonly taskRunId: string;
   readonly flowRunId: string;
-  readonly ref: TaskRef;
   readonly args: unknown[];
-  readonly options: ResolvedTaskOptions;
+  readonly def: number;
+  readonly task?: WireTaskDef;
 }
 
 /** The pool → worker messages. */
