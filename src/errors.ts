@@ -39,6 +39,9 @@ export class WeftError extends Error {
     const code = (value as { [kCode]?: unknown })[kCode];
     if (typeof code !== 'string') return false;
     if (this === WeftError) return true;
+    // A user's subclass of a weft class has no code of its own: match it by prototype, so that
+    // weft's own CancelledError is not an instance of the user's MyCancelledError.
+    if (!Object.prototype.hasOwnProperty.call(this.prototype, kCode)) return Function.prototype[Symbol.hasInstance].call(this, value);
     return code === (this.prototype as { [kCode]?: unknown })[kCode];
   }
 }
