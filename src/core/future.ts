@@ -21,14 +21,16 @@ export { settleFuture, outcomeOf, markObserved, isObserved };
 export class TaskFuture<T> implements PromiseLike<T> {
   readonly #record: TaskRunRecord;
   readonly #flowRunId: string;
-  readonly #cancel: (future: TaskFuture<T>, reason: string) => boolean;
+  // Typed for any future: a field with T in a parameter would make TaskFuture<T> invariant, and
+  // TaskFuture<number> would not be a TaskFuture<unknown>.
+  readonly #cancel: (future: TaskFuture<unknown>, reason: string) => boolean;
   #outcome: TaskOutcome | undefined;
   #waiters: Array<() => void> | undefined;
   #observed = false;
   #error: Error | undefined;
 
   /** @internal Futures are made by `task.submit()`. */
-  constructor(record: TaskRunRecord, flowRunId: string, cancel: (future: TaskFuture<T>, reason: string) => boolean) {
+  constructor(record: TaskRunRecord, flowRunId: string, cancel: (future: TaskFuture<unknown>, reason: string) => boolean) {
     this.#record = record;
     this.#flowRunId = flowRunId;
     this.#cancel = cancel;
@@ -134,13 +136,13 @@ export function isTaskFuture(value: unknown): value is TaskFuture<unknown> {
  * @example
  * for await (const f of asCompleted(futures)) console.log(await f.result());
  */
-export function asCompleted<T>(futures: Iterable<TaskFuture<T>>, options: { timeoutMs?: number } = {}): AsyncIterable<TaskFuture<T>> {
+export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>, options: { timeoutMs?: number } = {}): AsyncIterable<F> {
   // A hand-written iterator, not an async generator: `yield` would await the (thenable) future.
   return {
-    [Symbol.asyncIterator](): AsyncIterator<TaskFuture<T>> {
+    [Symbol.asyncIterator](): AsyncIterator<F> {
       const all = [...futures];
       let remaining = all.length;
-      const ready: TaskFuture<T>[] = [];
+      const ready: F[] = [];
       let wake: (() => void) | undefined;
       for (const f of all) {
         void f.wait().then(() => {
@@ -150,7 +152,7 @@ export function asCompleted<T>(futures: Iterable<TaskFuture<T>>, options: { time
       }
       const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
       return {
-        async next(): Promise<IteratorResult<TaskFuture<T>>> {
+        async next(): Promise<IteratorResult<F>> {
           while (remaining > 0) {
             const next = ready.shift();
             if (next) {
@@ -187,7 +189,8 @@ export class AsCompletedTimeoutError extends Error {
  * Waits until every future is done, or `timeoutMs` passes, and tells which are which
  * (as Dask's and Prefect's `wait`). Never rejects.
  */
-export async function wait<T>(futures: Iterable<TaskFuture<T>>, options: { timeoutMs?: number } = {}): Promise<{ done: Set<TaskFuture<T>>; notDone: Set<TaskFuture<T>> }> {
+// Generic in the future type, not its value type, so that futures of different types mix.
+export async function wait<F extends TaskFuture<unknown>>(futures: Iterable<F>, options: { timeoutMs?: number } = {}): Promise<{ done: Set<F>; notDone: Set<F> }> {
   const all = [...futures];
   const { timeoutMs } = options;
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
@@ -200,8 +203,8 @@ export async function wait<T>(futures: Iterable<TaskFuture<T>>, options: { timeo
     await Promise.race([everything, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
   }
-  const done = new Set<TaskFuture<T>>();
-  const notDone = new Set<TaskFuture<T>>();
+  const done = new Set<F>();
+  const notDone = new Set<F>();
   for (const f of all) (f.done ? done : notDone).add(f);
   return { done, notDone };
 }
