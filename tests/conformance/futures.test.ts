@@ -72,10 +72,15 @@ for (const r of RUNNERS) {
         // Submitted slowest first; sequential runs them in that order, concurrent runners finish the fastest first.
         const futures = [sleep.submit(150, 'slow'), sleep.submit(75, 'mid'), sleep.submit(1, 'fast')];
         const order: string[] = [];
-        for await (const future of asCompleted(futures)) {
-          assert.equal(future.done, true);
-          order.push(await future.result());
+        // TypeScript types `for await (const f of asCompleted(fs))` as the awaited value (it assumes
+        // for-await awaits each yielded thenable), so the typed loop goes through next().
+        const iterator = asCompleted(futures)[Symbol.asyncIterator]();
+        for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
+          assert.equal(step.value.done, true);
+          order.push(await step.value.result());
         }
+        // At run time, for-await yields the futures themselves.
+        for await (const item of asCompleted(futures) as AsyncIterable<unknown>) assert.ok(item instanceof TaskFuture);
         return order;
       }, { taskRunner: r.make() });
       const order = await within(f(), 10_000, 'the flow');
