@@ -1,0 +1,84 @@
+/**
+ * ParallelTaskRunner({ scheduler: 'processes' }) on 2 child processes, measured in one run
+ * against raw workerpool process workers (same count):
+ * - 20,000 no-op tasks: tasks/s with the workers warm (target: ≥ raw workerpool processes), and
+ *   end to end with start-up included;
+ * - 8 CPU-bound tasks of ~0.5 s: sequential against 'processes' (target: ≥ 1.85x on 2 cores);
+ * - a 10 MB ArrayBuffer argument to a process (always copied: v8 serialization).
+ *
+ * The tasks live in threads.ts (the workers import that module to find them).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import workerpool from 'workerpool';
+import { isMain, ParallelTaskRunner, SequentialTaskRunner } from '../../src/index.ts';
+import { figure, median, report, type Figure } from '../lib/harness.ts';
+import { bigArgument, cpu, noops } from './threads.ts';
+
+const N = 20_000;
+const WARMUP = 2_000;
+const WORKERS = 2;
+const CPU_TASKS = 8;
+const CPU_MS = 500;
+
+const processes = () => new ParallelTaskRunner({ scheduler: 'processes', workers: WORKERS });
+
+async function rawWorkerpool(): Promise<{ warmMs: number; totalMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
+  const file = join(dir, 'noop.cjs');
+  const workerpoolPath = createRequire(import.meta.url).resolve('workerpool');
+  writeFileSync(file, `require(${JSON.stringify(workerpoolPath)}).worker({ noop: (i) => i });\n`);
+  try {
+    const t0 = performance.now();
+    const pool = workerpool.pool(file, { workerType: 'process', minWorkers: WORKERS, maxWorkers: WORKERS });
+    await Promise.all(Array.from({ length: WARMUP }, (_, i) => pool.exec('noop', [i])));
+    const t1 = performance.now();
+    const runs = [];
+    for (let i = 0; i < N; i++) runs.push(pool.exec('noop', [i]));
+    await Promise.all(runs);
+    const t2 = performance.now();
+    await pool.terminate();
+    return { warmMs: t2 - t1, totalMs: performance.now() - t0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  process.env.WEFT_TASK_LOGS = 'off';
+  const weftWarm: number[] = [];
+  const weftTotal: number[] = [];
+  const rawWarm: number[] = [];
+  const rawTotal: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    weftWarm.push(await noops.withOptions({ taskRunner: processes() })(N));
+    weftTotal.push(performance.now() - t0);
+    const raw = await rawWorkerpool();
+    rawWarm.push(raw.warmMs);
+    rawTotal.push(raw.totalMs);
+  }
+  const rate = (ms: number) => (N / ms) * 1000;
+
+  const sequentialMs = await cpu.withOptions({ taskRunner: new SequentialTaskRunner() })(CPU_TASKS, CPU_MS, 1);
+  const t1 = performance.now();
+  const processesMs = await cpu.withOptions({ taskRunner: processes() })(CPU_TASKS, CPU_MS, WORKERS);
+  const processesTotalMs = performance.now() - t1;
+  const copiedMs = await bigArgument.withOptions({ taskRunner: processes() })(false, 9);
+
+  const warm = rate(median(weftWarm));
+  const rawRate = rate(median(rawWarm));
+  const speedup = sequentialMs / processesMs;
+  const figures: Figure[] = [
+    figure(`'processes' (${WORKERS}), ${N.toLocaleString('en-US')} no-op tasks, workers warm`, warm, 'tasks/s', `raw workerpool, ${WORKERS} processes`, rawRate, { text: '≥ raw workerpool processes', met: warm >= rawRate }),
+    figure(`'processes' (${WORKERS}), ${(N + WARMUP).toLocaleString('en-US')} no-op tasks, start-up included`, rate(median(weftTotal)) * ((N + WARMUP) / N), 'tasks/s', 'raw workerpool, start-up included', rate(median(rawTotal)) * ((N + WARMUP) / N)),
+    figure(`${CPU_TASKS} CPU tasks of ${CPU_MS} ms on 'processes' (${WORKERS}), workers started`, speedup, 'x', `sequential ${(sequentialMs / 1000).toFixed(2)} s, processes ${(processesMs / 1000).toFixed(2)} s`, 1, { text: '≥ 1.85x', met: speedup >= 1.85 }),
+    figure('the same, flow run end to end (start-up included)', sequentialMs / processesTotalMs, 'x', `processes ${(processesTotalMs / 1000).toFixed(2)} s`, 1),
+    figure('10 MB ArrayBuffer argument to a process (v8 serialization, copied)', copiedMs, 'ms', 'NOTES.md: 27 ms', 27),
+  ];
+  report('processes', figures);
+}
+
+if (isMain(import.meta)) await main();
