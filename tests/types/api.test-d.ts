@@ -1,0 +1,144 @@
+/**
+ * Type tests of the public API, checked by `tsc --noEmit -p .` (tests/types/types.test.ts runs it
+ * under `npm test`). Never executed. Each `@ts-expect-error` line must be a type error: if weft's
+ * types loosen, tsc reports the directive as unused.
+ */
+import {
+  annotate, asCompleted, flow, getRunContext, ParallelTaskRunner, SequentialTaskRunner, task, unmapped, wait,
+  type Arg, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
+} from '../../src/index.ts';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+function expectTrue<T extends true>(): T | undefined {
+  return undefined;
+}
+
+export const download = task(async function download(year: number, month: number) {
+  return `${year}-${month}.png`;
+}, { retries: 2, retryDelayMs: [500, 1000], timeoutMs: 30_000 });
+export const size = task(function size(path: string) {
+  return path.length;
+});
+export const total = task(async function total(sizes: number[]) {
+  return sizes.reduce((a, b) => a + b, 0);
+});
+
+expectTrue<Equal<typeof download, Task<[year: number, month: number], Promise<string>>>>();
+expectTrue<Equal<typeof size, Task<[path: string], number>>>();
+
+export const plumes = flow(async function plumes(year: number) {
+  // submit gives a future of the awaited return type, sync or async.
+  const f: TaskFuture<string> = download.submit(year, 1);
+  const n: TaskFuture<number> = size.submit(f);
+  expectTrue<Equal<ReturnType<typeof size.submit>, TaskFuture<number>>>();
+
+  // An inline call gives a promise of the value.
+  const inline: Promise<string> = download(year, 2);
+  expectTrue<Equal<typeof inline, Promise<string>>>();
+
+  // A future is PromiseLike: await and Promise.all unwrap it.
+  const value: string = await f;
+  const values: [string, number] = await Promise.all([f, n]);
+  const list: number[] = await Promise.all([n, size.submit('x')]);
+  const viaResult: string = await f.result();
+  const state: TaskRunState = f.state;
+  const final: 'Completed' | 'Failed' | 'Crashed' | 'Cancelled' = await f.wait();
+  const cancelled: boolean = f.cancel();
+
+  // map: an iterable per parameter, or unmapped(x); futures allowed in both.
+  const mapped: TaskFuture<string>[] = download.map([2020, 2021], unmapped(1));
+  const mappedFutures: TaskFuture<number>[] = size.map([f, 'a', download.submit(year, 3)]);
+  // A list parameter takes a list of values and futures.
+  const t: TaskFuture<number> = total.submit([n, 1, size.submit(f)]);
+  const t2: TaskFuture<number> = total.submit([1, 2, 3]);
+
+  // Arg<T> accepts the value or a future of it.
+  const a1: Arg<number> = 1;
+  const a2: Arg<number> = n;
+  const a3: Arg<number[]> = [n, 2];
+
+  // Futures of different types mix where any future will do.
+  const anyFuture: TaskFuture<unknown> = n;
+  const { done, notDone } = await wait([f, n], { timeoutMs: 10 });
+  const doneSet: Set<TaskFuture<string> | TaskFuture<number>> = done;
+  const it = asCompleted([f, n])[Symbol.asyncIterator]();
+  const step = await it.next();
+  if (!step.done) {
+    const next: TaskFuture<string> | TaskFuture<number> = step.value;
+    void next;
+  }
+
+  // withOptions keeps the task's type.
+  const w: Task<[year: number, month: number], Promise<string>> = download.withOptions({ priority: 5, waitFor: [n] });
+  const p: number = annotate({ priority: 1, resources: { GPU: 1 }, retries: 1 }, () => 1);
+  const c: RunContext = getRunContext();
+  const signal: AbortSignal = c.signal;
+
+  // @ts-expect-error: wrong argument type
+  download.submit('2022', 1);
+  // @ts-expect-error: a future of the wrong type
+  size.submit(n);
+  // @ts-expect-error: too few arguments
+  download.submit(2022);
+  // @ts-expect-error: too many arguments
+  size.submit('a', 'b');
+  // @ts-expect-error: the future's value is a string, not a number
+  const wrong: TaskFuture<number> = f;
+  // @ts-expect-error: a list of the wrong element type
+  total.submit(['a']);
+  // @ts-expect-error: a list holding a future of the wrong type
+  total.submit([f]);
+  // @ts-expect-error: map over the wrong element type
+  size.map([1, 2]);
+  // @ts-expect-error: an unknown task option
+  download.withOptions({ retry: 3 });
+  // @ts-expect-error: retryDelayMs is a number or a list of numbers
+  download.withOptions({ retryDelayMs: '1s' });
+  // @ts-expect-error: annotate takes priority, resources and retries only
+  annotate({ timeoutMs: 5 }, () => 1);
+  // @ts-expect-error: a future is not its value
+  const notValue: string = f;
+
+  void [value, values, list, viaResult, state, final, cancelled, mapped, mappedFutures, t, t2, a1, a2, a3, anyFuture, notDone, doneSet, w, p, signal, wrong, notValue];
+  return values;
+}, { taskRunner: new ParallelTaskRunner({ scheduler: 'async', workers: 12 }) });
+
+async function flows(): Promise<void> {
+  // Calling a flow gives its value; run() gives a handle whose await is the run record.
+  const result: [string, number] = await plumes(2022);
+  const run: FlowRun<[string, number]> = plumes.run(2022);
+  const record: FlowRunRecord<[string, number]> = await run;
+  expectTrue<Equal<Awaited<typeof run>, FlowRunRecord<[string, number]>>>();
+  const value: [string, number] = await run.result();
+  const id: string = run.id;
+  const off: () => void = run.on('task-run:finished', (e) => {
+    const s: 'Completed' | 'Failed' | 'Crashed' | 'Cancelled' = e.state;
+    void s;
+  });
+  run.cancel('reason');
+  const swapped = plumes.withOptions({ taskRunner: new SequentialTaskRunner() });
+  expectTrue<Equal<typeof swapped, typeof plumes>>();
+  const runner: TaskRunner = new ParallelTaskRunner({ scheduler: 'threads' });
+  flow(async function hooked() {
+    return 1;
+  }, {
+    onTerminal: (r) => {
+      const n: number | undefined = r.result;
+      void n;
+    },
+  });
+
+  // @ts-expect-error: a flow's arguments are checked
+  await plumes('2022');
+  // @ts-expect-error: the record is not the value
+  const notValue: [string, number] = await run;
+  // @ts-expect-error: an unknown event
+  run.on('task-run:exploded', () => undefined);
+  // @ts-expect-error: an unknown scheduler
+  new ParallelTaskRunner({ scheduler: 'gpu' });
+  // @ts-expect-error: workers is a number
+  new ParallelTaskRunner({ workers: '4' });
+
+  void [result, record, value, id, off, runner, notValue];
+}
+void flows;
