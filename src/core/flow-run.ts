@@ -71,7 +71,7 @@ export class FlowRunEngine implements FlowRunScope {
 
     const n = (this.#counters.get(options.name) ?? 0) + 1;
     this.#counters.set(options.name, n);
-    const record: TaskRunRecord = { id: `${options.name}-${n}`, taskName: options.name, state: 'Pending', submittedAt: now(), attempts: 0 };
+    const record: TaskRunRecord = { id: `${options.name}-${n}`, taskName: options.name, state: 'Pending', submittedAt: now(), attempts: 0, tags: options.tags };
     this.taskRuns.push(record);
     const future = new TaskFuture<T>(record, this.id, (f, reason) => this.#cancelOne(f, reason));
     const run: LiveRun = { future: future as TaskFuture<unknown>, record, cancellation: new RunSignal() };

@@ -47,6 +47,8 @@ export interface TaskRunRecord {
   readonly submittedAt: number;
   startedAt?: number;
   endedAt?: number;
+  /** The task's `tags` option. */
+  readonly tags: readonly string[];
   /** Attempts started (1 plus the retries used). */
   attempts: number;
   /** The worker that ran the last attempt: `main`, `thread-2`, `process-1`, a cluster worker id. */
