@@ -84,7 +84,7 @@ export class Pool {
   async start(): Promise<void> {
     if (this.#state !== 'idle') return;
     this.#state = 'starting';
-    const made = await Promise.allSettled(Array.from({ length: this.#options.size }, (_, i) => this.#options.createHandle(i)));
+    const made = await Promise.allSettled(Array.from({ length: this.#options.size }, (_, i) => new Promise<WorkerHandle>((resolve) => resolve(this.#options.createHandle(i)))));
     const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       this.#state = 'failed';

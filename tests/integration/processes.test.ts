@@ -38,3 +38,17 @@ test('transfer() is accepted on processes: the buffer is copied, the sender keep
   assert.deepEqual(record.result, { sum: 100, length: 100 });
   assert.equal(xs.byteLength, 800);
 });
+
+test('workers that die at start-up fail the flow run with a clear error instead of looping', async () => {
+  const saved = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = '--no-such-node-flag';
+  try {
+    const { record } = await runOn('processes', () => t.add.submit(1, 1).result());
+    assert.equal(record.state, 'Crashed');
+    assert.ok(record.error instanceof WorkerCrashedError, String(record.error));
+    assert.match(record.error.message, /before it was ready/);
+  } finally {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  }
+});
