@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { inspect } from 'node:util';
 import { UsageError } from '../errors.ts';
 import type { LogLevel } from '../events/events.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
@@ -108,11 +109,11 @@ export function getRunContext(): RunContext {
   };
 }
 
-let inspect: ((value: unknown) => string) | undefined;
+// node:util is imported statically: a lazy import() may not have resolved when the first task
+// logs (under a loader it takes a while), and objects were then logged as [object Object].
 function inspectValue(value: unknown): string {
-  return inspect ? inspect(value) : String(value);
+  return inspect(value, { depth: 4 });
 }
-import('node:util').then((util) => (inspect = (value) => util.inspect(value, { depth: 4 })), () => undefined);
 
 const ANNOTATION_KEYS = ['priority', 'resources', 'retries'] as const;
 
