@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { annotate, flow, getRunContext, InvalidOptionError, UsageError } from '../../src/index.ts';
-import { add, context, flaky } from '../fixtures/core/tasks.ts';
+import { add, chatty, context, flaky } from '../fixtures/core/tasks.ts';
 import { within } from '../helpers/eventually.ts';
 import { RUNNERS } from './runners.ts';
 
@@ -59,6 +59,31 @@ for (const r of RUNNERS) {
       });
       assert.equal(typeof out.task.workerId, 'string');
       assert.deepEqual(out.flow, { flowRunId: run.id, flowName: 'contextFlow', taskRunId: undefined });
+    });
+
+    it("a task's logger lines reach the flow's process as events, labelled with the task run", async () => {
+      const f = flow(async function logsFlow() {
+        getRunContext().logger.info('from the flow');
+        return chatty.submit(7);
+      }, { taskRunner: r.make() });
+      const run = f.run();
+      const lines: string[] = [];
+      run.on('task-run:log', (e) => lines.push(`${e.level} ${e.taskRunId || '-'} ${e.taskName} ${e.message}`));
+      const original = console.log;
+      const originalWarn = console.warn;
+      console.log = () => undefined;
+      console.warn = () => undefined;
+      try {
+        await within(run, 10_000, 'the flow');
+      } finally {
+        console.log = original;
+        console.warn = originalWarn;
+      }
+      assert.deepEqual(lines, [
+        'info - logsFlow from the flow',
+        'info chatty-1 chatty working on 7 { detail: [ 7 ] }',
+        'warn chatty-1 chatty almost done',
+      ]);
     });
 
     it('getRunContext() outside any run is a UsageError', () => {

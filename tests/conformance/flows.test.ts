@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { flow, type FlowRunRecord, type WeftEventName } from '../../src/index.ts';
+import { flow, FlowRunError, TaskRunError, type FlowRunRecord, type WeftEventName } from '../../src/index.ts';
 import { add, double, fail, flaky, sleep } from '../fixtures/core/tasks.ts';
 import { within } from '../helpers/eventually.ts';
 import { RUNNERS } from './runners.ts';
@@ -32,6 +32,24 @@ for (const r of RUNNERS) {
       assert.deepEqual(record.taskRuns.map((t) => t.taskName), ['add']);
       const [, second, third] = records;
       assert.ok(second && third && second.startedAt < (third.endedAt ?? 0) && third.startedAt < (second.endedAt ?? 0), 'the two subflows overlapped');
+    });
+
+    it("a failed subflow rejects in its parent with FlowRunError; the parent fails unless it catches it", async () => {
+      const child = flow(async function failingChild() {
+        return fail.submit('child task failed').result();
+      }, { taskRunner: r.make() });
+      const catching = flow(async function catchingParent() {
+        const error = await child().catch((e: unknown) => e);
+        return error instanceof FlowRunError ? `${error.flowName}: ${error.state}` : 'no error';
+      }, { taskRunner: r.make() });
+      assert.equal(await within(catching(), 10_000, 'the catching parent'), 'failingChild: Failed');
+      const letting = flow(async function lettingParent() {
+        return child();
+      }, { taskRunner: r.make() });
+      const record = await within(letting.run(), 10_000, 'the parent');
+      assert.equal(record.state, 'Failed');
+      assert.ok(record.error instanceof FlowRunError);
+      assert.ok(record.error.cause instanceof TaskRunError);
     });
 
     it('calls onCompletion or onFailure, then onTerminal, with the final record', async () => {

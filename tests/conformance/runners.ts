@@ -35,4 +35,14 @@ export const RUNNERS: RunnerCase[] = [
     name: 'async',
     make: (o) => new ParallelTaskRunner({ scheduler: 'async', workers: o?.workers ?? 4, resources: o?.resources }),
   },
+  {
+    name: 'threads',
+    make: (o) => new ParallelTaskRunner({ scheduler: 'threads', workers: o?.workers ?? 2, resources: o?.resources }),
+    cancelKillsTasks: true,
+  },
+  {
+    name: 'processes',
+    make: (o) => new ParallelTaskRunner({ scheduler: 'processes', workers: o?.workers ?? 2, resources: o?.resources }),
+    cancelKillsTasks: true,
+  },
 ];
