@@ -40,6 +40,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
       onReady: (w) => console.log(`weft worker ${w.id}: joined ${w.address.display} (concurrency ${options.concurrency}, resources ${JSON.stringify(options.resources)}, root ${options.root})`),
     });
     console.log('weft worker: stopped.');
+    // Anything still holding the event loop (a reconnecting client after Redis died) must not keep a stopped worker alive.
+    setTimeout(() => process.exit(code), 500).unref();
     return code;
   } catch (error) {
     console.error(`weft worker: ${(error as Error).message}`);

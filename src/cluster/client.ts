@@ -8,6 +8,7 @@ import type { RunSignal } from '../core/run-signal.ts';
 import { deserialize, serialize } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
 import { planJobs } from './batch.ts';
+import { bounded } from './bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
 import { bullPriority, keys, queueName, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerMessage } from './protocol.ts';
 
@@ -154,7 +155,7 @@ export class ClusterClient {
     await bounded(Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => undefined))), 1000);
     this.reader.disconnect();
     this.redis.disconnect();
-    await this.#reading;
+    await bounded(this.#reading, 1000);
   }
 
   #scheduleFlush(): void {
@@ -343,9 +344,3 @@ export class ClusterClient {
   }
 }
 
-/** Waits for `promise`, or `ms` at most. */
-function bounded(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (!promise) return Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).then(() => clearTimeout(timer));
-}

@@ -14,6 +14,7 @@ import { toWireError } from '../protocol/wire-error.ts';
 import { shortfall, type Resources } from '../schedule/resources.ts';
 import { connect, parseAddress, type ClusterAddress } from './connection.ts';
 import { Outbox } from './outbox.ts';
+import { bounded } from './bounded.ts';
 import { Slots } from './slots.ts';
 import { enterWorker, type WorkerRuntime } from './runtime.ts';
 import {
@@ -103,9 +104,9 @@ export class ClusterWorker implements WorkerRuntime {
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
     const finished = await Promise.race([graceful, late]);
     clearTimeout(timer);
-    if (!finished) await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
-    await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => undefined)));
-    await this.#redis?.hdel(keys.workers(this.address.prefix), this.id).catch(() => undefined);
+    if (!finished) await bounded(Promise.all(workers.map((w) => w.close(true))), 1000);
+    await bounded(Promise.all([...this.#queues.values()].map((q) => q.close())), 1000);
+    await bounded(this.#redis?.hdel(keys.workers(this.address.prefix), this.id), 1000);
     this.#sub?.disconnect();
     this.#redis?.disconnect();
   }

@@ -72,7 +72,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
 
 /** Starts `weft worker` on `address` and waits until it has joined. */
 export async function startWorker(address: string, flags: string[] = []): Promise<CliProcess> {
-  const worker = startCli(['worker', '--address', address, '--lock-ms', '1500', ...flags]);
+  const worker = startCli(['worker', '--address', address, '--lock-ms', '1500', '--grace-ms', '1000', ...flags]);
   await worker.waitFor(/joined/);
   return worker;
 }

@@ -67,7 +67,7 @@ test('an unknown cluster class string fails the run, naming the export and the m
   assert.ok(missingModule instanceof InvalidOptionError);
   assert.match(missingModule.message, /no-such-module\.ts failed/);
   const notCluster = await run('../fixtures/cluster/custom-cluster.ts:notAClass');
-  assert.match(notCluster.message, /no exported class or function 'notAClass'/);
+  assert.match(notCluster?.message ?? '', /no exported class or function 'notAClass'/);
 });
 
 test("clusterClass as a relative 'module:Export' string and as 'weft:LocalCluster'", async () => {
