@@ -101,12 +101,16 @@ export class FlowRunEngine implements FlowRunScope {
   /** Cancels every live task run, for a flow function that threw: nobody can consume them now. */
   cancelLive(reason: string): void {
     const error = new CancelledError(reason);
+    for (const child of this.#children) child.cancel(reason);
     for (const run of [...this.#live.values()]) this.#abort(run, error);
   }
 
-  /** Resolves once no task run is live, and stops accepting new ones from then on. */
+  /**
+   * Resolves once no task run and no subflow run is live (a flow run never ends before a subflow
+   * run it started, awaited or not), and stops accepting new task runs from then on.
+   */
   async drain(): Promise<void> {
-    while (this.#live.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    while (this.#live.size > 0 || this.#children.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
     this.#accepting = false;
   }
 
@@ -127,6 +131,7 @@ export class FlowRunEngine implements FlowRunScope {
 
   removeChild(child: FlowRunEngine): void {
     this.#children.delete(child);
+    this.#wakeIfIdle();
   }
 
   /** Task logs from wherever the task runs arrive here as events. */
@@ -246,7 +251,11 @@ export class FlowRunEngine implements FlowRunScope {
         workerId: record.workerId, time: record.endedAt, error: record.error,
       });
     }
-    if (this.#live.size === 0 && this.#onIdle) {
+    this.#wakeIfIdle();
+  }
+
+  #wakeIfIdle(): void {
+    if (this.#live.size === 0 && this.#children.size === 0 && this.#onIdle) {
       const wake = this.#onIdle;
       this.#onIdle = undefined;
       wake();
