@@ -23,15 +23,45 @@ for (const r of RUNNERS) {
       assert.equal(record.state, 'Completed');
       assert.equal(record.result, 12);
       assert.equal(records.length, 3);
-      assert.deepEqual(record.subflowRunIds, records.map((c) => c.id));
+      assert.deepEqual([...record.subflowRunIds].sort(), records.map((c) => c.id).sort());
       for (const c of records) {
         assert.equal(c.parentId, run.id);
         assert.equal(c.state, 'Completed');
         assert.deepEqual(c.taskRuns.map((t) => t.taskName), ['sleep', 'double'], "a subflow's task runs are on its own record");
       }
       assert.deepEqual(record.taskRuns.map((t) => t.taskName), ['add']);
-      const [, second, third] = records;
+      const byId = (id: string | undefined) => records.find((c) => c.id === id);
+      const [second, third] = [byId(record.subflowRunIds[1]), byId(record.subflowRunIds[2])];
       assert.ok(second && third && second.startedAt < (third.endedAt ?? 0) && third.startedAt < (second.endedAt ?? 0), 'the two subflows overlapped');
+    });
+
+    it('a flow run ends after the subflow runs it started, awaited or not', async () => {
+      const ended: string[] = [];
+      const child = flow(async function unawaitedChild() {
+        return sleep.submit(100, 'child');
+      }, { taskRunner: r.make(), onTerminal: (run) => void ended.push(`child:${run.state}`) });
+      const parent = flow(async function forgetfulParent() {
+        void child.run();
+        return 'returned at once';
+      }, { taskRunner: r.make(), onTerminal: (run) => void ended.push(`parent:${run.state}`) });
+      const record = await within(parent.run(), 10_000, 'the parent');
+      assert.equal(record.state, 'Completed');
+      assert.deepEqual(ended, ['child:Completed', 'parent:Completed']);
+    });
+
+    it('a flow whose function throws cancels the subflow runs still going', async () => {
+      const ended: string[] = [];
+      const child = flow(async function abandonedChild() {
+        return sleep.submit(10_000, 'child');
+      }, { taskRunner: r.make(), onTerminal: (run) => void ended.push(`child:${run.state}`) });
+      const parent = flow(async function throwingParent() {
+        child.run();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        throw new Error('parent failed');
+      }, { taskRunner: r.make() });
+      const record = await within(parent.run(), 5_000, 'the parent');
+      assert.equal(record.state, 'Failed');
+      assert.deepEqual(ended, ['child:Cancelled']);
     });
 
     it("a failed subflow rejects in its parent with FlowRunError; the parent fails unless it catches it", async () => {

@@ -70,7 +70,7 @@ for (const r of RUNNERS) {
     it('asCompleted yields futures in completion order', async () => {
       const f = flow(async function asCompletedFlow() {
         // Submitted slowest first; sequential runs them in that order, concurrent runners finish the fastest first.
-        const futures = [sleep.submit(150, 'slow'), sleep.submit(75, 'mid'), sleep.submit(1, 'fast')];
+        const futures = [sleep.submit(600, 'slow'), sleep.submit(300, 'mid'), sleep.submit(1, 'fast')];
         const order: string[] = [];
         // TypeScript types `for await (const f of asCompleted(fs))` as the awaited value (it assumes
         // for-await awaits each yielded thenable), so the typed loop goes through next().
@@ -82,7 +82,7 @@ for (const r of RUNNERS) {
         // At run time, for-await yields the futures themselves.
         for await (const item of asCompleted(futures) as AsyncIterable<unknown>) assert.ok(item instanceof TaskFuture);
         return order;
-      }, { taskRunner: r.make() });
+      }, { taskRunner: r.make({ workers: 3 }) });
       const order = await within(f(), 10_000, 'the flow');
       const expected = r.name === 'sequential' ? ['slow', 'mid', 'fast'] : ['fast', 'mid', 'slow'];
       assert.deepEqual(order, expected);
