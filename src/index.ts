@@ -41,6 +41,8 @@ export type { DistributedTaskRunnerOptions, ClientOptions, ClusterClass } from '
 export { LocalCluster } from './cluster/local-cluster.ts';
 export type { LocalClusterOptions } from './cluster/local-cluster.ts';
 export type { Cluster, AdaptOptions } from './cluster/cluster.ts';
+export { getClient } from './cluster/get-client.ts';
+export type { Client } from './cluster/get-client.ts';
 export type { Resources } from './schedule/resources.ts';
 export type { WeftEvents, WeftEventName, LogLevel } from './events/events.ts';
 export {

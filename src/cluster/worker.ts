@@ -114,7 +114,14 @@ export class ClusterWorker implements WorkerRuntime {
   /** For `getClient()`: a task that waits on nested work gives its slot back meanwhile. */
   secede(): () => void {
     this.#slots.secede();
-    return () => this.#slots.rejoin();
+    // BullMQ counts the waiting task's job as busy too, and its fetch loop does not notice a raised
+    // concurrency until a job ends: a helper worker takes one more job meanwhile, or a one-slot
+    // worker would never take the nested jobs its task waits for.
+    const helper = this.#closing ? undefined : this.#bullWorker('', 1);
+    return () => {
+      this.#slots.rejoin();
+      void helper?.close().catch(() => undefined);
+    };
   }
 
   async #beat(): Promise<void> {
@@ -137,15 +144,20 @@ export class ClusterWorker implements WorkerRuntime {
     // As many jobs at once as the resources allow, so this worker takes no job it must sit on.
     let concurrency = this.#options.concurrency;
     for (const [name, amount] of Object.entries(need)) concurrency = Math.min(concurrency, Math.floor((this.#options.resources[name] ?? 0) / amount));
+    const worker = this.#bullWorker(signature, Math.max(1, concurrency));
+    this.#workers.set(signature, worker);
+    await worker.waitUntilReady();
+  }
+
+  #bullWorker(signature: string, concurrency: number): Worker<JobData> {
     const lockMs = this.#options.lockMs ?? 5000;
     const worker = new Worker<JobData>(queueName(signature), (job) => this.#process(job, signature), {
-      connection: this.#redis as Redis, prefix: this.address.prefix, concurrency: Math.max(1, concurrency),
+      connection: this.#redis as Redis, prefix: this.address.prefix, concurrency,
       lockDuration: lockMs, stalledInterval: Math.max(500, lockMs / 2), maxStalledCount: 1_000_000,
       removeOnComplete: { count: 0 }, removeOnFail: { count: 100 }, drainDelay: 5,
     });
     worker.on('error', (error) => this.#reportError(error));
-    this.#workers.set(signature, worker);
-    await worker.waitUntilReady();
+    return worker;
   }
 
   async #process(job: Job<JobData>, signature: string): Promise<void> {
