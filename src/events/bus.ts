@@ -12,11 +12,13 @@ export class EventBus {
   readonly #forward: EventBus[] = [];
 
   /** Adds a listener; `first` puts it before those already there (a display that must clear itself first). */
+  // on() and off() replace the list instead of changing it, so that an emit under way iterates the
+  // list it started with: a listener removing itself does not make the next one miss the event,
+  // and one added during an emit hears the next event, as with Node's EventEmitter.
   on<E extends WeftEventName>(name: E, listener: Listener<E>, options?: { first?: boolean }): () => void {
     const list = this.#listeners.get(name) ?? [];
-    if (options?.first) list.unshift(listener as Listener<never>);
-    else list.push(listener as Listener<never>);
-    this.#listeners.set(name, list);
+    const added = listener as Listener<never>;
+    this.#listeners.set(name, options?.first ? [added, ...list] : [...list, added]);
     return () => this.off(name, listener);
   }
 
@@ -24,7 +26,7 @@ export class EventBus {
     const list = this.#listeners.get(name);
     if (!list) return;
     const i = list.indexOf(listener as Listener<never>);
-    if (i >= 0) list.splice(i, 1);
+    if (i >= 0) this.#listeners.set(name, [...list.slice(0, i), ...list.slice(i + 1)]);
   }
 
   /** Whether anything listens for `name`: emitters skip building events nobody reads. */
