@@ -164,7 +164,9 @@ export class LocalCluster implements Cluster {
   #spawn(): Promise<void> {
     const index = ++this.#nextIndex;
     const options = { ...this.workerOptions, id: `local-${index}`, graceMs: 10_000 };
-    const child = spawn(process.execPath, [...loaderExecArgv(), WORKER_MAIN], {
+    // WEFT_WORKER_EXEC_ARGV adds node flags to worker processes (e.g. --cpu-prof to profile them).
+    const extra = process.env.WEFT_WORKER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...extra, ...loaderExecArgv(), WORKER_MAIN], {
       env: { ...process.env, WEFT_WORKER_OPTIONS: JSON.stringify(options) },
       // Worker output goes to stderr: the flow's stdout stays the program's own (and parsable).
       stdio: ['ignore', 2, 2, 'ipc'],

@@ -57,6 +57,8 @@ export class ClusterWorker implements WorkerRuntime {
   readonly #running = new Map<string, { signal: RunSignal; flowRunId: string }>();
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */
   readonly #cancelled = new Map<string, number>();
+  /** Whether each task module may be imported here (undefined) or is refused (why). */
+  readonly #verdicts = new Map<string, TaskNotFoundError | undefined>();
   #redis: Redis | undefined;
   #sub: Redis | undefined;
   #outbox: Outbox | undefined;
@@ -231,6 +233,12 @@ export class ClusterWorker implements WorkerRuntime {
   #refusal(t: TaskWire): TaskNotFoundError | undefined {
     const module = t.ref.module;
     if (module === undefined) return undefined; // executeTask reports the unknown module itself
+    // realpath per task was a third of a worker's time on no-op tasks: decide once per module.
+    if (!this.#verdicts.has(module)) this.#verdicts.set(module, this.#judge(t, module));
+    return this.#verdicts.get(module);
+  }
+
+  #judge(t: TaskWire, module: string): TaskNotFoundError | undefined {
     let path: string;
     try {
       path = realpathSync(fileURLToPath(module));
