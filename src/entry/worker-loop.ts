@@ -18,7 +18,7 @@ import { executeTask } from './execute.ts';
  * send several short jobs ahead (pipelining), so the worker never waits for a round trip.
  */
 export function runWorkerLoop(port: WorkerPort, workerId: string): void {
-  const queue: (WireJob | undefined)[] = [];
+  const queue: ((WireJob & { flowRunId: string }) | undefined)[] = [];
   let head = 0;
   let running = false;
   let current: { id: number; signal: RunSignal } | undefined;
@@ -29,8 +29,15 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   let flushScheduled = false;
   let unreported = 0;
 
+  /** The current attempt's 'started' event, held back to ride on its 'done' when both fit one batch. */
+  let heldStart: (JobEvent & { type: 'started' }) | undefined;
+  const releaseStart = (): void => {
+    if (heldStart) outbound.push(heldStart);
+    heldStart = undefined;
+  };
   const flush = (): void => {
     unreported = 0;
+    releaseStart();
     if (outbound.length === 0) return;
     const events = outbound;
     const moving = transfers;
@@ -52,13 +59,16 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
     });
   };
   const push = (event: JobEvent): void => {
+    releaseStart();
     outbound.push(event);
     schedule();
   };
 
   const hooks: AttemptHooks = {
     started: (r, attempt) => {
-      push({ type: 'started', id: jobId(r), attempt, time: now() });
+      releaseStart();
+      heldStart = { type: 'started', id: jobId(r), attempt, time: now() };
+      schedule();
       // Report the start now when nothing short is queued behind this job (it may run long, and
       // the flow shows it Running) or when it is timed (the pool's watchdog must know it started).
       // A burst of pipelined short jobs reports in batches instead.
@@ -72,7 +82,7 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   const drain = async (): Promise<void> => {
     running = true;
     while (head < queue.length) {
-      const wire = queue[head] as WireJob;
+      const wire = queue[head] as WireJob & { flowRunId: string };
       queue[head++] = undefined;
       const def = wire.task ?? (defs.get(wire.def) as WireTaskDef);
       if (wire.task && wire.def !== 0) defs.set(wire.def, wire.task);
@@ -88,7 +98,9 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       const t0 = performance.now();
       const outcome = await executeTask(job, workerId, signal, hooks);
       current = undefined;
-      const done: JobEvent = { type: 'done', id: job.id, outcome: toWireOutcome(outcome), serviceMs: performance.now() - t0 };
+      const start = heldStart?.id === job.id ? heldStart : undefined;
+      if (start) heldStart = undefined;
+      const done: JobEvent = { type: 'done', id: job.id, outcome: toWireOutcome(outcome), serviceMs: performance.now() - t0, started: start && { attempt: start.attempt, time: start.time } };
       if (outcome.state === 'Completed' && typeof outcome.value === 'object' && outcome.value !== null) {
         const list = takeTransferList([outcome.value]);
         if (list.length > 0) (transfers ??= new Map()).set(done, list);
@@ -108,7 +120,7 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   port.onMessage((message: ToWorker) => {
     switch (message.type) {
       case 'run':
-        for (const job of message.jobs) queue.push(job);
+        for (const job of message.jobs) queue.push({ ...job, flowRunId: message.flowRunId });
         if (!running) void drain();
         return;
       case 'cancel':

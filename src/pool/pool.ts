@@ -14,6 +14,12 @@ export interface PoolOptions {
    * where a round trip costs more than a short task). 1 turns pipelining off. @default 1
    */
   readonly pipelineDepth?: number;
+  /**
+   * Start workers on demand, as work arrives, up to `size` (threads and processes, whose workers
+   * take a while to start: a flow run that submits two tasks starts two). A start-up failure then
+   * shows on the tasks that waited for the worker. @default false: `start()` starts them all.
+   */
+  readonly lazy?: boolean;
   /** Makes worker number `index` (0-based); called again with the same index to replace a dead one. */
   createHandle(index: number): WorkerHandle | Promise<WorkerHandle>;
 }
@@ -62,7 +68,10 @@ export class Pool {
   /** Mean run time (ms, in the worker) of each task name, for the pipelining decision. */
   readonly #serviceMs = new Map<string, number>();
   readonly #starting = new Set<Promise<unknown>>();
+  /** Slots (indexes) whose worker is starting. */
+  readonly #spawning = new Set<number>();
   #startFailures = 0;
+  #lastStartError: unknown;
   #state: LifecycleState = 'idle';
 
   constructor(options: PoolOptions) {
@@ -83,6 +92,10 @@ export class Pool {
 
   async start(): Promise<void> {
     if (this.#state !== 'idle') return;
+    if (this.#options.lazy) {
+      this.#state = 'running';
+      return;
+    }
     this.#state = 'starting';
     const made = await Promise.allSettled(Array.from({ length: this.#options.size }, (_, i) => new Promise<WorkerHandle>((resolve) => resolve(this.#options.createHandle(i)))));
     const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -97,6 +110,9 @@ export class Pool {
   }
 
   submit(job: TaskJob): Promise<TaskOutcome> {
+    if (this.#state === 'failed' && this.#lastStartError instanceof Error) {
+      return Promise.resolve({ state: 'Crashed', error: this.#lastStartError });
+    }
     if (this.#state !== 'running') {
       return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
     }
@@ -126,6 +142,11 @@ export class Pool {
   }
 
   #pump(): void {
+    this.#dispatchReady();
+    if (this.#options.lazy && this.#state === 'running') this.#grow();
+  }
+
+  #dispatchReady(): void {
     while (this.#state === 'running' && this.#suspects.length > 0) {
       const member = this.#takeIdle();
       if (!member) return;
@@ -195,20 +216,37 @@ export class Pool {
     if (member.inFlight === 0) member.isolated = false;
     if (this.#state !== 'running') return;
     if (!member.handle.alive) {
-      if (!member.replaced) {
-        member.replaced = true;
-        this.#replace(member);
-      }
+      this.#buried(member);
       return;
     }
     if (member.inFlight === 0) this.#idle.push(member);
     this.#pump();
   }
 
+  /** A worker died: free its slot and start another (at once, or on demand when lazy). */
+  #buried(member: Member): void {
+    if (member.replaced) return;
+    member.replaced = true;
+    if (this.#members[member.index] === member) this.#members[member.index] = undefined;
+    if (this.#options.lazy) this.#pump();
+    else this.#spawn(member.index);
+  }
+
   #takeIdle(): Member | undefined {
     for (;;) {
       const member = this.#idle.pop();
       if (!member || (member.handle.alive && this.#members[member.index] === member)) return member;
+      // A worker that died while idle (killed from outside) leaves its slot here.
+      if (!member.handle.alive && member.inFlight === 0 && this.#state === 'running') queueMicrotask(() => this.#buried(member));
+    }
+  }
+
+  /** Lazy pools: starts workers for the work waiting, one per waiting job, up to `size`. */
+  #grow(): void {
+    const waiting = this.#queue.size + this.#suspects.length;
+    if (waiting <= this.#spawning.size) return;
+    for (let i = 0; i < this.#options.size && waiting > this.#spawning.size; i++) {
+      if (this.#members[i] === undefined && !this.#spawning.has(i)) this.#spawn(i);
     }
   }
 
@@ -232,20 +270,24 @@ export class Pool {
     this.#serviceMs.set(name, mean === undefined ? ms : mean * 0.8 + ms * 0.2);
   }
 
-  #replace(dead: Member): void {
-    if (this.#members[dead.index] === dead) this.#members[dead.index] = undefined;
+  /** Starts a worker for slot `index`; workers that keep failing to start fail the pool. */
+  #spawn(index: number): void {
+    this.#spawning.add(index);
     const attempt = Promise.resolve()
-      .then(() => this.#options.createHandle(dead.index))
+      .then(() => this.#options.createHandle(index))
       .then(
         (fresh) => {
+          this.#spawning.delete(index);
           this.#startFailures = 0;
           if (this.#state !== 'running') return fresh.close();
-          this.#adopt(fresh, dead.index);
+          this.#adopt(fresh, index);
           this.#pump();
         },
         (error: unknown) => {
+          this.#spawning.delete(index);
           if (this.#state !== 'running') return;
-          if (++this.#startFailures < MAX_START_FAILURES) return this.#replace(dead);
+          this.#lastStartError = error;
+          if (++this.#startFailures < MAX_START_FAILURES) return this.#spawn(index);
           this.#fail(error);
         },
       )
@@ -258,7 +300,7 @@ export class Pool {
     this.#state = 'failed';
     const why = error instanceof Error ? error.message : String(error);
     const crash = (entry: Entry) =>
-      entry.resolve({ state: 'Crashed', error: new WorkerCrashedError(entry.job.options.name, '(none)', `could not run: replacement workers failed to start ${MAX_START_FAILURES} times in a row (${why})`) });
+      entry.resolve({ state: 'Crashed', error: new WorkerCrashedError(entry.job.options.name, '(none)', `could not run: workers failed to start ${MAX_START_FAILURES} times in a row (${why})`) });
     for (const entry of this.#queue.drain()) crash(entry);
     for (const entry of this.#suspects.splice(0)) crash(entry);
   }

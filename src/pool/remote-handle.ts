@@ -107,7 +107,7 @@ export class RemoteHandle implements WorkerHandle {
     const id = this.#nextId++;
     return new Promise<HandleOutcome>((resolve) => {
       this.#inFlight.set(id, { job, resolve, crashes });
-      this.#outbox.push({ id, taskRunId: job.taskRunId, flowRunId: job.flowRunId, args: job.args, ...this.#def(job) });
+      this.#outbox.push(this.#wire(id, job));
       this.#outboxTransfer.push(hasObjects(job.args) ? takeTransferList(job.args) : NO_TRANSFER);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
@@ -117,17 +117,17 @@ export class RemoteHandle implements WorkerHandle {
     });
   }
 
-  /** The job's task def: by number once this worker has it, whole the first time. */
-  #def(job: TaskJob): { def: number; task?: WireTaskDef } {
+  /** The job as sent: its task def by number once this worker has it, whole the first time. */
+  #wire(id: number, job: TaskJob): WireJob {
     let def = this.#defs.get(job.options);
-    if (def !== undefined) return { def };
+    if (def !== undefined) return { id, taskRunId: job.taskRunId, args: job.args, def };
     const task = { ref: job.ref, options: job.options };
     // Options made per submit (annotate) would grow the worker's table without end: send those whole.
-    if (this.#defList.length >= MAX_DEFS) return { def: 0, task };
+    if (this.#defList.length >= MAX_DEFS) return { id, taskRunId: job.taskRunId, args: job.args, def: 0, task };
     this.#defList.push(task);
     def = this.#defList.length;
     this.#defs.set(job.options, def);
-    return { def, task };
+    return { id, taskRunId: job.taskRunId, args: job.args, def, task };
   }
 
   async close(): Promise<void> {
@@ -146,7 +146,7 @@ export class RemoteHandle implements WorkerHandle {
     this.#outboxTransfer = [];
     if (!this.#alive || jobs.length === 0) return;
     try {
-      this.link.send({ type: 'run', jobs }, transfers.flat());
+      this.link.send({ type: 'run', flowRunId: this.context.flowRunId, jobs }, transfers.flat());
     } catch {
       // Each job goes alone and whole: the one that introduced a def may be the one that fails.
       // Numbering starts over; a def number always arrives with its def before it is used alone.
@@ -155,7 +155,7 @@ export class RemoteHandle implements WorkerHandle {
       this.#defList.length = 0;
       whole.forEach((job, i) => {
         try {
-          this.link.send({ type: 'run', jobs: [job] }, transfers[i] ?? []);
+          this.link.send({ type: 'run', flowRunId: this.context.flowRunId, jobs: [job] }, transfers[i] ?? []);
         } catch (error) {
           this.#finish(job.id, { state: 'Failed', error: explain(job.args, 'args', error), workerId: this.id });
         }
@@ -183,7 +183,8 @@ export class RemoteHandle implements WorkerHandle {
     } else if (event.type === 'retried') {
       events.emit('task-run:retried', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, delayMs: event.delayMs, error: fromWireError(event.error), workerId: this.id, time: event.time });
     } else {
-      const { outcome } = event;
+      const { outcome, started } = event;
+      if (started) events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: started.attempt, workerId: this.id, time: started.time });
       this.#finish(event.id, outcome.state === 'Completed'
         ? { state: 'Completed', value: outcome.value, workerId: this.id, serviceMs: event.serviceMs }
         : { state: outcome.state, error: fromWireError(outcome.error), workerId: this.id, serviceMs: event.serviceMs });

@@ -30,7 +30,6 @@ export interface WireTaskDef {
 export interface WireJob {
   readonly id: number;
   readonly taskRunId: string;
-  readonly flowRunId: string;
   readonly args: unknown[];
   readonly def: number;
   readonly task?: WireTaskDef;
@@ -38,8 +37,8 @@ export interface WireJob {
 
 /** The pool → worker messages. */
 export type ToWorker =
-  /** Run these jobs, one after another, in order. */
-  | { readonly type: 'run'; readonly jobs: readonly WireJob[] }
+  /** Run these jobs (all of one flow run: a runner serves one), one after another, in order. */
+  | { readonly type: 'run'; readonly flowRunId: string; readonly jobs: readonly WireJob[] }
   /** Abort this job's signal (it is queued in the worker, or cooperative). */
   | { readonly type: 'cancel'; readonly id: number; readonly reason: string }
   /** Finish nothing more and exit. */
@@ -56,8 +55,11 @@ export type JobEvent =
   | { readonly type: 'retried'; readonly id: number; readonly attempt: number; readonly delayMs: number; readonly error: WireError; readonly time: number }
   /** A log line; it names its task run, since a task's stray callbacks may log after it ended. */
   | { readonly type: 'log'; readonly id: number; readonly taskRunId: string; readonly flowRunId: string; readonly taskName: string; readonly level: LogLevel; readonly message: string; readonly time: number }
-  /** The job ended; `serviceMs` is how long it ran in the worker (the pool pipelines short tasks). */
-  | { readonly type: 'done'; readonly id: number; readonly outcome: WireOutcome; readonly serviceMs: number };
+  /**
+   * The job ended; `serviceMs` is how long it ran in the worker (the pool pipelines short tasks).
+   * `started` stands in for a separate 'started' event when both would travel in one batch.
+   */
+  | { readonly type: 'done'; readonly id: number; readonly outcome: WireOutcome; readonly serviceMs: number; readonly started?: { readonly attempt: number; readonly time: number } };
 
 /** The worker → pool messages. */
 export type FromWorker =

@@ -133,6 +133,8 @@ export class ParallelTaskRunner implements TaskRunner {
       size: this.options.workers,
       resources: this.options.resources,
       pipelineDepth: this.options.scheduler === 'async' ? 1 : PIPELINE_DEPTH,
+      // Threads and processes take a while to start: start them as work arrives.
+      lazy: this.options.scheduler !== 'async',
       createHandle: () => factory(serial++, context, this.options),
     });
     await this.#pool.start();

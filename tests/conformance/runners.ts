@@ -37,12 +37,12 @@ export const RUNNERS: RunnerCase[] = [
   },
   {
     name: 'threads',
-    make: (o) => new ParallelTaskRunner({ scheduler: 'threads', workers: o?.workers ?? 2, resources: o?.resources }),
+    make: (o) => new ParallelTaskRunner({ scheduler: 'threads', workers: o?.workers ?? 4, resources: o?.resources }),
     cancelKillsTasks: true,
   },
   {
     name: 'processes',
-    make: (o) => new ParallelTaskRunner({ scheduler: 'processes', workers: o?.workers ?? 2, resources: o?.resources }),
+    make: (o) => new ParallelTaskRunner({ scheduler: 'processes', workers: o?.workers ?? 4, resources: o?.resources }),
     cancelKillsTasks: true,
   },
 ];
