@@ -1,6 +1,6 @@
 import * as v8 from 'node:v8';
-import { Queue } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
+import { Queue } from './libs.ts';
+import type { Redis, RedisOptions } from './libs.ts';
 import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
 import type { LogLevel } from '../events/events.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from './libs.ts';
 import { ClusterConnectionError, InvalidOptionError } from '../errors.ts';
 import { DEFAULT_PREFIX } from './protocol.ts';
 

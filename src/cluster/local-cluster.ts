@@ -83,6 +83,7 @@ export class LocalCluster implements Cluster {
   #state: LifecycleState = 'idle';
   #nextIndex = 0;
   #scaler: Scaler | undefined;
+  #stopping: Promise<void> | undefined;
 
   constructor(options?: LocalClusterOptions) {
     this.options = resolveLocalClusterOptions(options);
@@ -138,21 +139,28 @@ export class LocalCluster implements Cluster {
   }
 
   /** Stops the workers (letting running tasks finish for up to `graceMs`), then Redis. */
-  async close(graceMs = 2000): Promise<void> {
-    if (this.#state === 'closed') return;
-    this.#state = 'draining';
-    this.#scaler?.stop();
-    await Promise.all([...this.#children.values()].map((c) => this.#stopChild(c, 'SIGTERM', graceMs)));
-    await this.#redis.stop();
-    this.#state = 'closed';
+  close(graceMs = 2000): Promise<void> {
+    return (this.#stopping ??= this.#stop('SIGTERM', graceMs));
   }
 
-  /** Stops everything at once (SIGKILL): running tasks are abandoned. */
-  async kill(): Promise<void> {
+  /** Stops everything at once (SIGKILL): running tasks are abandoned. Escalates a close() in progress. */
+  kill(): Promise<void> {
+    if (this.#stopping) {
+      for (const child of this.#children.values()) child.kill('SIGKILL');
+      return this.#stopping;
+    }
+    return (this.#stopping = this.#stop('SIGKILL', 0));
+  }
+
+  async #stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'idle') {
+      this.#state = 'closed';
+      return;
+    }
     this.#state = 'draining';
     this.#scaler?.stop();
-    await Promise.all([...this.#children.values()].map((c) => this.#stopChild(c, 'SIGKILL', 0)));
-    await this.#redis.stop(0);
+    await Promise.all([...this.#children.values()].map((c) => this.#stopChild(c, signal, graceMs)));
+    await this.#redis.stop(signal === 'SIGKILL' ? 0 : 1000);
     this.#state = 'closed';
   }
 
@@ -186,7 +194,9 @@ export class LocalCluster implements Cluster {
         // The nanny: a worker that died while the cluster runs is replaced; its jobs run again once their locks lapse.
         // A clean exit (code 0) is a worker told to stop (Ctrl-C reaches the whole process group): not replaced.
         if (this.#state === 'running' && code !== 0 && !(child as ChildProcess & { retiring?: boolean }).retiring) {
-          void this.#spawn().catch((error: unknown) => console.error(`weft: LocalCluster could not replace a dead worker: ${(error as Error).message}`));
+          void this.#spawn().catch((error: unknown) => {
+            if (this.#state === 'running') console.error(`weft: LocalCluster could not replace a dead worker: ${(error as Error).message}`);
+          });
         }
       });
     });

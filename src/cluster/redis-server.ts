@@ -65,7 +65,8 @@ export class RedisServer {
   /** Stops the server (SIGTERM, then SIGKILL after `graceMs`). Safe to call twice. */
   async stop(graceMs = 1000): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    // A second caller (close racing kill) waits for the same exit.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return this.#exited;
     this.#child = undefined;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, relative } from 'node:path';
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Queue, Worker, type Job, type Redis } from './libs.ts';
+
 import { CancelledError, TaskNotFoundError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
@@ -52,7 +52,7 @@ export class ClusterWorker implements WorkerRuntime {
   readonly #options: ClusterWorkerOptions;
   readonly #slots: Slots;
   readonly #root: string;
-  readonly #workers = new Map<string, Worker>();
+  readonly #workers = new Map<string, Worker<JobData>>();
   readonly #queues = new Map<string, Queue>();
   readonly #running = new Map<string, { signal: RunSignal; flowRunId: string }>();
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */

@@ -37,6 +37,7 @@ export class DistributedTaskRunner implements TaskRunner {
   #watch: RegistryWatch | undefined;
   #context: RunnerContext | undefined;
   #onAbort: (() => void) | undefined;
+  #cancelling: Promise<void> | undefined;
 
   constructor(options?: DistributedTaskRunnerOptions, base?: string) {
     this.options = resolveDistributedOptions(options);
@@ -84,7 +85,9 @@ export class DistributedTaskRunner implements TaskRunner {
       await this.#watch.start();
       // Cancelling the flow run: a temporary cluster stops hard (its workers go); a shared one is told to drop this run.
       const signal = context.flowRun.signal;
-      this.#onAbort = () => void this.#cancelRun(signal.reason instanceof Error ? signal.reason.message : 'the flow run was cancelled');
+      this.#onAbort = () => {
+        this.#cancelling = this.#cancelRun(signal.reason instanceof Error ? signal.reason.message : 'the flow run was cancelled');
+      };
       signal.addEventListener('abort', this.#onAbort, { once: true });
       this.#state = 'running';
     } catch (error) {
@@ -109,6 +112,7 @@ export class DistributedTaskRunner implements TaskRunner {
   async shutdown(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'draining';
+    await this.#cancelling;
     await this.#stopAll(false);
     this.#state = 'closed';
   }
