@@ -21,8 +21,8 @@ export interface Cluster {
   close(): Promise<void>;
   /** Stops at once, without letting running tasks finish (cancelling a flow run on a temporary cluster). @default close() */
   kill?(): Promise<void>;
-  /** Turns on adaptive scaling between the bounds. */
-  adapt?(options: AdaptOptions): void;
+  /** Turns on adaptive scaling between the bounds; `onScale` hears each change of size. */
+  adapt?(options: AdaptOptions, onScale?: (from: number, to: number) => void): void;
 }
 
 /** The directory of the nearest package.json above `from` (the user's project), or `from` itself. */

@@ -132,9 +132,10 @@ export class LocalCluster implements Cluster {
   }
 
   /** Adds workers while tasks wait and retires idle ones, between the bounds. */
-  adapt(options: AdaptOptions): void {
+  adapt(options: AdaptOptions, onScale?: (from: number, to: number) => void): void {
     this.#scaler?.stop();
     this.#scaler = new Scaler(this, options);
+    this.#scaler.onScale = onScale;
     this.#scaler.start();
   }
 

@@ -22,7 +22,8 @@ export class Slots {
 
   /** Resolves once a slot and `need` are free, and takes them. */
   acquire(need: Resources): Promise<void> | undefined {
-    if (this.#waiters.length === 0 && this.#take(need)) return undefined;
+    // Waiters are woken on every release, so any still waiting lack a resource, not a slot: a task that fits now may go.
+    if (this.#take(need)) return undefined;
     return new Promise((resolve) => this.#waiters.push({ need, wake: resolve }));
   }
 

@@ -83,3 +83,30 @@ test('a failed flow run also stops its temporary cluster', async () => {
 after(() => {
   for (const c of clusters) assert.equal(c.state, 'closed');
 });
+
+test('adapt: a temporary cluster adds workers while tasks wait (scale:up), within its bounds', async () => {
+  const scaled: { from: number; to: number }[] = [];
+  const workerIds = new Set<string>();
+  const main = flow(async function adaptive() {
+    return Promise.all(whereAmI.map(Array.from({ length: 16 }, () => 250)));
+  }, {
+    taskRunner: new DistributedTaskRunner({
+      clusterClass: (options: ConstructorParameters<typeof LocalCluster>[0]) => {
+        const c = new LocalCluster(options);
+        clusters.push(c);
+        return c;
+      },
+      clusterOptions: { workers: 1, threadsPerWorker: 1 },
+      adapt: { minimum: 1, maximum: 2 },
+    }),
+  });
+  const run = main.run();
+  run.on('scale:up', (e) => scaled.push(e));
+  run.on('task-run:started', (e) => workerIds.add(e.workerId));
+  const where = await run.result();
+  assert.equal(where.length, 16);
+  assert.deepEqual(scaled.map(({ from, to }) => ({ from, to }))[0], { from: 1, to: 2 });
+  assert.ok(workerIds.size >= 2, 'the added worker ran tasks too');
+  const cluster = clusters.at(-1) as LocalCluster;
+  assert.equal(cluster.state, 'closed');
+});

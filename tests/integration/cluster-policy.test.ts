@@ -1,0 +1,76 @@
+/** The cluster's pure parts, without Redis: job batching, priorities, addresses, slots, the adaptive policy. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planJobs, MAX_BATCH } from '../../src/cluster/batch.ts';
+import { bullPriority, parseSignature, queueName, requirementSignature, type TaskWire } from '../../src/cluster/protocol.ts';
+import { parseAddress } from '../../src/cluster/connection.ts';
+import { Slots } from '../../src/cluster/slots.ts';
+import { adaptiveTarget, INITIAL_ADAPTIVE_STATE, SCALE_DOWN_WAIT } from '../../src/schedule/adaptive.ts';
+import { resolveTaskOptions } from '../../src/core/options.ts';
+
+const wire = (i: number, options: Parameters<typeof resolveTaskOptions>[0] = {}): TaskWire => ({
+  taskRunId: `t-${i}`, flowRunId: 'f', ref: { module: 'file:///x.ts', name: 't' }, options: resolveTaskOptions(options, undefined, 't'), args: new Uint8Array(),
+});
+
+test('planJobs: a few tasks go one per job, thousands in batches, never mixing priority or resources', () => {
+  assert.equal(planJobs(Array.from({ length: 12 }, (_, i) => wire(i))).length, 12);
+  const big = planJobs(Array.from({ length: 10_000 }, (_, i) => wire(i)));
+  assert.ok(big.length >= 10_000 / MAX_BATCH && big.length <= 100, `${big.length} jobs`);
+  assert.equal(big.reduce((n, j) => n + j.tasks.length, 0), 10_000);
+  const mixed = planJobs([wire(1, { priority: 1 }), wire(2, { priority: 5 }), wire(3, { resources: { GPU: 1 } }), wire(4, { resources: { GPU: 1 } })]);
+  assert.deepEqual(mixed.map((j) => [j.priority, j.signature, j.tasks.length]), [[5, '', 1], [1, '', 1], [0, 'GPU=1', 1], [0, 'GPU=1', 1]]);
+});
+
+test('priorities map onto BullMQ order (higher weft priority → lower BullMQ number, always ≥ 1)', () => {
+  assert.ok(bullPriority(10) < bullPriority(0));
+  assert.ok(bullPriority(0) < bullPriority(-10));
+  assert.equal(bullPriority(1e12), 1);
+  assert.equal(bullPriority(-1e12), 2 ** 21 - 1);
+});
+
+test('resource signatures are stable and name their queue', () => {
+  assert.equal(requirementSignature({ process: 1, GPU: 2 }), 'GPU=2,process=1');
+  assert.deepEqual(parseSignature('GPU=2,process=1'), { GPU: 2, process: 1 });
+  assert.equal(queueName(''), 'tasks');
+  assert.equal(queueName('GPU=1'), 'tasks~GPU=1');
+});
+
+test('addresses: password, TLS, database and prefix; the password never shows', () => {
+  const a = parseAddress('address', 'rediss://user:p%40ss@cache.example:6380/2?prefix=team-a');
+  assert.equal(a.redis.host, 'cache.example');
+  assert.equal(a.redis.port, 6380);
+  assert.equal(a.redis.db, 2);
+  assert.equal(a.redis.username, 'user');
+  assert.equal(a.redis.password, 'p@ss');
+  assert.ok(a.redis.tls);
+  assert.equal(a.prefix, 'team-a');
+  assert.doesNotMatch(a.display, /p%40ss|p@ss/);
+  assert.equal(parseAddress('address', 'redis://h').redis.port, 6379);
+});
+
+test('slots: a task holds its resources while it runs; one waiting for a busy resource does not block others', async () => {
+  const slots = new Slots(3, { GPU: 1 });
+  assert.equal(slots.acquire({ GPU: 1 }), undefined);
+  let gpuStarted = false;
+  void slots.acquire({ GPU: 1 })?.then(() => (gpuStarted = true));
+  assert.equal(slots.acquire({}), undefined, 'a plain task passes the waiting GPU task');
+  await Promise.resolve();
+  assert.equal(gpuStarted, false);
+  slots.release({ GPU: 1 });
+  await Promise.resolve();
+  assert.equal(gpuStarted, true);
+});
+
+test('adaptive policy: scales up at once, down only after a few quiet checks, within bounds', () => {
+  const bounds = { minimum: 1, maximum: 4 };
+  let r = adaptiveTarget({ backlog: 100, workers: 1, slotsPerWorker: 2 }, bounds, INITIAL_ADAPTIVE_STATE);
+  assert.equal(r.target, 4);
+  let state = INITIAL_ADAPTIVE_STATE;
+  for (let i = 1; i < SCALE_DOWN_WAIT; i++) {
+    r = adaptiveTarget({ backlog: 0, workers: 4, slotsPerWorker: 2 }, bounds, state);
+    assert.equal(r.target, 4, 'a short lull retires nobody');
+    state = r.state;
+  }
+  r = adaptiveTarget({ backlog: 0, workers: 4, slotsPerWorker: 2 }, bounds, state);
+  assert.equal(r.target, 1);
+});
