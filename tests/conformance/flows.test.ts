@@ -140,11 +140,15 @@ for (const r of RUNNERS) {
       assert.deepEqual(record.taskRuns.map((t) => [t.id, t.taskName, t.state]), [
         ['add-1', 'add', 'Completed'], ['flaky-1', 'flaky', 'Completed'], ['fail-1', 'fail', 'Failed'], ['sleep-1', 'sleep', 'Cancelled'],
       ]);
-      assert.deepEqual(record.taskRuns.map((t) => t.attempts), [1, 2, 1, 1]);
+      assert.deepEqual(record.taskRuns.slice(0, 3).map((t) => t.attempts), [1, 2, 1]);
+      assert.ok([0, 1].includes(record.taskRuns[3]?.attempts ?? -1), 'the cancelled run may or may not have started');
+      // startedAt is stamped where the task runs, submittedAt and endedAt in the flow's process: allow
+      // for two clocks that disagree a little.
+      const skew = 50;
       for (const t of record.taskRuns) {
         assert.ok(t.endedAt !== undefined && t.endedAt >= t.submittedAt, `${t.id} has an end time`);
         if (t.attempts > 0) {
-          assert.ok(t.startedAt !== undefined && t.submittedAt <= t.startedAt && t.startedAt <= t.endedAt, `${t.id} timings are ordered`);
+          assert.ok(t.startedAt !== undefined && t.submittedAt <= t.startedAt + skew && t.startedAt <= t.endedAt + skew, `${t.id} timings are ordered`);
           assert.equal(typeof t.workerId, 'string', `${t.id} names its worker`);
         }
       }
