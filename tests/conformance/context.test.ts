@@ -28,7 +28,7 @@ for (const r of RUNNERS) {
       const run = f.run();
       const priorities = new Map<string, number>();
       run.on('task-run:submitted', (e) => priorities.set(e.taskRunId, e.priority));
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.equal(record.state, 'Completed', String(record.error));
       assert.deepEqual(record.result, [0, 1, 2, 3, 3, 4, 5], 'flaky(2) succeeded on its third attempt: retries 2 reached it through the outer annotation');
       assert.deepEqual(Object.fromEntries(priorities), {
@@ -51,7 +51,7 @@ for (const r of RUNNERS) {
         return { task: await future, taskRunId: future.taskRunId, flow: { flowRunId: fromFlow.flowRunId, flowName: fromFlow.flowName, taskRunId: fromFlow.taskRunId } };
       }, { taskRunner: r.make() });
       const run = f.run();
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       const out = record.result as { task: Awaited<ReturnType<typeof context.fn>>; taskRunId: string; flow: Record<string, unknown> };
       assert.deepEqual(out.task, {
         flowRunId: run.id, taskRunId: out.taskRunId, taskName: 'context', attempt: 1,
@@ -74,7 +74,7 @@ for (const r of RUNNERS) {
       console.log = () => undefined;
       console.warn = () => undefined;
       try {
-        await within(run, 10_000, 'the flow');
+        await within(run, 20_000, 'the flow');
       } finally {
         console.log = original;
         console.warn = originalWarn;

@@ -16,7 +16,7 @@ for (const r of RUNNERS) {
       const f = flow(async function failFlow() {
         return fail.submit('service unavailable').result().catch((e: unknown) => e);
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 10_000, 'the flow');
+      const record = await within(f.run(), 20_000, 'the flow');
       const error = record.result;
       assert.ok(error instanceof TaskRunError, String(error));
       assert.equal(error.taskName, 'fail');
@@ -44,7 +44,7 @@ for (const r of RUNNERS) {
         await bad.result().catch(() => undefined);
         return errors;
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 10_000, 'the flow');
+      const record = await within(f.run(), 20_000, 'the flow');
       for (const error of record.result as unknown[]) {
         assert.ok(error instanceof UpstreamFailedError, String(error));
         assert.equal(error.upstreamTaskName, 'fail');
@@ -63,7 +63,7 @@ for (const r of RUNNERS) {
         fail.submit('nobody looks at me');
         return add.submit(1, 2).result();
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 10_000, 'the flow');
+      const record = await within(f.run(), 20_000, 'the flow');
       assert.equal(record.state, 'Failed');
       assert.equal(record.result, undefined);
       assert.match(record.error?.message ?? '', /fail-1.*never awaited/);
@@ -74,7 +74,7 @@ for (const r of RUNNERS) {
       const f = flow(async function unobservedChainFlow() {
         double.submit(fail.submit('deep') as unknown as TaskFuture<number>);
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 10_000, 'the flow');
+      const record = await within(f.run(), 20_000, 'the flow');
       assert.equal(record.state, 'Failed');
     });
 
@@ -84,7 +84,7 @@ for (const r of RUNNERS) {
         throw new RangeError('the flow itself failed');
       }, { taskRunner: r.make() });
       const run = f.run();
-      const record = await within(run, 8_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.equal(record.state, 'Failed');
       assert.equal(record.error?.name, 'RangeError');
       assert.equal(record.taskRuns[0]?.state, 'Cancelled');
@@ -104,11 +104,11 @@ for (const r of RUNNERS) {
         foreign = add.submit(1, 2);
         return foreign.result();
       }, { taskRunner: r.make() });
-      await within(first(), 10_000, 'the first flow');
+      await within(first(), 20_000, 'the first flow');
       const second = flow(async function secondFlow() {
         return double.submit(foreign as TaskFuture<number>).result();
       }, { taskRunner: r.make() });
-      await assert.rejects(within(second(), 10_000, 'the second flow'), (e: unknown) => {
+      await assert.rejects(within(second(), 20_000, 'the second flow'), (e: unknown) => {
         assert.ok(e instanceof FlowRunError);
         assert.ok(e.cause instanceof UsageError);
         assert.match(e.cause.message, /future \(add-1\) from another flow run/);
@@ -122,7 +122,7 @@ for (const r of RUNNERS) {
         const notIterable = (() => { try { add.map(5 as unknown as number[], [1]); } catch (e) { return e; } })();
         return { unequal, notIterable };
       }, { taskRunner: r.make() });
-      const { unequal, notIterable } = await within(f(), 10_000, 'the flow');
+      const { unequal, notIterable } = await within(f(), 20_000, 'the flow');
       assert.ok(unequal instanceof UsageError);
       assert.match(unequal.message, /add\.map\(\) got iterables of different lengths \(2, 1\)/);
       assert.ok(notIterable instanceof Error && notIterable.name === 'InvalidOptionError');

@@ -19,7 +19,7 @@ for (const r of RUNNERS) {
         return one + a + b + (await add.submit(0, 0));
       }, { taskRunner: r.make() });
       const run = parent.run();
-      const record = await within(run, 10_000, 'the parent flow');
+      const record = await within(run, 20_000, 'the parent flow');
       assert.equal(record.state, 'Completed');
       assert.equal(record.result, 12);
       assert.equal(records.length, 3);
@@ -44,7 +44,7 @@ for (const r of RUNNERS) {
         void child.run();
         return 'returned at once';
       }, { taskRunner: r.make(), onTerminal: (run) => void ended.push(`parent:${run.state}`) });
-      const record = await within(parent.run(), 10_000, 'the parent');
+      const record = await within(parent.run(), 20_000, 'the parent');
       assert.equal(record.state, 'Completed');
       assert.deepEqual(ended, ['child:Completed', 'parent:Completed']);
     });
@@ -59,7 +59,7 @@ for (const r of RUNNERS) {
         await new Promise((resolve) => setTimeout(resolve, 10));
         throw new Error('parent failed');
       }, { taskRunner: r.make() });
-      const record = await within(parent.run(), 5_000, 'the parent');
+      const record = await within(parent.run(), 20_000, 'the parent');
       assert.equal(record.state, 'Failed');
       assert.deepEqual(ended, ['child:Cancelled']);
     });
@@ -72,11 +72,11 @@ for (const r of RUNNERS) {
         const error = await child().catch((e: unknown) => e);
         return error instanceof FlowRunError ? `${error.flowName}: ${error.state}` : 'no error';
       }, { taskRunner: r.make() });
-      assert.equal(await within(catching(), 10_000, 'the catching parent'), 'failingChild: Failed');
+      assert.equal(await within(catching(), 20_000, 'the catching parent'), 'failingChild: Failed');
       const letting = flow(async function lettingParent() {
         return child();
       }, { taskRunner: r.make() });
-      const record = await within(letting.run(), 10_000, 'the parent');
+      const record = await within(letting.run(), 20_000, 'the parent');
       assert.equal(record.state, 'Failed');
       assert.ok(record.error instanceof FlowRunError);
       assert.ok(record.error.cause instanceof TaskRunError);
@@ -97,8 +97,8 @@ for (const r of RUNNERS) {
         await add.submit(1, 1);
         return fail.submit('boom').result();
       }, hooks);
-      assert.equal(await within(good(), 10_000, 'the good flow'), 2);
-      await assert.rejects(within(bad(), 10_000, 'the bad flow'));
+      assert.equal(await within(good(), 20_000, 'the good flow'), 2);
+      await assert.rejects(within(bad(), 20_000, 'the bad flow'));
       assert.deepEqual(calls, [
         'completion:Completed:1', 'terminal:Completed:Completed',
         'failure:Failed:TaskRunError', 'terminal:Failed:Completed,Failed',
@@ -112,7 +112,7 @@ for (const r of RUNNERS) {
       const original = console.error;
       console.error = () => undefined;
       try {
-        assert.equal(await within(f(), 10_000, 'the flow'), 1);
+        assert.equal(await within(f(), 20_000, 'the flow'), 1);
       } finally {
         console.error = original;
       }
@@ -129,7 +129,7 @@ for (const r of RUNNERS) {
         return 'done';
       }, { taskRunner: r.make() });
       const run = f.run();
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.equal(record.id, run.id);
       assert.equal(record.flowName, 'recordFlow');
       assert.equal(record.state, 'Completed');
@@ -169,7 +169,7 @@ for (const r of RUNNERS) {
       run.on('task-run:started', (e) => log.push({ name: 'task-run:started', id: e.taskRunId, workerId: e.workerId }));
       run.on('task-run:retried', (e) => log.push({ name: 'task-run:retried', id: e.taskRunId }));
       run.on('task-run:finished', (e) => log.push({ name: 'task-run:finished', id: e.taskRunId, workerId: e.workerId }));
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.deepEqual(log[0], { name: 'flow-run:started', id: run.id });
       assert.deepEqual(log.at(-1), { name: 'flow-run:finished', id: run.id });
       for (const t of record.taskRuns) {
@@ -190,7 +190,7 @@ for (const r of RUNNERS) {
       const run = base.withOptions({ taskRunner: r.make() }).run();
       let runner = '';
       run.on('flow-run:started', (e) => (runner = e.runner));
-      assert.equal((await within(run, 10_000, 'the flow')).result, 4);
+      assert.equal((await within(run, 20_000, 'the flow')).result, 4);
       assert.equal(runner, r.make().name);
       const defaultRun = base.run();
       let defaultRunner = '';

@@ -16,7 +16,7 @@ for (const r of RUNNERS) {
         const all = await Promise.all([add.submit(1, 1), double.submit(21)]);
         return { direct, awaited, all, state: future.state };
       }, { taskRunner: r.make() });
-      assert.deepEqual(await within(f(), 10_000, 'the flow'), { direct: 5, awaited: 9, all: [2, 42], state: 'Completed' });
+      assert.deepEqual(await within(f(), 20_000, 'the flow'), { direct: 5, awaited: 9, all: [2, 42], state: 'Completed' });
     });
 
     it('an inline call runs the task and records a task run', async () => {
@@ -24,7 +24,7 @@ for (const r of RUNNERS) {
         return (await add(20, 22)) + (await double(1));
       }, { taskRunner: r.make() });
       const run = f.run();
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.equal(record.result, 44);
       assert.deepEqual(record.taskRuns.map((t) => [t.taskName, t.state]), [['add', 'Completed'], ['double', 'Completed']]);
     });
@@ -36,7 +36,7 @@ for (const r of RUNNERS) {
         const fromGenerator = double.map((function* () { yield 1; yield 2; })());
         return { sums: await Promise.all(futures), wrapped: await Promise.all(wrapped), doubled: await Promise.all(fromGenerator), empty: add.map([], []).length };
       }, { taskRunner: r.make() });
-      assert.deepEqual(await within(f(), 10_000, 'the flow'), { sums: [11, 22, 33], wrapped: ['<1,2>', '[1,2>'], doubled: [2, 4], empty: 0 });
+      assert.deepEqual(await within(f(), 20_000, 'the flow'), { sums: [11, 22, 33], wrapped: ['<1,2>', '[1,2>'], doubled: [2, 4], empty: 0 });
     });
 
     it('passes futures (alone and in lists) as their values, waiting for them', async () => {
@@ -48,7 +48,7 @@ for (const r of RUNNERS) {
         const text = echo.submit(a);
         return { total: await total, text: await text, mapped: await Promise.all(add.map([b, c], unmapped(b))) };
       }, { taskRunner: r.make() });
-      assert.deepEqual(await within(f(), 10_000, 'the flow'), { total: 142, text: 'late', mapped: [6, 16] });
+      assert.deepEqual(await within(f(), 20_000, 'the flow'), { total: 142, text: 'late', mapped: [6, 16] });
     });
 
     it('waitFor orders a run after futures without passing their values', async () => {
@@ -62,7 +62,7 @@ for (const r of RUNNERS) {
       const seen: string[] = [];
       run.on('task-run:started', (e) => seen.push(`started ${e.taskName}`));
       run.on('task-run:finished', (e) => seen.push(`finished ${e.taskName}`));
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.equal(record.result, 2);
       assert.deepEqual(seen, ['started sleep', 'finished sleep', 'started add', 'finished add']);
     });
@@ -85,7 +85,7 @@ for (const r of RUNNERS) {
         for await (const item of asCompleted(futures) as AsyncIterable<unknown>) assert.ok(item instanceof TaskFuture);
         return order;
       }, { taskRunner: r.make({ workers: 3 }) });
-      const order = await within(f(), 10_000, 'the flow');
+      const order = await within(f(), 20_000, 'the flow');
       const expected = r.name === 'sequential' ? ['slow', 'mid', 'fast'] : ['fast', 'mid', 'slow'];
       assert.deepEqual(order, expected);
     });
@@ -101,7 +101,7 @@ for (const r of RUNNERS) {
         const all = await wait([quick]);
         return { ...result, allDone: all.done.size, allNotDone: all.notDone.size };
       }, { taskRunner: r.make() });
-      assert.deepEqual(await within(f(), 10_000, 'the flow'), { done: ['add'], notDone: ['sleep'], allDone: 1, allNotDone: 0 });
+      assert.deepEqual(await within(f(), 20_000, 'the flow'), { done: ['add'], notDone: ['sleep'], allDone: 1, allNotDone: 0 });
     });
 
     it('future.wait() resolves the final state and never rejects', async () => {
@@ -111,7 +111,7 @@ for (const r of RUNNERS) {
         cancelled.cancel();
         return [await ok.wait(), await cancelled.wait()];
       }, { taskRunner: r.make() });
-      assert.deepEqual(await within(f(), 10_000, 'the flow'), ['Completed', 'Cancelled']);
+      assert.deepEqual(await within(f(), 20_000, 'the flow'), ['Completed', 'Cancelled']);
     });
   });
 }

@@ -19,14 +19,14 @@ for (const r of RUNNERS) {
         sleeping.cancel();
         return add.submit(1, 2);
       }, { taskRunner: r.make() });
-      await within(f(), 10_000, 'the flow');
+      await within(f(), 20_000, 'the flow');
 
       const cancelled = flow(async function cancelledFlow() {
         return sleep.withOptions({ timeoutMs: 60_000 }).submit(60_000, 'never');
       }, { taskRunner: r.make() });
       const run = cancelled.run();
       run.on('task-run:started', () => run.cancel());
-      await within(run, 10_000, 'the cancelled flow');
+      await within(run, 20_000, 'the cancelled flow');
       await expectNoLeaks(before);
     });
   });

@@ -25,7 +25,7 @@ for (const r of RUNNERS) {
         statesAtRetry.push(future?.state ?? 'Pending');
         assert.match(e.error.message, new RegExp(`attempt ${e.attempt} failed`));
       });
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.equal(record.state, 'Completed');
       assert.equal(record.result, 3, 'the third attempt succeeds');
       assert.deepEqual(statesAtRetry, ['Retrying', 'Retrying']);
@@ -40,7 +40,7 @@ for (const r of RUNNERS) {
         const outcome = await retried.submit(3).result().catch((e: unknown) => e);
         return { ok, outcome };
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 10_000, 'the flow');
+      const record = await within(f.run(), 20_000, 'the flow');
       const { ok, outcome } = record.result as { ok: number; outcome: unknown };
       assert.equal(ok, 3);
       assert.ok(outcome instanceof TaskRunError);
@@ -55,7 +55,7 @@ for (const r of RUNNERS) {
       const run = f.run();
       const delays: number[] = [];
       run.on('task-run:retried', (e) => delays.push(e.delayMs));
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       assert.equal(record.result, 4);
       assert.deepEqual(delays, [10, 30, 30]);
     });
@@ -66,7 +66,7 @@ for (const r of RUNNERS) {
         const ignoring = await stubborn.withOptions({ timeoutMs: 50 }).submit(1_000).result().catch((e: unknown) => e);
         return [cooperative, ignoring];
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 8_000, 'the flow (timeouts must not wait for the task)');
+      const record = await within(f.run(), 20_000, 'the flow (timeouts must not wait for the task)');
       for (const error of record.result as unknown[]) {
         assert.ok(error instanceof TaskRunError, String(error));
         assert.ok(error.cause instanceof TaskTimeoutError, String(error.cause));
@@ -81,7 +81,7 @@ for (const r of RUNNERS) {
       const f = flow(async function timeoutSignalFlow() {
         return awaitAbort.withOptions({ timeoutMs: 50 }).submit(marker).result().catch((e: unknown) => e);
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 8_000, 'the flow');
+      const record = await within(f.run(), 20_000, 'the flow');
       assert.ok((record.result as TaskRunError).cause instanceof TaskTimeoutError);
       assert.equal(await readMarker(marker), 'TaskTimeoutError');
     });
@@ -90,7 +90,7 @@ for (const r of RUNNERS) {
       const f = flow(async function timeoutRetryFlow() {
         return sleep.withOptions({ timeoutMs: 30, retries: 1 }).submit(10_000, 'never').result().catch((e: unknown) => e);
       }, { taskRunner: r.make() });
-      const record = await within(f.run(), 8_000, 'the flow');
+      const record = await within(f.run(), 20_000, 'the flow');
       assert.ok((record.result as TaskRunError).cause instanceof TaskTimeoutError);
       assert.equal(record.taskRuns[0]?.attempts, 2);
     });
@@ -99,7 +99,7 @@ for (const r of RUNNERS) {
       const f = flow(async function userTimeoutFlow() {
         return userTimeout.withOptions({ timeoutMs: 5_000 }).submit().result().catch((e: unknown) => e);
       }, { taskRunner: r.make() });
-      const error = (await within(f.run(), 8_000, 'the flow')).result;
+      const error = (await within(f.run(), 20_000, 'the flow')).result;
       assert.ok(error instanceof TaskRunError);
       assert.ok(!(error.cause instanceof TaskTimeoutError));
       assert.equal((error.cause as Error).name, 'TimeoutError');

@@ -35,7 +35,7 @@ for (const r of RUNNERS) {
       const run = f.run();
       const startedIds: string[] = [];
       run.on('task-run:started', (e) => startedIds.push(e.taskRunId));
-      const record = await within(run, 10_000, 'the flow');
+      const record = await within(run, 20_000, 'the flow');
       const spans = record.result as (Span & { taskRunId: string })[];
       startedIds.shift(); // the warm-up
       const byStart = [...spans].sort((a, b) => a.start - b.start).map((s) => s.label);
@@ -48,7 +48,7 @@ for (const r of RUNNERS) {
       const f = flow(async function boundedFlow() {
         return Promise.all(span.map([40, 40, 40, 40, 40, 40], ['a', 'b', 'c', 'd', 'e', 'f']));
       }, { taskRunner: r.make({ workers: 2 }) });
-      const spans = await within(f(), 10_000, 'the flow');
+      const spans = await within(f(), 20_000, 'the flow');
       assert.ok(maxOverlap(spans) <= 2, `at most 2 at once, saw ${maxOverlap(spans)}`);
     });
 
@@ -59,7 +59,7 @@ for (const r of RUNNERS) {
         const free = span.map([1, 1], ['free-1', 'free-2']);
         return { held: await Promise.all(held), free: await Promise.all(free) };
       }, { taskRunner: r.make({ workers: 4, resources: { process: 1 } }) });
-      const { held, free } = await within(f(), 10_000, 'the flow');
+      const { held, free } = await within(f(), 20_000, 'the flow');
       assert.equal(maxOverlap(held), 1, 'tasks holding the one process never overlap');
       assert.equal(free.length, 2);
     });
@@ -72,7 +72,7 @@ for (const r of RUNNERS) {
         const fits = await span.withOptions({ resources: { GPU: 2 } }).submit(1, 'fits');
         return { errors, fits: fits.label };
       }, { taskRunner: r.make({ resources: { GPU: 2 } }) });
-      const { errors, fits } = await within(f(), 10_000, 'the flow');
+      const { errors, fits } = await within(f(), 20_000, 'the flow');
       assert.equal(fits, 'fits');
       assert.equal(errors.length, 2);
       const [gpu, tpu] = errors;

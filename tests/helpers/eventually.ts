@@ -39,7 +39,7 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 }
 
 /** The text of a marker file that a task writes, once it is there and not empty. */
-export function readMarker(path: string, timeoutMs = 5_000): Promise<string> {
+export function readMarker(path: string, timeoutMs = 15_000): Promise<string> {
   return eventually(() => {
     const text = readFileSync(path, 'utf8');
     if (text.length === 0) throw new Error(`${path} is still empty`);

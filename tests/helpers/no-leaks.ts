@@ -12,7 +12,7 @@ export function activeResources(): Map<string, number> {
 }
 
 /** Waits (up to `timeoutMs`) until no more resources of any type are alive than in `before`. */
-export async function expectNoLeaks(before: Map<string, number>, timeoutMs = 3_000): Promise<void> {
+export async function expectNoLeaks(before: Map<string, number>, timeoutMs = 10_000): Promise<void> {
   await eventually(() => {
     const extra: string[] = [];
     for (const [type, n] of activeResources()) {
