@@ -7,7 +7,7 @@ import { loaderExecArgv } from '../loader/register.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
 import { projectRoot, type AdaptOptions, type Cluster } from './cluster.ts';
-import { RedisServer } from './redis-server.ts';
+import { freePort, RedisServer } from './redis-server.ts';
 import type { WorkerProcessMessage } from './worker-main.ts';
 import type { ClusterWorkerOptions } from './worker.ts';
 import { Scaler } from './scaler.ts';
@@ -113,8 +113,10 @@ export class LocalCluster implements Cluster {
     if (this.#state !== 'idle') return;
     this.#state = 'starting';
     try {
-      await this.#redis.start({ port: this.options.port });
-      await Promise.all(Array.from({ length: this.options.workers }, () => this.#spawn()));
+      // Workers take far longer to load than Redis to start: start them together (workers retry connecting).
+      const port = this.options.port || (await freePort());
+      const redis = this.#redis.start({ port });
+      await Promise.all([redis, ...Array.from({ length: this.options.workers }, () => this.#spawn())]);
       this.#state = 'running';
     } catch (error) {
       this.#state = 'failed';
@@ -167,7 +169,7 @@ export class LocalCluster implements Cluster {
 
   /** @internal For the scaler: the options a worker process starts with. */
   get workerOptions(): ClusterWorkerOptions {
-    return { address: this.#redis.address, concurrency: this.options.threadsPerWorker, resources: this.options.resources, root: this.options.root, lockMs: this.options.lockMs };
+    return { address: `redis://127.0.0.1:${this.#redis.port}`, concurrency: this.options.threadsPerWorker, resources: this.options.resources, root: this.options.root, lockMs: this.options.lockMs };
   }
 
   #spawn(): Promise<void> {

@@ -13,6 +13,7 @@ import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { shortfall, type Resources } from '../schedule/resources.ts';
 import { connect, parseAddress, type ClusterAddress } from './connection.ts';
+import { ClusterConnectionError } from '../errors.ts';
 import { Outbox } from './outbox.ts';
 import { bounded } from './bounded.ts';
 import { Slots } from './slots.ts';
@@ -80,7 +81,7 @@ export class ClusterWorker implements WorkerRuntime {
 
   /** Connects, registers, and starts taking jobs. */
   async start(): Promise<void> {
-    this.#redis = await connect(this.address, { connectTimeoutMs: 10_000, name: `weft-worker-${this.id}` });
+    this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix);
     this.#sub = this.#redis.duplicate();
     this.#sub.on('error', () => undefined);
@@ -300,5 +301,21 @@ export class ClusterWorker implements WorkerRuntime {
     if (this.#closing || Date.now() - this.#lastError < 10_000) return;
     this.#lastError = Date.now();
     console.error(`weft worker ${this.id}: ${(error as Error)?.message ?? String(error)} (retrying)`);
+  }
+}
+
+/**
+ * Connects, trying again until `withinMs` has passed: a LocalCluster starts its workers while its
+ * Redis is still starting, and a `weft worker` may come up before the cluster does.
+ */
+async function connectPatiently(address: ClusterAddress, name: string, withinMs: number): Promise<Redis> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await connect(address, { connectTimeoutMs: Math.max(100, deadline - Date.now()), name });
+    } catch (error) {
+      if (!(error instanceof ClusterConnectionError) || Date.now() >= deadline) throw error;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 }
