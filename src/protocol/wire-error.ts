@@ -35,6 +35,9 @@ export function toWireError(error: unknown, depth = 0): WireError {
     const value = (error as unknown as Record<string, unknown>)[key];
     if (cloneable(value)) fields[key] = value;
   }
+  // weft's errors carry their code on the prototype: send it, so the other side can tell weft's
+  // CancelledError from a user's class of the same name.
+  if (error instanceof WeftError && fields.code === undefined) fields.code = error.code;
   const wire: { -readonly [K in keyof WireError]: WireError[K] } = { name: error.name, message: error.message, stack: error.stack, fields };
   if (error.cause !== undefined && depth < 8) {
     wire.cause = error.cause instanceof Error ? toWireError(error.cause, depth + 1) : { value: cloneable(error.cause) ? error.cause : String(error.cause) };
@@ -44,7 +47,9 @@ export function toWireError(error: unknown, depth = 0): WireError {
 
 /** Rebuilds an error from its wire form: weft's own classes and the built-in ones keep their class. */
 export function fromWireError(wire: WireError): Error {
-  const proto = (WEFT_CLASSES[wire.name] ?? BUILTIN[wire.name] ?? Error).prototype;
+  const weft = WEFT_CLASSES[wire.name];
+  const isWeft = weft !== undefined && wire.fields.code === (weft.prototype as { code?: unknown }).code;
+  const proto = ((isWeft ? weft : undefined) ?? BUILTIN[wire.name] ?? Error).prototype;
   const error = Object.create(proto) as Error;
   Object.defineProperty(error, 'message', { value: wire.message, writable: true, configurable: true });
   if (error.name !== wire.name) Object.defineProperty(error, 'name', { value: wire.name, writable: true, configurable: true });
