@@ -97,6 +97,19 @@ describe('wire errors', () => {
     assert.deepEqual((roundTrip({ code: 7 }) as Error & { thrown?: unknown }).thrown, { code: 7 });
   });
 
+  it("does not turn a user's error that shares a weft class's name into weft's class", () => {
+    class CancelledError extends Error {
+      override name = 'CancelledError';
+    }
+    const back = roundTrip(new CancelledError('the user cancelled the upload'));
+    assert.equal(back.name, 'CancelledError');
+    assert.equal(back.message, 'the user cancelled the upload');
+    assert.ok(!(back instanceof WeftError), "a user's CancelledError is not weft's");
+    const usage = new Error('bad call');
+    usage.name = 'UsageError';
+    assert.ok(!(roundTrip(usage) instanceof WeftError));
+  });
+
   it('keeps an unknown class as an Error with its name', () => {
     class QuotaExceeded extends Error {
       override name = 'QuotaExceeded';
