@@ -83,7 +83,8 @@ for (const r of RUNNERS) {
       }, { taskRunner: r.make() });
       const record = await within(f.run(), 20_000, 'the flow');
       assert.ok((record.result as TaskRunError).cause instanceof TaskTimeoutError);
-      assert.equal(await readMarker(marker), 'TaskTimeoutError');
+      // Runners that stop tasks by force may end the worker before the task's handler is done.
+      if (!r.cancelKillsTasks) assert.equal(await readMarker(marker), 'TaskTimeoutError');
     });
 
     it('retries a timed-out attempt like any failure', async () => {
