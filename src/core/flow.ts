@@ -155,7 +155,9 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   }
   if (state === 'Completed') {
     let threw = false;
-    const body = new Promise<unknown>((resolve) => resolve(storage.run({ flowRun: engine, task: undefined, annotations }, fn as (...a: unknown[]) => unknown, ...args))).then(
+    // A run cancelled before its function started (right after run(), or while the runner
+    // started) does not run it at all.
+    const body = engine.cancelReason ? Promise.resolve() : new Promise<unknown>((resolve) => resolve(storage.run({ flowRun: engine, task: undefined, annotations }, fn as (...a: unknown[]) => unknown, ...args))).then(
       // The body may go on after a cancel has ended the run: a Cancelled record keeps no result.
       (value) => {
         if (!engine.cancelReason) record.result = value as R;
