@@ -51,9 +51,11 @@ for (const r of RUNNERS) {
       assert.deepEqual(record.counts.Cancelled, 3);
     });
 
-    it('a run cancelled before its flow function gets going still ends at once, Cancelled', async () => {
+    it('a run cancelled before its flow function gets going ends at once, Cancelled, without running it', async () => {
       const gate = deferred();
+      let called = false;
       const f = flow(async function cancelledEarlyFlow() {
+        called = true;
         await gate.promise; // waits on something that is not a task
         return add.submit(1, 2).result();
       }, { taskRunner: r.make() });
@@ -63,6 +65,7 @@ for (const r of RUNNERS) {
         const record = await within(run, 20_000, 'a flow run cancelled right after it started');
         assert.equal(record.state, 'Cancelled');
         assert.equal((record.error as CancelledError).reason, 'changed my mind');
+        assert.equal(called, false, 'the flow function never ran');
       } finally {
         gate.resolve();
       }
