@@ -5,7 +5,7 @@ import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../e
 import type { LogLevel } from '../events/events.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { RunSignal } from '../core/run-signal.ts';
-import { deserialize, serialize } from '../protocol/serialize.ts';
+import { serialize } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
 import { planJobs } from './batch.ts';
 import { bounded } from './bounded.ts';
@@ -34,9 +34,7 @@ export interface ClientListener {
 }
 
 /** A task run to send. */
-export interface ClientTask extends Omit<TaskWire, 'args'> {
-  readonly args: readonly unknown[];
-}
+export type ClientTask = TaskWire;
 
 interface Pending {
   readonly taskName: string;
@@ -106,18 +104,12 @@ export class ClusterClient {
   submit(task: ClientTask, cancellation: RunSignal | undefined): Promise<TaskOutcome> {
     if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
     if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster client was closed') });
-    let args: Buffer;
-    try {
-      args = serialize(task.args, 'args');
-    } catch (error) {
-      return Promise.resolve({ state: 'Failed', error: error as Error });
-    }
     return new Promise<TaskOutcome>((resolve) => {
       this.#pending.set(task.taskRunId, {
         taskName: task.options.name, flowRunId: task.flowRunId, cancellation, resolve, lastWorker: undefined, jobId: undefined,
         signature: requirementSignature(task.options.resources),
       });
-      this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args });
+      this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args: task.args });
       this.#scheduleFlush();
       this.#sweep ??= setInterval(() => this.#sweepCancelled(), SWEEP_MS);
     });
@@ -178,10 +170,11 @@ export class ClusterClient {
     if (live.length === 0 || this.#failure || this.#closed) return;
     const bySignature = new Map<string, { name: string; data: { p: string }; opts: object; ids: string[] }[]>();
     for (const job of planJobs(live)) {
-      const payload: BatchPayload = { channel: this.channel, tasks: job.tasks, crashes: 0, allowedFailures: this.settings.allowedFailures };
+      const encoded = this.#encode(job.tasks);
+      if (!encoded) continue;
       const list = bySignature.get(job.signature) ?? [];
       list.push({
-        name: job.tasks[0]?.options.name ?? 'task', data: { p: v8.serialize(payload).toString('base64') },
+        name: job.tasks[0]?.options.name ?? 'task', data: { p: encoded },
         opts: { priority: bullPriority(job.priority), removeOnComplete: true, removeOnFail: 100 }, ids: job.tasks.map((t) => t.taskRunId),
       });
       bySignature.set(job.signature, list);
@@ -204,6 +197,34 @@ export class ClusterClient {
     } catch (error) {
       const failure = new ClusterConnectionError(this.address.display, `sending task runs failed: ${(error as Error).message}`, error);
       for (const t of live) this.#resolve(t.taskRunId, { state: 'Crashed', error: failure });
+    }
+  }
+
+  /**
+   * The job data for a batch: v8 (structured clone) as base64. If the batch cannot be cloned, the
+   * tasks whose arguments cannot are failed with SerializationError naming the path, and the rest go.
+   */
+  #encode(tasks: TaskWire[]): string | undefined {
+    const payload = (list: TaskWire[]): BatchPayload => ({ channel: this.channel, tasks: list, crashes: 0, allowedFailures: this.settings.allowedFailures });
+    try {
+      return v8.serialize(payload(tasks)).toString('base64');
+    } catch {
+      const good = tasks.filter((t) => {
+        try {
+          serialize(t.args, 'args');
+          return true;
+        } catch (error) {
+          this.#resolve(t.taskRunId, { state: 'Failed', error: error as Error });
+          return false;
+        }
+      });
+      if (good.length === 0) return undefined;
+      try {
+        return v8.serialize(payload(good)).toString('base64');
+      } catch (error) {
+        for (const t of good) this.#resolve(t.taskRunId, { state: 'Failed', error: error as Error });
+        return undefined;
+      }
     }
   }
 
@@ -252,15 +273,8 @@ export class ClusterClient {
         return this.listener.retried?.(m.taskRunId, p.taskName, m.attempt, m.delayMs, fromWireError(m.error), m.workerId, m.time);
       case 'log':
         return this.listener.log?.(m.taskRunId, p.taskName, m.level, m.message, m.workerId, m.time);
-      case 'completed': {
-        let value: unknown;
-        try {
-          value = deserialize(m.value);
-        } catch (error) {
-          return this.#resolve(m.taskRunId, { state: 'Failed', error: error as Error, workerId: m.workerId });
-        }
-        return this.#resolve(m.taskRunId, { state: 'Completed', value, workerId: m.workerId });
-      }
+      case 'completed':
+        return this.#resolve(m.taskRunId, { state: 'Completed', value: m.value, workerId: m.workerId });
       case 'failed':
         return this.#resolve(m.taskRunId, { state: m.state, error: fromWireError(m.error), workerId: m.workerId });
       case 'crashed': {

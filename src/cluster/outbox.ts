@@ -1,6 +1,8 @@
 import * as v8 from 'node:v8';
 import type { Redis } from 'ioredis';
 import { keys, type WorkerMessage } from './protocol.ts';
+import { serialize } from '../protocol/serialize.ts';
+import { toWireError } from '../protocol/wire-error.ts';
 
 /** Result lists and done sets expire a day after their last write, so a client that vanished leaves nothing for long. */
 const KEY_TTL_S = 24 * 3600;
@@ -51,10 +53,31 @@ export class Outbox {
       const finished = messages.filter((m) => m.type === 'completed' || m.type === 'failed' || m.type === 'crashed').map((m) => m.taskRunId);
       // The done set goes first: a job re-run after this worker dies skips what it delivered.
       if (finished.length > 0) pipeline.sadd(doneKey, ...finished).expire(doneKey, KEY_TTL_S);
-      pipeline.rpush(resultKey, v8.serialize(messages)).expire(resultKey, KEY_TTL_S);
+      pipeline.rpush(resultKey, encode(messages)).expire(resultKey, KEY_TTL_S);
     }
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
+  }
+}
+
+/**
+ * Messages as one v8 buffer. Results are cloned together (the fast path); if that fails, each
+ * result is tried alone and one that cannot cross becomes a 'failed' message with a
+ * SerializationError naming it (`result.callback`), so only its own task fails.
+ */
+function encode(messages: WorkerMessage[]): Buffer {
+  try {
+    return v8.serialize(messages);
+  } catch {
+    return v8.serialize(messages.map((m): WorkerMessage => {
+      if (m.type !== 'completed') return m;
+      try {
+        serialize(m.value, 'result');
+        return m;
+      } catch (error) {
+        return { type: 'failed', taskRunId: m.taskRunId, state: 'Failed', error: toWireError(error), workerId: m.workerId };
+      }
+    }));
   }
 }

@@ -207,8 +207,7 @@ export class ClusterWorker implements WorkerRuntime {
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
     let outcome: TaskOutcome;
     try {
-      const args = deserialize<unknown[]>(t.args);
-      outcome = await executeTask({ taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args, options: t.options }, this.id, signal, hooks);
+      outcome = await executeTask({ taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options }, this.id, signal, hooks);
     } catch (error) {
       outcome = { state: 'Failed', error: error as Error };
     } finally {
@@ -219,13 +218,7 @@ export class ClusterWorker implements WorkerRuntime {
   }
 
   #messageOf(taskRunId: string, outcome: TaskOutcome): WorkerMessage {
-    if (outcome.state === 'Completed') {
-      try {
-        return { type: 'completed', taskRunId, value: serialize(outcome.value, 'result'), workerId: this.id };
-      } catch (error) {
-        return { type: 'failed', taskRunId, state: 'Failed', error: toWireError(error), workerId: this.id };
-      }
-    }
+    if (outcome.state === 'Completed') return { type: 'completed', taskRunId, value: outcome.value, workerId: this.id };
     const state = outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed';
     return { type: 'failed', taskRunId, state, error: toWireError(outcome.error), workerId: this.id };
   }

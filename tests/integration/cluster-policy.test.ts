@@ -9,7 +9,7 @@ import { adaptiveTarget, INITIAL_ADAPTIVE_STATE, SCALE_DOWN_WAIT } from '../../s
 import { resolveTaskOptions } from '../../src/core/options.ts';
 
 const wire = (i: number, options: Parameters<typeof resolveTaskOptions>[0] = {}): TaskWire => ({
-  taskRunId: `t-${i}`, flowRunId: 'f', ref: { module: 'file:///x.ts', name: 't' }, options: resolveTaskOptions(options, undefined, 't'), args: new Uint8Array(),
+  taskRunId: `t-${i}`, flowRunId: 'f', ref: { module: 'file:///x.ts', name: 't' }, options: resolveTaskOptions(options, undefined, 't'), args: [],
 });
 
 test('planJobs: a few tasks go one per job, thousands in batches, never mixing priority or resources', () => {
