@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { inspect } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { InvalidOptionError, UsageError } from '../errors.ts';
 import type { LogLevel } from '../events/events.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
@@ -129,7 +129,10 @@ export function annotate<R>(annotations: Annotations, callback: () => R): R {
   const raw = v.plainObject('annotations', annotations);
   v.knownKeys('annotations', raw, ANNOTATION_KEYS);
   const checked: Annotations = {};
-  if (raw.priority !== undefined) checked.priority = v.number('annotations.priority', raw.priority, -Infinity);
+  if (raw.priority !== undefined) {
+    if (typeof raw.priority !== 'number' || !Number.isFinite(raw.priority)) throw new InvalidOptionError('annotations.priority', 'a finite number', raw.priority);
+    checked.priority = raw.priority;
+  }
   if (raw.retries !== undefined) checked.retries = v.integer('annotations.retries', raw.retries, 0);
   if (raw.resources !== undefined) checked.resources = resolveResources('annotations.resources', raw.resources);
   const outer = storage.getStore();
