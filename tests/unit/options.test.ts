@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task } from '../../src/index.ts';
+import { annotate, flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task } from '../../src/index.ts';
 import { resolveTaskOptions, retryDelay } from '../../src/core/options.ts';
 
 /** Asserts that `fn` throws InvalidOptionError for `option`, and that the message names the field, the expectation and the value. */
@@ -70,6 +70,17 @@ describe('task options', () => {
   it('a task of a non-function is a clear error', () => {
     rejects(() => task(42 as never), 'fn', /a function, as in task\(async function name/, '`42` (number)');
     rejects(() => task(undefined as never), 'fn', /a function/, '`undefined` (undefined)');
+  });
+});
+
+describe('annotate options', () => {
+  it('each bad value is an error naming the field, the expectation and the value', () => {
+    rejects(() => annotate({ priority: 'high' as never }, () => 0), 'annotations.priority', /^Expected `annotations\.priority` to be a finite number,/, '`"high"` (string)');
+    rejects(() => annotate({ priority: Infinity }, () => 0), 'annotations.priority', /a finite number/, '`Infinity` (number)');
+    rejects(() => annotate({ retries: 0.5 }, () => 0), 'annotations.retries', /an integer ≥ 0/, '`0.5` (number)');
+    rejects(() => annotate({ resources: { GPU: -1 } }, () => 0), 'annotations.resources.GPU', /a finite number ≥ 0/, '`-1` (number)');
+    rejects(() => annotate({ timeoutMs: 1 } as never, () => 0), 'annotations.timeoutMs', /one of the known options \(priority, resources, retries\)/, '`1` (number)');
+    rejects(() => annotate(null as never, () => 0), 'annotations', /an object/, '`null` (null)');
   });
 });
 
