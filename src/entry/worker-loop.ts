@@ -4,7 +4,7 @@ import { storage } from '../core/context.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import { now, type LogLevel } from '../events/events.ts';
-import type { JobEvent, ToWorker, WireJob, WireOutcome, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
+import type { DoneEvent, JobEvent, ToWorker, WireJob, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { executeTask } from './execute.ts';
@@ -18,7 +18,7 @@ import { executeTask } from './execute.ts';
  * send several short jobs ahead (pipelining), so the worker never waits for a round trip.
  */
 export function runWorkerLoop(port: WorkerPort, workerId: string): void {
-  const queue: ((WireJob & { flowRunId: string }) | undefined)[] = [];
+  const queue: (WireJob | undefined)[] = [];
   let head = 0;
   let running = false;
   let current: { id: number; signal: RunSignal } | undefined;
@@ -82,7 +82,7 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   const drain = async (): Promise<void> => {
     running = true;
     while (head < queue.length) {
-      const wire = queue[head] as WireJob & { flowRunId: string };
+      const wire = queue[head] as WireJob;
       queue[head++] = undefined;
       const def = wire.task ?? (defs.get(wire.def) as WireTaskDef);
       if (wire.task && wire.def !== 0) defs.set(wire.def, wire.task);
@@ -100,7 +100,7 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       current = undefined;
       const start = heldStart?.id === job.id ? heldStart : undefined;
       if (start) heldStart = undefined;
-      const done: JobEvent = { type: 'done', id: job.id, outcome: toWireOutcome(outcome), serviceMs: performance.now() - t0, started: start && { attempt: start.attempt, time: start.time } };
+      const done = toDone(job.id, outcome, performance.now() - t0, start);
       if (outcome.state === 'Completed' && typeof outcome.value === 'object' && outcome.value !== null) {
         const list = takeTransferList([outcome.value]);
         if (list.length > 0) (transfers ??= new Map()).set(done, list);
@@ -119,10 +119,16 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
 
   port.onMessage((message: ToWorker) => {
     switch (message.type) {
-      case 'run':
-        for (const job of message.jobs) queue.push({ ...job, flowRunId: message.flowRunId });
+      case 'run': {
+        const { firstId, taskRunIds, args, defs, newDefs, flowRunId } = message;
+        let next = 0;
+        for (let i = 0; i < taskRunIds.length; i++) {
+          const fresh = newDefs[next]?.[0] === i ? newDefs[next++] : undefined;
+          queue.push({ id: firstId + i, taskRunId: taskRunIds[i] as string, flowRunId, args: args[i] as unknown[], def: fresh ? fresh[1] : (defs[i] as number), task: fresh?.[2] });
+        }
         if (!running) void drain();
         return;
+      }
       case 'cancel':
         if (current?.id === message.id) current.signal.abort(message.reason);
         else cancelled.set(message.id, message.reason);
@@ -140,9 +146,13 @@ function jobId(request: AttemptRequest): number {
   return (request as AttemptRequest & { id: number }).id;
 }
 
-function toWireOutcome(outcome: TaskOutcome): WireOutcome {
-  if (outcome.state === 'Completed') return { state: 'Completed', value: outcome.value };
-  return { state: outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed', error: toWireError(outcome.error) };
+function toDone(id: number, outcome: TaskOutcome, serviceMs: number, start: { attempt: number; time: number } | undefined): DoneEvent {
+  const done: DoneEvent = outcome.state === 'Completed'
+    ? { type: 'done', id, serviceMs, state: 'Completed', value: outcome.value }
+    : { type: 'done', id, serviceMs, state: outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed', error: toWireError(outcome.error) };
+  // Absent, not undefined: every key costs on the wire.
+  if (start) Object.assign(done, { attempt: start.attempt, startTime: start.time });
+  return done;
 }
 
 /** Sends one event; a result that cannot be cloned becomes a Failed outcome naming its path. */
@@ -150,8 +160,8 @@ function postAlone(port: WorkerPort, event: JobEvent, transfer: ArrayBuffer[] | 
   try {
     port.post({ type: 'batch', events: [event] }, transfer);
   } catch (error) {
-    if (event.type !== 'done' || event.outcome.state !== 'Completed') throw error;
-    const failed: JobEvent = { ...event, outcome: { state: 'Failed', error: toWireError(explain(event.outcome.value, 'result', error)) } };
+    if (event.type !== 'done' || event.state !== 'Completed') throw error;
+    const failed: JobEvent = { type: 'done', id: event.id, serviceMs: event.serviceMs, attempt: event.attempt, startTime: event.startTime, state: 'Failed', error: toWireError(explain(event.value, 'result', error)) };
     port.post({ type: 'batch', events: [failed] });
   }
 }

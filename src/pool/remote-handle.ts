@@ -1,7 +1,7 @@
 import { CancelledError, TaskTimeoutError, WorkerCrashedError } from '../errors.ts';
 import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
-import type { FromWorker, JobEvent, ToWorker, WireJob, WireTaskDef } from '../protocol/messages.ts';
+import type { FromWorker, JobEvent, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
@@ -30,6 +30,10 @@ const READY_TIMEOUT_MS = 60_000;
 const MAX_DEFS = 1024;
 const NO_TRANSFER: ArrayBuffer[] = [];
 
+function emptyOutbox(): { -readonly [K in keyof WireJobs]: K extends 'firstId' ? number : WireJobs[K] extends readonly (infer E)[] ? E[] : never } {
+  return { firstId: 0, taskRunIds: [], args: [], defs: [], newDefs: [] };
+}
+
 function hasObjects(args: readonly unknown[]): boolean {
   for (const a of args) if (typeof a === 'object' && a !== null) return true;
   return false;
@@ -52,7 +56,7 @@ export class RemoteHandle implements WorkerHandle {
   #alive = true;
   #nextId = 1;
   readonly #inFlight = new Map<number, InFlight>();
-  #outbox: WireJob[] = [];
+  #outbox = emptyOutbox();
   #outboxTransfer: ArrayBuffer[][] = [];
   #flushQueued = false;
   #poll: NodeJS.Timeout | undefined;
@@ -107,7 +111,7 @@ export class RemoteHandle implements WorkerHandle {
     const id = this.#nextId++;
     return new Promise<HandleOutcome>((resolve) => {
       this.#inFlight.set(id, { job, resolve, crashes });
-      this.#outbox.push(this.#wire(id, job));
+      this.#enqueue(id, job);
       this.#outboxTransfer.push(hasObjects(job.args) ? takeTransferList(job.args) : NO_TRANSFER);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
@@ -117,17 +121,25 @@ export class RemoteHandle implements WorkerHandle {
     });
   }
 
-  /** The job as sent: its task def by number once this worker has it, whole the first time. */
-  #wire(id: number, job: TaskJob): WireJob {
+  /** Adds the job to the next message: its task def by number once this worker has it, whole the first time. */
+  #enqueue(id: number, job: TaskJob): void {
+    const out = this.#outbox;
+    if (out.taskRunIds.length === 0) out.firstId = id;
+    const index = out.taskRunIds.length;
+    out.taskRunIds.push(job.taskRunId);
+    out.args.push(job.args);
     let def = this.#defs.get(job.options);
-    if (def !== undefined) return { id, taskRunId: job.taskRunId, args: job.args, def };
-    const task = { ref: job.ref, options: job.options };
-    // Options made per submit (annotate) would grow the worker's table without end: send those whole.
-    if (this.#defList.length >= MAX_DEFS) return { id, taskRunId: job.taskRunId, args: job.args, def: 0, task };
-    this.#defList.push(task);
-    def = this.#defList.length;
-    this.#defs.set(job.options, def);
-    return { id, taskRunId: job.taskRunId, args: job.args, def, task };
+    if (def === undefined) {
+      const task = { ref: job.ref, options: job.options };
+      // Options made per submit (annotate) would grow the worker's table without end: send those whole.
+      if (this.#defList.length < MAX_DEFS) {
+        this.#defList.push(task);
+        def = this.#defList.length;
+        this.#defs.set(job.options, def);
+      }
+      out.newDefs.push([index, def ?? 0, task]);
+    }
+    out.defs.push(def ?? 0);
   }
 
   async close(): Promise<void> {
@@ -142,22 +154,25 @@ export class RemoteHandle implements WorkerHandle {
     this.#flushQueued = false;
     const jobs = this.#outbox;
     const transfers = this.#outboxTransfer;
-    this.#outbox = [];
+    this.#outbox = emptyOutbox();
     this.#outboxTransfer = [];
-    if (!this.#alive || jobs.length === 0) return;
+    const flowRunId = this.context.flowRunId;
+    if (!this.#alive || jobs.taskRunIds.length === 0) return;
     try {
-      this.link.send({ type: 'run', flowRunId: this.context.flowRunId, jobs }, transfers.flat());
+      this.link.send({ type: 'run', flowRunId, ...jobs }, transfers.flat());
     } catch {
       // Each job goes alone and whole: the one that introduced a def may be the one that fails.
       // Numbering starts over; a def number always arrives with its def before it is used alone.
-      const whole = jobs.map((job) => ({ ...job, def: 0, task: job.task ?? this.#defList[job.def - 1] }));
+      const fresh = new Map(jobs.newDefs.map(([i, , task]) => [i, task]));
+      const whole = jobs.taskRunIds.map((_, i) => fresh.get(i) ?? (this.#defList[(jobs.defs[i] as number) - 1] as WireTaskDef));
       this.#defs.clear();
       this.#defList.length = 0;
-      whole.forEach((job, i) => {
+      jobs.taskRunIds.forEach((taskRunId, i) => {
+        const args = jobs.args[i] as unknown[];
         try {
-          this.link.send({ type: 'run', flowRunId: this.context.flowRunId, jobs: [job] }, transfers[i] ?? []);
+          this.link.send({ type: 'run', flowRunId, firstId: jobs.firstId + i, taskRunIds: [taskRunId], args: [args], defs: [0], newDefs: [[0, 0, whole[i] as WireTaskDef]] }, transfers[i] ?? []);
         } catch (error) {
-          this.#finish(job.id, { state: 'Failed', error: explain(job.args, 'args', error), workerId: this.id });
+          this.#finish(jobs.firstId + i, { state: 'Failed', error: explain(args, 'args', error), workerId: this.id });
         }
       });
     }
@@ -183,11 +198,12 @@ export class RemoteHandle implements WorkerHandle {
     } else if (event.type === 'retried') {
       events.emit('task-run:retried', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, delayMs: event.delayMs, error: fromWireError(event.error), workerId: this.id, time: event.time });
     } else {
-      const { outcome, started } = event;
-      if (started) events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: started.attempt, workerId: this.id, time: started.time });
-      this.#finish(event.id, outcome.state === 'Completed'
-        ? { state: 'Completed', value: outcome.value, workerId: this.id, serviceMs: event.serviceMs }
-        : { state: outcome.state, error: fromWireError(outcome.error), workerId: this.id, serviceMs: event.serviceMs });
+      if (event.attempt !== undefined) {
+        events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.startTime as number });
+      }
+      this.#finish(event.id, event.state === 'Completed'
+        ? { state: 'Completed', value: event.value, workerId: this.id, serviceMs: event.serviceMs }
+        : { state: event.state, error: fromWireError(event.error), workerId: this.id, serviceMs: event.serviceMs });
     }
   }
 

@@ -22,32 +22,48 @@ export interface WireTaskDef {
 }
 
 /**
- * One task run as it reaches a worker: plain data that survives structured clone. `def` numbers
- * its {@link WireTaskDef}; the def travels with the first job that uses it (`task`) and is
- * remembered by the worker, so thousands of runs of one task do not each carry its options.
- * `def` 0 means "not remembered": the def always travels.
+ * Task runs as they reach a worker, as columns: job `i` has id `firstId + i`, run id
+ * `taskRunIds[i]`, arguments `args[i]` and task def number `defs[i]`. Columns, not one object per
+ * job, because structured clone pays per object. A def travels whole once, in `newDefs` as
+ * `[job index, def number, def]`, and the worker remembers it from that job on; def number 0 is
+ * never remembered (the pool sends such defs whole every time).
  */
+export interface WireJobs {
+  readonly firstId: number;
+  readonly taskRunIds: readonly string[];
+  readonly args: readonly unknown[][];
+  readonly defs: readonly number[];
+  readonly newDefs: readonly (readonly [number, number, WireTaskDef])[];
+}
+
+/** One job as the worker queues it, expanded from {@link WireJobs}. */
 export interface WireJob {
   readonly id: number;
   readonly taskRunId: string;
+  readonly flowRunId: string;
   readonly args: unknown[];
   readonly def: number;
-  readonly task?: WireTaskDef;
+  readonly task: WireTaskDef | undefined;
 }
 
 /** The pool → worker messages. */
 export type ToWorker =
   /** Run these jobs (all of one flow run: a runner serves one), one after another, in order. */
-  | { readonly type: 'run'; readonly flowRunId: string; readonly jobs: readonly WireJob[] }
+  | ({ readonly type: 'run'; readonly flowRunId: string } & WireJobs)
   /** Abort this job's signal (it is queued in the worker, or cooperative). */
   | { readonly type: 'cancel'; readonly id: number; readonly reason: string }
   /** Finish nothing more and exit. */
   | { readonly type: 'close' };
 
-/** How a job ended in the worker. Errors travel as {@link WireError}. */
-export type WireOutcome =
+/**
+ * A job ended. Flat, one object per job, since thousands travel each second: `serviceMs` is how
+ * long it ran in the worker (the pool pipelines short tasks); `attempt` and `startTime` stand in for
+ * a separate 'started' event when both would travel in one batch. Errors travel as {@link WireError}.
+ */
+export type DoneEvent = { readonly type: 'done'; readonly id: number; readonly serviceMs: number; readonly attempt?: number; readonly startTime?: number } & (
   | { readonly state: 'Completed'; readonly value: unknown }
-  | { readonly state: 'Failed' | 'Cancelled'; readonly error: WireError };
+  | { readonly state: 'Failed' | 'Cancelled'; readonly error: WireError }
+);
 
 /** What happened to one job, reported in a batch. */
 export type JobEvent =
@@ -55,11 +71,7 @@ export type JobEvent =
   | { readonly type: 'retried'; readonly id: number; readonly attempt: number; readonly delayMs: number; readonly error: WireError; readonly time: number }
   /** A log line; it names its task run, since a task's stray callbacks may log after it ended. */
   | { readonly type: 'log'; readonly id: number; readonly taskRunId: string; readonly flowRunId: string; readonly taskName: string; readonly level: LogLevel; readonly message: string; readonly time: number }
-  /**
-   * The job ended; `serviceMs` is how long it ran in the worker (the pool pipelines short tasks).
-   * `started` stands in for a separate 'started' event when both would travel in one batch.
-   */
-  | { readonly type: 'done'; readonly id: number; readonly outcome: WireOutcome; readonly serviceMs: number; readonly started?: { readonly attempt: number; readonly time: number } };
+  | DoneEvent;
 
 /** The worker → pool messages. */
 export type FromWorker =
