@@ -147,6 +147,8 @@ export class ClusterWorker implements WorkerRuntime {
     // As many jobs at once as the resources allow, so this worker takes no job it must sit on.
     let concurrency = this.#options.concurrency;
     for (const [name, amount] of Object.entries(need)) concurrency = Math.min(concurrency, Math.floor((this.#options.resources[name] ?? 0) / amount));
+    // No prefetching beyond what can run: a job held here while it waits would die with this
+    // worker and count against its tasks' allowedFailures without ever having run.
     const worker = this.#bullWorker(signature, Math.max(1, concurrency));
     this.#workers.set(signature, worker);
     await worker.waitUntilReady();
@@ -202,7 +204,11 @@ export class ClusterWorker implements WorkerRuntime {
     }
     const need = t.options.resources;
     const wait = this.#slots.acquire(need);
-    if (wait) await wait;
+    if (wait) {
+      await wait;
+      // Cancelled while it waited for a slot: give the slot back untouched.
+      if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return this.#slots.release(need);
+    }
     const signal = new RunSignal();
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
     let outcome: TaskOutcome;
