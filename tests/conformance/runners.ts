@@ -46,3 +46,11 @@ export const RUNNERS: RunnerCase[] = [
     cancelKillsTasks: true,
   },
 ];
+
+// WEFT_RUNNERS=sequential,async runs the suite on those runners only (e.g. while working on one).
+const only = (process.env.WEFT_RUNNERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+if (only.length > 0) {
+  const unknown = only.filter((name) => !RUNNERS.some((r) => r.name === name));
+  if (unknown.length > 0) throw new Error(`WEFT_RUNNERS names unknown runners: ${unknown.join(', ')} (known: ${RUNNERS.map((r) => r.name).join(', ')})`);
+  RUNNERS.splice(0, RUNNERS.length, ...RUNNERS.filter((r) => only.includes(r.name)));
+}
