@@ -35,6 +35,7 @@ export const plumes = flow(async function plumes(year: number) {
   // An inline call gives a promise of the value.
   const inline: Promise<string> = download(year, 2);
   expectTrue<Equal<typeof inline, Promise<string>>>();
+  void inline;
 
   // A future is PromiseLike: await and Promise.all unwrap it.
   const value: string = await f;
@@ -118,6 +119,7 @@ async function flows(): Promise<void> {
   run.cancel('reason');
   const swapped = plumes.withOptions({ taskRunner: new SequentialTaskRunner() });
   expectTrue<Equal<typeof swapped, typeof plumes>>();
+  void swapped;
   const runner: TaskRunner = new ParallelTaskRunner({ scheduler: 'threads' });
   flow(async function hooked() {
     return 1;
