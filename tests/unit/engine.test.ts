@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import {
   AsCompletedTimeoutError, asCompleted, flow, FlowRunError, InvalidOptionError, SequentialTaskRunner, TaskNotFoundError, TaskRunError,
-  wait, type TaskJob, type TaskOutcome, type TaskRunner,
+  UpstreamFailedError, wait, WorkerCrashedError, type TaskJob, type TaskOutcome, type TaskRunner,
 } from '../../src/index.ts';
 import { findTask, loadTask, registerTask } from '../../src/protocol/task-ref.ts';
 import { add, retried, sleep } from '../fixtures/core/tasks.ts';
@@ -69,6 +69,41 @@ describe('the engine with a misbehaving runner', () => {
     assert.equal(rejected.taskRuns[0]?.state, 'Crashed');
     assert.ok(!(rejected.result instanceof TaskRunError), 'a crash is not a task failure');
     assert.equal((rejected.result as Error).message, 'the worker vanished');
+  });
+
+  it('a crash is never a failure: Crashed state, the crash error itself, and downstream names the crash', async () => {
+    const inner = new SequentialTaskRunner();
+    const crashing: TaskRunner = {
+      name: 'crashing', serializes: false, capacity: {},
+      get state() { return inner.state; },
+      start: (context) => inner.start(context),
+      submit: (job) => job.options.name === 'add' && job.args[0] === 13
+        ? Promise.resolve({ state: 'Crashed', error: new WorkerCrashedError('add', 'thread-7', 'exited with code 134'), workerId: 'thread-7' })
+        : inner.submit(job),
+      cancel: (reason) => inner.cancel(reason),
+      shutdown: () => inner.shutdown(),
+      duplicate: () => crashing,
+    };
+    const f = flow(async function crashFlow() {
+      const crashed = add.submit(13, 0);
+      const downstream = add.submit(crashed, 1);
+      const errors = await Promise.all([crashed, downstream].map((x) => x.result().catch((e: unknown) => e)));
+      return errors;
+    }, { taskRunner: crashing });
+    const record = await within(f.run(), 5_000, 'the flow');
+    const [crash, upstream] = record.result as unknown[];
+    assert.ok(crash instanceof WorkerCrashedError, String(crash));
+    assert.ok(!(crash instanceof TaskRunError));
+    assert.ok(upstream instanceof UpstreamFailedError);
+    assert.equal(upstream.upstreamState, 'Crashed');
+    assert.match(upstream.message, /ended Crashed/);
+    assert.deepEqual(record.taskRuns.map((t) => [t.state, t.workerId]), [['Crashed', 'thread-7'], ['Failed', undefined]]);
+    assert.deepEqual([record.counts.Crashed, record.counts.Failed], [1, 1]);
+
+    const unobserved = flow(async function unobservedCrash() {
+      add.submit(13, 0);
+    }, { taskRunner: crashing });
+    assert.equal((await within(unobserved.run(), 5_000, 'the flow')).state, 'Failed', 'an unobserved crash fails the flow run');
   });
 
   it('a runner that fails to shut down does not change the run', async () => {
