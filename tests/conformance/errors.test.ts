@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { flow, FlowRunError, TaskRunError, UpstreamFailedError, UsageError, type TaskFuture } from '../../src/index.ts';
-import { add, double, fail, sleep, sum, touch } from '../fixtures/core/tasks.ts';
+import { add, double, fail, sleep, sum, throwsString, touch } from '../fixtures/core/tasks.ts';
 import { within } from '../helpers/eventually.ts';
 import { RUNNERS } from './runners.ts';
 
@@ -31,6 +31,18 @@ for (const r of RUNNERS) {
       assert.equal(record.taskRuns[0]?.state, 'Failed');
       assert.equal(record.taskRuns[0]?.error?.name, 'HttpError');
       assert.equal(record.state, 'Completed', 'the flow handled the failure');
+    });
+
+    it('a thrown non-Error becomes an Error that keeps the thrown value', async () => {
+      const f = flow(async function throwsStringFlow() {
+        return throwsString.submit('plain text').result().catch((e: unknown) => e);
+      }, { taskRunner: r.make() });
+      const error = (await within(f.run(), 20_000, 'the flow')).result;
+      assert.ok(error instanceof TaskRunError, String(error));
+      const cause = error.cause as Error & { thrown?: unknown };
+      assert.ok(cause instanceof Error);
+      assert.match(cause.message, /A non-Error value was thrown: plain text/);
+      assert.equal(cause.thrown, 'plain text');
     });
 
     it('does not run a task whose upstream failed; its future names the upstream task', async () => {

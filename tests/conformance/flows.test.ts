@@ -105,6 +105,25 @@ for (const r of RUNNERS) {
       ]);
     });
 
+    it('await run resolves after async hooks have finished', async () => {
+      const calls: string[] = [];
+      const f = flow(async function asyncHooks() {
+        return add.submit(1, 1);
+      }, {
+        taskRunner: r.make(),
+        onCompletion: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          calls.push('completion');
+        },
+        onTerminal: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          calls.push('terminal');
+        },
+      });
+      await within(f.run(), 20_000, 'the flow');
+      assert.deepEqual(calls, ['completion', 'terminal']);
+    });
+
     it('a hook that throws does not change the run', async () => {
       const f = flow(async function hookThrows() {
         return 1;
