@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { flow, FlowRunError, TaskRunError, UpstreamFailedError, UsageError, type TaskFuture } from '../../src/index.ts';
+import { flow, FlowRunError, TaskRunError, unmapped, UpstreamFailedError, UsageError, type TaskFuture } from '../../src/index.ts';
 import { add, double, fail, sleep, sum, throwsString, touch } from '../fixtures/core/tasks.ts';
 import { within } from '../helpers/eventually.ts';
 import { RUNNERS } from './runners.ts';
@@ -132,9 +132,14 @@ for (const r of RUNNERS) {
       const f = flow(async function badMapFlow() {
         const unequal = (() => { try { add.map([1, 2], [1]); } catch (e) { return e; } })();
         const notIterable = (() => { try { add.map(5 as unknown as number[], [1]); } catch (e) { return e; } })();
-        return { unequal, notIterable };
+        const allUnmapped = (() => { try { add.map(unmapped(1), unmapped(2)); } catch (e) { return e; } })();
+        const text = (() => { try { add.map('12' as unknown as number[], [1, 2]); } catch (e) { return e; } })();
+        return { unequal, notIterable, allUnmapped, text };
       }, { taskRunner: r.make() });
-      const { unequal, notIterable } = await within(f(), 20_000, 'the flow');
+      const { unequal, notIterable, allUnmapped, text } = await within(f(), 20_000, 'the flow');
+      assert.ok(allUnmapped instanceof UsageError);
+      assert.match(allUnmapped.message, /needs at least one iterable to map over/);
+      assert.ok(text instanceof Error && text.name === 'InvalidOptionError', 'a string is not mapped over character by character');
       assert.ok(unequal instanceof UsageError);
       assert.match(unequal.message, /add\.map\(\) got iterables of different lengths \(2, 1\)/);
       assert.ok(notIterable instanceof Error && notIterable.name === 'InvalidOptionError');
