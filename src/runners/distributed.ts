@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.ts';
 import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
+import type { Resources } from '../schedule/resources.ts';
 import { callerModule } from '../protocol/task-ref.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { ClusterClient, type ClientListener } from '../cluster/client.ts';
@@ -27,8 +28,13 @@ const WEFT_ENTRY = new URL(`../index${import.meta.url.endsWith('.ts') ? '.ts' : 
 export class DistributedTaskRunner implements TaskRunner {
   readonly options: ResolvedDistributedOptions;
   readonly serializes = true;
-  /** A cluster's workers come and go: the engine cannot check resources at submit time (the runner warns instead). */
-  readonly capacity = undefined;
+  /**
+   * What one worker of a temporary LocalCluster declares (a task needing more could never run);
+   * undefined for a shared cluster, whose workers come and go (the runner warns instead).
+   */
+  get capacity(): Resources | undefined {
+    return this.#cluster instanceof LocalCluster ? this.#cluster.options.resources : undefined;
+  }
   readonly #raw: DistributedTaskRunnerOptions | undefined;
   readonly #base: string | undefined;
   #state: LifecycleState = 'idle';
