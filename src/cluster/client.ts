@@ -7,10 +7,10 @@ import type { TaskOutcome } from '../core/task-runner.ts';
 import type { RunSignal } from '../core/run-signal.ts';
 import { serialize } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
-import { planJobs } from './batch.ts';
+import { planJobs, type PlannedJob } from './batch.ts';
 import { bounded } from './bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
-import { bullPriority, keys, queueName, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerMessage } from './protocol.ts';
+import { bullPriority, keys, queueName, requirementSignature, type BatchPayload, type ControlMessage, type JobData, type TaskWire, type WorkerMessage } from './protocol.ts';
 
 /** Connection settings of a client, from the runner's `clientOptions`. */
 export interface ClientSettings {
@@ -47,6 +47,8 @@ interface Pending {
 }
 
 const READ_BATCH = 1000;
+/** Jobs per addBulk call. */
+const ADD_CHUNK = 4;
 const SWEEP_MS = 200;
 
 /**
@@ -168,27 +170,31 @@ export class ClusterClient {
   async #send(tasks: TaskWire[]): Promise<void> {
     const live = tasks.filter((t) => this.#pending.has(t.taskRunId));
     if (live.length === 0 || this.#failure || this.#closed) return;
-    const bySignature = new Map<string, { name: string; data: { p: string }; opts: object; ids: string[] }[]>();
-    for (const job of planJobs(live)) {
-      const encoded = this.#encode(job.tasks);
-      if (!encoded) continue;
-      const list = bySignature.get(job.signature) ?? [];
-      list.push({
-        name: job.tasks[0]?.options.name ?? 'task', data: { p: encoded },
-        opts: { priority: bullPriority(job.priority), removeOnComplete: true, removeOnFail: 100 }, ids: job.tasks.map((t) => t.taskRunId),
-      });
-      bySignature.set(job.signature, list);
-    }
+    const jobs = planJobs(live);
+    const sent = new Set<string>();
     try {
-      for (const [signature, jobs] of bySignature) {
-        if (signature !== '' && !this.#announced.has(signature)) {
-          this.#announced.add(signature);
-          const requirement: ControlMessage = { type: 'requirement', signature };
-          await this.redis.multi().sadd(keys.requirements(this.address.prefix), signature).publish(keys.control(this.address.prefix), v8.serialize(requirement)).exec();
+      // A few jobs per addBulk, each encoded just before it goes: workers start on the first jobs
+      // while the rest are still being encoded and sent (one addBulk of everything is one MULTI
+      // that workers can take nothing from until it has run).
+      for (let i = 0; i < jobs.length; ) {
+        const signature = (jobs[i] as PlannedJob).signature;
+        const chunk: PlannedJob[] = [];
+        while (i < jobs.length && chunk.length < ADD_CHUNK && (jobs[i] as PlannedJob).signature === signature) chunk.push(jobs[i++] as PlannedJob);
+        await this.#announce(signature);
+        const bulk: { name: string; data: JobData; opts: object; ids: string[] }[] = [];
+        for (const job of chunk) {
+          const encoded = this.#encode(job.tasks);
+          if (encoded === undefined) continue;
+          bulk.push({
+            name: job.tasks[0]?.options.name ?? 'task', data: { p: encoded },
+            opts: { priority: bullPriority(job.priority), removeOnComplete: true, removeOnFail: 100 }, ids: job.tasks.map((t) => t.taskRunId),
+          });
         }
-        const added = await this.#queue(signature).addBulk(jobs.map(({ name, data, opts }) => ({ name, data, opts })));
-        added.forEach((job, i) => {
-          for (const id of jobs[i]?.ids ?? []) {
+        if (bulk.length === 0) continue;
+        const added = await this.#queue(signature).addBulk(bulk.map(({ name, data, opts }) => ({ name, data, opts })));
+        added.forEach((job, k) => {
+          for (const id of bulk[k]?.ids ?? []) {
+            sent.add(id);
             const p = this.#pending.get(id);
             if (p) p.jobId = job.id;
           }
@@ -196,8 +202,16 @@ export class ClusterClient {
       }
     } catch (error) {
       const failure = new ClusterConnectionError(this.address.display, `sending task runs failed: ${(error as Error).message}`, error);
-      for (const t of live) this.#resolve(t.taskRunId, { state: 'Crashed', error: failure });
+      for (const t of live) if (!sent.has(t.taskRunId)) this.#resolve(t.taskRunId, { state: 'Crashed', error: failure });
     }
+  }
+
+  /** Tells workers (once) that tasks need this resource requirement, so the ones that meet it listen on its queue. */
+  async #announce(signature: string): Promise<void> {
+    if (signature === '' || this.#announced.has(signature)) return;
+    this.#announced.add(signature);
+    const requirement: ControlMessage = { type: 'requirement', signature };
+    await this.redis.multi().sadd(keys.requirements(this.address.prefix), signature).publish(keys.control(this.address.prefix), v8.serialize(requirement)).exec();
   }
 
   /**
