@@ -72,6 +72,14 @@ export class FlowRunEngine implements FlowRunScope {
     const n = (this.#counters.get(options.name) ?? 0) + 1;
     this.#counters.set(options.name, n);
     const record: TaskRunRecord = { id: `${options.name}-${n}`, taskName: options.name, state: 'Pending', submittedAt: now(), attempts: 0, tags: options.tags };
+    if (!this.#accepting) {
+      // The run has ended, cancelled, while its function went on: the future is Cancelled, and the
+      // run's final record and its event stream stay as they ended.
+      const late = new TaskFuture<T>(record, this.id, () => false);
+      Object.assign(record, { state: 'Cancelled', endedAt: record.submittedAt, error: this.#cancelReason });
+      settleFuture(late, { state: 'Cancelled', error: this.#cancelReason as CancelledError });
+      return late;
+    }
     this.taskRuns.push(record);
     const future = new TaskFuture<T>(record, this.id, (f, reason) => this.#cancelOne(f, reason));
     const run: LiveRun = { future: future as TaskFuture<unknown>, record, cancellation: new RunSignal() };
