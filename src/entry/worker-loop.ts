@@ -69,16 +69,19 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       releaseStart();
       heldStart = { type: 'started', id: jobId(r), attempt, time: now() };
       schedule();
-      // Report the start now when nothing short is queued behind this job (it may run long, and
-      // the flow shows it Running) or when it is timed (the pool's watchdog must know it started).
-      // A burst of pipelined short jobs reports in batches instead.
-      if (head >= queue.length || r.options.timeoutMs !== Infinity) flush();
+      // Report the start now when the task may run long (the flow shows it Running) or is timed
+      // (the pool's watchdog must know it started). Short tasks report in batches: a message per
+      // task both ways is what would cap throughput.
+      if (r.options.timeoutMs !== Infinity || !isShort(r.options)) flush();
     },
     retried: (r, attempt, error, delayMs) => push({ type: 'retried', id: jobId(r), attempt, delayMs, error: toWireError(error), time: now() }),
     log: (r, level, message) => push({ type: 'log', id: jobId(r), taskRunId: r.taskRunId, flowRunId: r.flowRunId, taskName: r.options.name, level, message, time: now() }),
   };
 
   const defs = new Map<number, WireTaskDef>();
+  /** Mean run time (ms) of each task here, by its options object (one per task def). */
+  const serviceMs = new WeakMap<object, number>();
+  const isShort = (options: object): boolean => (serviceMs.get(options) ?? Infinity) < SHORT_MS;
   const drain = async (): Promise<void> => {
     running = true;
     while (head < queue.length) {
@@ -100,7 +103,10 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       current = undefined;
       const start = heldStart?.id === job.id ? heldStart : undefined;
       if (start) heldStart = undefined;
-      const done = toDone(job.id, outcome, performance.now() - t0, start);
+      const ms = performance.now() - t0;
+      const mean = serviceMs.get(def.options);
+      serviceMs.set(def.options, mean === undefined ? ms : mean * 0.8 + ms * 0.2);
+      const done = toDone(job.id, outcome, ms, start);
       if (outcome.state === 'Completed' && typeof outcome.value === 'object' && outcome.value !== null) {
         const list = takeTransferList([outcome.value]);
         if (list.length > 0) (transfers ??= new Map()).set(done, list);
@@ -113,8 +119,8 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
     queue.length = 0;
     head = 0;
     running = false;
-    // Nothing left to run: report now rather than a turn later.
-    flush();
+    // Nothing left to run: report on the next turn, with whatever else finished by then.
+    schedule();
   };
 
   port.onMessage((message: ToWorker) => {
@@ -166,6 +172,8 @@ function postAlone(port: WorkerPort, event: JobEvent, transfer: ArrayBuffer[] | 
   }
 }
 
+/** A task whose runs take less than this (ms) is short: its start is not reported on its own. */
+const SHORT_MS = 1;
 /** How many finished jobs a worker reports at once at most, during a burst of short jobs. */
 const REPORT_EVERY = 8;
 
