@@ -53,7 +53,7 @@ export function resolveTaskOptions(raw: SubmitOptions | undefined, base: Resolve
     name,
     retries: o.retries !== undefined ? v.integer('retries', o.retries, 0) : (base?.retries ?? 0),
     retryDelayMs: o.retryDelayMs !== undefined ? resolveDelays(o.retryDelayMs) : (base?.retryDelayMs ?? [0]),
-    timeoutMs: o.timeoutMs !== undefined ? v.positiveOrInfinity('timeoutMs', o.timeoutMs) : (base?.timeoutMs ?? Infinity),
+    timeoutMs: o.timeoutMs !== undefined ? timerMs('timeoutMs', v.positiveOrInfinity('timeoutMs', o.timeoutMs), 'a number > 0 (milliseconds) or Infinity') : (base?.timeoutMs ?? Infinity),
     priority: o.priority !== undefined ? priority(o.priority) : (base?.priority ?? 0),
     resources: o.resources !== undefined ? resolveResources('resources', o.resources) : (base?.resources ?? resolveResources('resources', undefined)),
     tags: o.tags !== undefined ? tags(o.tags) : (base?.tags ?? []),
@@ -61,11 +61,21 @@ export function resolveTaskOptions(raw: SubmitOptions | undefined, base: Resolve
 }
 
 function resolveDelays(value: unknown): readonly number[] {
-  if (typeof value === 'number') return [v.number('retryDelayMs', value, 0)];
+  if (typeof value === 'number') return [timerMs('retryDelayMs', v.number('retryDelayMs', value, 0), 'a finite number ≥ 0')];
   if (!Array.isArray(value) || value.length === 0) {
     throw new InvalidOptionError('retryDelayMs', 'a number ≥ 0 or a non-empty list of them', value);
   }
-  return value.map((d: unknown, i) => v.number(`retryDelayMs[${i}]`, d, 0));
+  return value.map((d: unknown, i) => timerMs(`retryDelayMs[${i}]`, v.number(`retryDelayMs[${i}]`, d, 0), 'a finite number ≥ 0'));
+}
+
+/** Node's longest timer: a longer delay fires after 1 ms instead (with only a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function timerMs(option: string, value: number, expected: string): number {
+  if (value > MAX_TIMER_MS && value !== Infinity) {
+    throw new InvalidOptionError(option, `${expected}, at most ${MAX_TIMER_MS} (about 24.8 days, Node's longest timer)`, value);
+  }
+  return value;
 }
 
 function priority(value: unknown): number {
