@@ -49,6 +49,10 @@ describe('task options', () => {
     rejects(() => task(noop, { timeoutMs: 0 }), 'timeoutMs', /a number > 0 \(milliseconds\) or Infinity/, '`0` (number)');
     rejects(() => task(noop, { timeoutMs: -5 }), 'timeoutMs', /a number > 0/, '`-5` (number)');
     rejects(() => task(noop, { timeoutMs: NaN }), 'timeoutMs', /a number > 0/, '`NaN` (number)');
+    rejects(() => task(noop, { timeoutMs: 3e9 }), 'timeoutMs', /at most 2147483647/, '`3000000000` (number)');
+    rejects(() => task(noop, { retryDelayMs: [10, 2 ** 31] }), 'retryDelayMs[1]', /at most 2147483647/, '`2147483648` (number)');
+    rejects(() => task(noop, { retryDelayMs: 2 ** 31 }), 'retryDelayMs', /at most 2147483647/, '`2147483648` (number)');
+    assert.equal(task(noop, { timeoutMs: 2_147_483_647 }).options.timeoutMs, 2_147_483_647);
     rejects(() => task(noop, { retryDelayMs: [-1] }), 'retryDelayMs[0]', /a finite number ≥ 0/, '`-1` (number)');
     rejects(() => task(noop, { retryDelayMs: [1, -2] }), 'retryDelayMs[1]', /a finite number ≥ 0/, '`-2` (number)');
     rejects(() => task(noop, { retryDelayMs: -1 }), 'retryDelayMs', /a finite number ≥ 0/, '`-1` (number)');
