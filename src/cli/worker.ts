@@ -5,11 +5,13 @@ import { parseAddress } from '../cluster/connection.ts';
 import { runWorker } from '../cluster/worker-main.ts';
 import { parseResources } from '../schedule/resources.ts';
 
-const USAGE = `Usage: weft worker --address redis://host:port [--concurrency K] [--resources GPU=1,process=1] [--root DIR] [--name ID] [--grace-ms MS]
+const USAGE = `Usage: weft worker --address redis://host:port [--concurrency K] [--resources GPU=1,process=1] [--root DIR] [--name ID] [--grace-ms MS] [--lock-ms MS]
   Joins this machine to a cluster as one worker running up to K tasks at once (default: the core
   count). It imports task modules only under DIR (default: the nearest package.json's directory),
   so start it from your project's checkout. Ctrl-C / SIGTERM stops it: running tasks get
-  --grace-ms (default 30000) to finish, then go back to the cluster for other workers.`;
+  --grace-ms (default 30000) to finish, then go back to the cluster for other workers. If this
+  worker dies, its tasks run elsewhere after --lock-ms (default 30000); a task blocking the event
+  loop longer than that is taken for dead too.`;
 
 /** `weft worker`: joins a cluster until SIGINT/SIGTERM. Resolves the exit code. */
 export async function workerCommand(argv: string[]): Promise<number> {

@@ -24,7 +24,11 @@ export interface LocalClusterOptions {
   port?: number;
   /** Workers import task modules only under this directory. @default the nearest package.json's directory above the current one */
   root?: string;
-  /** Milliseconds before a dead worker's jobs run again elsewhere (its job locks lapse). Minimum 500. @default 5000 */
+  /**
+   * Milliseconds before a dead worker's jobs run again elsewhere (their locks lapse). A task that
+   * blocks its worker's event loop longer than this (synchronous CPU work) is taken for dead too,
+   * and run again: raise it for such tasks. Minimum 500. @default 10000
+   */
   lockMs?: number;
 }
 
@@ -58,7 +62,7 @@ function resolveLocalClusterOptions(raw: LocalClusterOptions | undefined): Resol
     workers, threadsPerWorker: threads, port,
     resources: resolveResources('resources', o.resources),
     root: o.root === undefined ? projectRoot() : v.string('root', o.root),
-    lockMs: o.lockMs === undefined ? 5000 : v.integer('lockMs', o.lockMs, 500),
+    lockMs: o.lockMs === undefined ? 10_000 : v.integer('lockMs', o.lockMs, 500),
   };
 }
 

@@ -36,7 +36,7 @@ export interface ClusterWorkerOptions {
   /**
    * How long a job's lock lasts without renewal: a worker that dies is noticed after about this
    * long, and its jobs run again elsewhere. A task that blocks the event loop longer than this is
-   * taken for dead. @default 5000
+   * taken for dead. @default 30000 (BullMQ's own default)
    */
   readonly lockMs?: number;
 }
@@ -155,7 +155,7 @@ export class ClusterWorker implements WorkerRuntime {
   }
 
   #bullWorker(signature: string, concurrency: number): Worker<JobData> {
-    const lockMs = this.#options.lockMs ?? 5000;
+    const lockMs = this.#options.lockMs ?? 30_000;
     const worker = new Worker<JobData>(queueName(signature), (job) => this.#process(job, signature), {
       connection: this.#redis as Redis, prefix: this.address.prefix, concurrency,
       lockDuration: lockMs, stalledInterval: Math.max(500, lockMs / 2), maxStalledCount: 1_000_000,
