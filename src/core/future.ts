@@ -137,6 +137,7 @@ export function isTaskFuture(value: unknown): value is TaskFuture<unknown> {
  * for await (const f of asCompleted(futures)) console.log(await f.result());
  */
 export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>, options: { timeoutMs?: number } = {}): AsyncIterable<F> {
+  checkTimeout(options.timeoutMs);
   // A hand-written iterator, not an async generator: `yield` would await the (thenable) future.
   return {
     [Symbol.asyncIterator](): AsyncIterator<F> {
@@ -162,7 +163,7 @@ export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>,
             const left = deadline - Date.now();
             if (left <= 0) throw new AsCompletedTimeoutError(remaining, options.timeoutMs ?? 0);
             await new Promise<void>((resolve) => {
-              const timer = left === Infinity ? undefined : setTimeout(resolve, left);
+              const timer = left > MAX_TIMER_MS ? undefined : setTimeout(resolve, left);
               wake = () => {
                 clearTimeout(timer);
                 resolve();
@@ -193,11 +194,9 @@ export class AsCompletedTimeoutError extends Error {
 export async function wait<F extends TaskFuture<unknown>>(futures: Iterable<F>, options: { timeoutMs?: number } = {}): Promise<{ done: Set<F>; notDone: Set<F> }> {
   const all = [...futures];
   const { timeoutMs } = options;
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-    throw new InvalidOptionError('timeoutMs', 'a number ≥ 0', timeoutMs);
-  }
+  checkTimeout(timeoutMs);
   const everything = Promise.all(all.map((f) => f.wait()));
-  if (timeoutMs === undefined) await everything;
+  if (timeoutMs === undefined || timeoutMs > MAX_TIMER_MS) await everything;
   else {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([everything, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -207,4 +206,13 @@ export async function wait<F extends TaskFuture<unknown>>(futures: Iterable<F>, 
   const notDone = new Set<F>();
   for (const f of all) (f.done ? done : notDone).add(f);
   return { done, notDone };
+}
+
+/** Node's longest timer: a longer one fires after 1 ms, so a longer wait is no timeout at all. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function checkTimeout(timeoutMs: unknown): void {
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+    throw new InvalidOptionError('timeoutMs', 'a number ≥ 0', timeoutMs);
+  }
 }
