@@ -167,9 +167,31 @@ describe('asCompleted and wait options', () => {
     assert.deepEqual(empty, []);
   });
 
-  it('wait rejects a bad timeoutMs', async () => {
+  it('wait and asCompleted reject a bad timeoutMs', async () => {
     await assert.rejects(wait([], { timeoutMs: -1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'timeoutMs');
     assert.deepEqual(await wait([]), { done: new Set(), notDone: new Set() });
+    assert.throws(() => asCompleted([], { timeoutMs: Number.NaN }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'timeoutMs');
+    assert.throws(() => asCompleted([], { timeoutMs: -5 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'timeoutMs');
+  });
+
+  it('a timeoutMs longer than a Node timer can hold means no timeout, not 1 ms', async () => {
+    const f = flow(async function longWaitFlow() {
+      const slow = sleep.submit(100, 'slow');
+      const { done, notDone } = await wait([slow], { timeoutMs: 3e9 });
+      const seen: unknown[] = [];
+      for await (const x of asCompleted([add.submit(1, 1)], { timeoutMs: 3e9 }) as AsyncIterable<unknown>) seen.push(String(x));
+      return { done: done.size, notDone: notDone.size, seen };
+    });
+    const original = process.emitWarning;
+    const warnings: string[] = [];
+    process.emitWarning = ((warning: string | Error) => void warnings.push(String(warning))) as typeof process.emitWarning;
+    try {
+      const out = await within(f(), 5_000, 'the flow');
+      assert.deepEqual(out, { done: 1, notDone: 0, seen: ['TaskFuture(add-1, Completed)'] });
+    } finally {
+      process.emitWarning = original;
+    }
+    assert.deepEqual(warnings, [], 'no TimeoutOverflowWarning');
   });
 });
 
