@@ -119,8 +119,8 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
     queue.length = 0;
     head = 0;
     running = false;
-    // Nothing left to run: report on the next turn, with whatever else finished by then.
-    schedule();
+    // Nothing left to run: report now rather than a turn later (latency of a lone task).
+    flush();
   };
 
   port.onMessage((message: ToWorker) => {
