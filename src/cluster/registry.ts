@@ -37,7 +37,11 @@ export class RegistryWatch {
     readonly events: EventBus,
     /** Resource requirements of runs waiting now, with a task name needing each. */
     readonly waiting: () => Map<string, string>,
+    /** Task runs submitted and not finished. */
+    readonly pending: () => number = () => 0,
   ) {}
+
+  #warnedEmpty = false;
 
   async start(intervalMs = 1000): Promise<void> {
     await this.check();
@@ -47,6 +51,11 @@ export class RegistryWatch {
 
   stop(): void {
     clearInterval(this.#timer);
+  }
+
+  #warn(message: string): void {
+    this.events.emit('runner:warning', { message, time: now() });
+    console.warn(`weft: ${message}`);
   }
 
   async check(): Promise<void> {
@@ -65,6 +74,12 @@ export class RegistryWatch {
         this.#known.delete(id);
         this.events.emit('worker:left', { workerId: id, reason: 'it stopped, or its heartbeat stopped', time: now() });
       }
+      // No worker at all (the last one died or left): runs wait until one joins; say so once per outage.
+      if (workers.length === 0 && this.pending() > 0 && !this.#warnedEmpty) {
+        this.#warnedEmpty = true;
+        this.#warn(`No live worker on the cluster: ${this.pending()} task run(s) wait until one joins (weft worker --address ...).`);
+      }
+      if (workers.length > 0) this.#warnedEmpty = false;
       for (const [signature, taskName] of this.waiting()) {
         if (this.#warned.has(signature)) continue;
         const need = parseSignature(signature);
@@ -74,8 +89,7 @@ export class RegistryWatch {
         const message =
           `Task '${taskName}' needs resources { ${signature.replace(/=/g, ': ')} } but no worker on the cluster declares ${missing.map((m) => `'${m}'`).join(', ') || 'that much'} ` +
           `(${workers.length} live worker${workers.length === 1 ? '' : 's'}); it stays queued until one joins, e.g. weft worker --resources ${signature}.`;
-        this.events.emit('runner:warning', { message, time: now() });
-        console.warn(`weft: ${message}`);
+        this.#warn(message);
       }
     } catch {
       // Redis unreachable: the client's lost-connection handling reports it.

@@ -87,7 +87,7 @@ export class DistributedTaskRunner implements TaskRunner {
         address = parseAddress('cluster.address', this.#cluster.address);
       }
       this.#client = await ClusterClient.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, this.#listener(context));
-      this.#watch = new RegistryWatch(this.#client.redis, address.prefix, context.events, () => this.#client?.waitingRequirements() ?? new Map());
+      this.#watch = new RegistryWatch(this.#client.redis, address.prefix, context.events, () => this.#client?.waitingRequirements() ?? new Map(), () => this.#client?.size ?? 0);
       await this.#watch.start();
       // Cancelling the flow run: a temporary cluster stops hard (its workers go); a shared one is told to drop this run.
       const signal = context.flowRun.signal;

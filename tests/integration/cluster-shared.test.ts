@@ -151,3 +151,17 @@ test('weft cluster up prints an address, runs flows, and stops cleanly on SIGINT
     await cluster.stop('SIGKILL');
   }
 });
+
+test('a cluster with no live worker: runs wait, and the runner says so', async () => {
+  const address = `${redis.address}?prefix=empty`;
+  const warnings: string[] = [];
+  const main = flow(async function noWorkers() {
+    return double.submit(1).result();
+  }, { taskRunner: on(address) });
+  const run = main.run();
+  run.on('runner:warning', (e) => warnings.push(e.message));
+  await eventually(() => warnings.length > 0, 10_000, 'the warning');
+  assert.match(warnings[0] ?? '', /No live worker/);
+  run.cancel('nobody home');
+  assert.equal((await run).state, 'Cancelled');
+});
