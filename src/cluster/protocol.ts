@@ -92,9 +92,16 @@ export const keys = {
   control: (prefix: string) => `${prefix}:control`,
 };
 
-/** A stable text form of a resource requirement: `GPU=1,process=1` (names sorted); '' for none. */
+const signatures = new WeakMap<Resources, string>();
+
+/** A stable text form of a resource requirement: `GPU=1,process=1` (names sorted); '' for none. Cached per (frozen) resources object. */
 export function requirementSignature(resources: Resources): string {
-  return Object.keys(resources).sort().map((name) => `${name}=${resources[name]}`).join(',');
+  let signature = signatures.get(resources);
+  if (signature === undefined) {
+    signature = Object.keys(resources).sort().map((name) => `${name}=${resources[name]}`).join(',');
+    signatures.set(resources, signature);
+  }
+  return signature;
 }
 
 /** The BullMQ queue for tasks with this requirement signature. */
