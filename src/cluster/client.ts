@@ -281,15 +281,16 @@ export class ClusterClient {
     if (!p) return; // settled already (cancelled), or a duplicate
     switch (m.type) {
       case 'started':
-        p.lastWorker = m.workerId;
-        return this.listener.started?.(m.taskRunId, p.taskName, m.attempt, m.workerId, m.time);
+        return this.#started(m.taskRunId, p, m.attempt, m.workerId, m.time);
       case 'retried':
         return this.listener.retried?.(m.taskRunId, p.taskName, m.attempt, m.delayMs, fromWireError(m.error), m.workerId, m.time);
       case 'log':
         return this.listener.log?.(m.taskRunId, p.taskName, m.level, m.message, m.workerId, m.time);
       case 'completed':
+        if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
         return this.#resolve(m.taskRunId, { state: 'Completed', value: m.value, workerId: m.workerId });
       case 'failed':
+        if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
         return this.#resolve(m.taskRunId, { state: m.state, error: fromWireError(m.error), workerId: m.workerId });
       case 'crashed': {
         const worker = p.lastWorker ?? 'unknown';
@@ -297,6 +298,11 @@ export class ClusterClient {
         return this.#resolve(m.taskRunId, { state: 'Crashed', error: new WorkerCrashedError(p.taskName, worker, reason, m.crashes), workerId: worker });
       }
     }
+  }
+
+  #started(taskRunId: string, p: Pending, attempt: number, workerId: string, time: number): void {
+    p.lastWorker = workerId;
+    this.listener.started?.(taskRunId, p.taskName, attempt, workerId, time);
   }
 
   #resolve(taskRunId: string, outcome: TaskOutcome): void {

@@ -13,7 +13,9 @@ const KEY_TTL_S = 24 * 3600;
  * Redis, is what makes small tasks fast (NOTES: 5,700 msg/s one by one, 119,000/s in batches).
  */
 export class Outbox {
-  readonly #pending = new Map<string, WorkerMessage[]>();
+  readonly #pending = new Map<string, (WorkerMessage | undefined)[]>();
+  /** Where each task's still unsent 'started' message sits in its channel's list, to fold it into the result. */
+  readonly #startedAt = new Map<string, number>();
   #flushing: Promise<void> | undefined;
   #scheduled: Promise<void> | undefined;
 
@@ -26,6 +28,20 @@ export class Outbox {
   send(channel: string, message: WorkerMessage): Promise<void> {
     let list = this.#pending.get(channel);
     if (!list) this.#pending.set(channel, (list = []));
+    if (message.type === 'started') {
+      this.#startedAt.set(message.taskRunId, list.length);
+    } else if (message.type === 'completed' || message.type === 'failed') {
+      const at = this.#startedAt.get(message.taskRunId);
+      const started = at === undefined ? undefined : list[at];
+      if (started?.type === 'started') {
+        list[at as number] = undefined;
+        message = { ...message, started: { attempt: started.attempt, time: started.time } };
+      }
+      this.#startedAt.delete(message.taskRunId);
+    } else {
+      // A log or retry after the start keeps the start in its place, so events stay in order.
+      this.#startedAt.delete(message.taskRunId);
+    }
     list.push(message);
     return (this.#scheduled ??= this.#schedule());
   }
@@ -35,8 +51,10 @@ export class Outbox {
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.#flushing) await this.#flushing.catch(() => undefined);
     this.#scheduled = undefined;
-    const batch = new Map(this.#pending);
+    const batch = new Map<string, WorkerMessage[]>();
+    for (const [channel, list] of this.#pending) batch.set(channel, list.filter((m): m is WorkerMessage => m !== undefined));
     this.#pending.clear();
+    this.#startedAt.clear();
     this.#flushing = this.#write(batch);
     try {
       await this.#flushing;

@@ -54,10 +54,19 @@ export type WorkerMessage =
   | { readonly type: 'retried'; readonly taskRunId: string; readonly attempt: number; readonly delayMs: number; readonly error: WireError; readonly workerId: string; readonly time: number }
   | { readonly type: 'log'; readonly taskRunId: string; readonly level: LogLevel; readonly message: string; readonly workerId: string; readonly time: number }
   /** Messages are serialized in batches; a result that cannot cross turns into a 'failed' message naming it (see Outbox). */
-  | { readonly type: 'completed'; readonly taskRunId: string; readonly value: unknown; readonly workerId: string }
-  | { readonly type: 'failed'; readonly taskRunId: string; readonly state: 'Failed' | 'Cancelled'; readonly error: WireError; readonly workerId: string }
+  | { readonly type: 'completed'; readonly taskRunId: string; readonly value: unknown; readonly workerId: string; readonly started?: StartedInfo }
+  | { readonly type: 'failed'; readonly taskRunId: string; readonly state: 'Failed' | 'Cancelled'; readonly error: WireError; readonly workerId: string; readonly started?: StartedInfo }
   /** The task's workers died more than `allowedFailures` times. The dead worker is the last one that started it. */
   | { readonly type: 'crashed'; readonly taskRunId: string; readonly crashes: number; readonly workerId: string };
+
+/**
+ * A 'started' message folded into the task's result, when both left the worker in the same batch
+ * (most small tasks): one message per task instead of two. The client reports the start first.
+ */
+export interface StartedInfo {
+  readonly attempt: number;
+  readonly time: number;
+}
 
 /** Messages on the control channel, seen by every worker. */
 export type ControlMessage =
