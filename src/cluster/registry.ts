@@ -53,6 +53,14 @@ export class RegistryWatch {
     clearInterval(this.#timer);
   }
 
+  /** Every known worker leaves (a temporary cluster closed): `worker:left` for each. */
+  leaveAll(reason: string): void {
+    for (const id of [...this.#known.keys()]) {
+      this.#known.delete(id);
+      this.events.emit('worker:left', { workerId: id, reason, time: now() });
+    }
+  }
+
   #warn(message: string): void {
     this.events.emit('runner:warning', { message, time: now() });
     console.warn(`weft: ${message}`);

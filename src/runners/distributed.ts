@@ -143,7 +143,10 @@ export class DistributedTaskRunner implements TaskRunner {
     this.#watch?.stop();
     await this.#client?.close().catch(() => undefined);
     const cluster = this.#cluster;
-    if (cluster) await (hard && cluster.kill ? cluster.kill() : cluster.close()).catch((error: unknown) => console.error('weft: the temporary cluster did not close cleanly:', error));
+    if (cluster) {
+      await (hard && cluster.kill ? cluster.kill() : cluster.close()).catch((error: unknown) => console.error('weft: the temporary cluster did not close cleanly:', error));
+      this.#watch?.leaveAll('the temporary cluster closed');
+    }
   }
 
   #listener(context: RunnerContext): ClientListener {
