@@ -130,17 +130,25 @@ export function isTaskFuture(value: unknown): value is TaskFuture<unknown> {
 }
 
 /**
+ * A finished future as {@link asCompleted} yields it: the future itself, typed without `then`.
+ * TypeScript types a `for await` loop variable as the awaited value of what is yielded, so a
+ * thenable future would be typed as its value although the loop gets the future; without `then`
+ * in its type it is typed as what it is. Read it with `result()`, `state`, `taskRunId`.
+ */
+export type CompletedFuture<F> = F extends unknown ? Omit<F, 'then'> : never;
+
+/**
  * Yields futures as they complete, in completion order (as Dask's `as_completed`). With
  * `timeoutMs`, iteration throws {@link AsCompletedTimeoutError} if futures remain after that long.
  *
  * @example
- * for await (const f of asCompleted(futures)) console.log(await f.result());
+ * for await (const f of asCompleted(futures)) console.log(f.taskRunId, await f.result());
  */
-export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>, options: { timeoutMs?: number } = {}): AsyncIterable<F> {
+export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>, options: { timeoutMs?: number } = {}): AsyncIterable<CompletedFuture<F>> {
   checkTimeout(options.timeoutMs);
   // A hand-written iterator, not an async generator: `yield` would await the (thenable) future.
   return {
-    [Symbol.asyncIterator](): AsyncIterator<F> {
+    [Symbol.asyncIterator](): AsyncIterator<CompletedFuture<F>> {
       const all = [...futures];
       let remaining = all.length;
       const ready: F[] = [];
@@ -153,12 +161,12 @@ export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>,
       }
       const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
       return {
-        async next(): Promise<IteratorResult<F>> {
+        async next(): Promise<IteratorResult<CompletedFuture<F>>> {
           while (remaining > 0) {
             const next = ready.shift();
             if (next) {
               remaining--;
-              return { value: next, done: false };
+              return { value: next as unknown as CompletedFuture<F>, done: false };
             }
             const left = deadline - Date.now();
             if (left <= 0) throw new AsCompletedTimeoutError(remaining, options.timeoutMs ?? 0);

@@ -76,15 +76,11 @@ for (const r of RUNNERS) {
         const settled: string[] = [];
         for (const x of futures) void x.wait().then(() => x.result()).then((label) => settled.push(label));
         const order: string[] = [];
-        // TypeScript types `for await (const f of asCompleted(fs))` as the awaited value (it assumes
-        // for-await awaits each yielded thenable), so the typed loop goes through next().
-        const iterator = asCompleted(futures)[Symbol.asyncIterator]();
-        for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
-          assert.equal(step.value.done, true);
-          order.push(await step.value.result());
+        for await (const done of asCompleted(futures)) {
+          assert.ok(done instanceof TaskFuture, 'the loop gets the future itself');
+          assert.equal(done.done, true);
+          order.push(await done.result());
         }
-        // At run time, for-await yields the futures themselves.
-        for await (const item of asCompleted(futures) as AsyncIterable<unknown>) assert.ok(item instanceof TaskFuture);
         return { order, settled };
       }, { taskRunner: r.make({ workers: 3 }) });
       const { order, settled } = await within(f(), 20_000, 'the flow');

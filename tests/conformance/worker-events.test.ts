@@ -5,13 +5,9 @@ import { add } from '../fixtures/core/tasks.ts';
 import { within } from '../helpers/eventually.ts';
 import { RUNNERS } from './runners.ts';
 
-/** Runners known not to emit worker events yet: the case stays visible as a todo until they do. */
-const NO_WORKER_EVENTS_YET = new Set(['sequential', 'async']);
-
 for (const r of RUNNERS) {
   describe(`${r.name}: worker events`, () => {
-    const todo = NO_WORKER_EVENTS_YET.has(r.name) ? 'the in-process runners (InlineHandle) emit no worker:joined / worker:left yet' : undefined;
-    it('every worker that runs a task has joined before it, and leaves by the end of the run', { todo }, async () => {
+    it('every worker that runs a task has joined before it, and leaves by the end of the run', async () => {
       const f = flow(async function workerEventsFlow() {
         return Promise.all(add.map([1, 2, 3, 4], [1, 1, 1, 1]));
       }, { taskRunner: r.make({ workers: 2 }) });

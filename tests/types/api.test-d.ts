@@ -62,11 +62,17 @@ export const plumes = flow(async function plumes(year: number) {
   const anyFuture: TaskFuture<unknown> = n;
   const { done, notDone } = await wait([f, n], { timeoutMs: 10 });
   const doneSet: Set<TaskFuture<string> | TaskFuture<number>> = done;
-  const it = asCompleted([f, n])[Symbol.asyncIterator]();
-  const step = await it.next();
-  if (!step.done) {
-    const next: TaskFuture<string> | TaskFuture<number> = step.value;
-    void next;
+  // for-await over asCompleted gives the futures (typed without `then`), not their values.
+  for await (const done of asCompleted([f])) {
+    const value: Promise<string> = done.result();
+    const id: string = done.taskRunId;
+    // @ts-expect-error the loop variable is the future, not the task's value
+    const notTheValue: string = done;
+    void value, id, notTheValue;
+  }
+  for await (const done of asCompleted([f, n])) {
+    const either: Promise<string> | Promise<number> = done.result();
+    void either;
   }
 
   // withOptions keeps the task's type.
