@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { connect as connectSocket } from 'node:net';
 import { markWeftWorker } from '../core/is-main.ts';
 import { registerTypeScript } from '../loader/register.ts';
 import { ClusterWorker, type ClusterWorkerOptions } from './worker.ts';
@@ -17,6 +18,11 @@ export interface RunWorkerOptions {
   readonly graceMs: number;
   /** Called once the worker takes jobs (the CLI prints it). */
   readonly onReady?: (worker: ClusterWorker) => void;
+  /**
+   * A LocalCluster's workers: if the process that started them dies without closing the cluster
+   * (SIGKILL), they shut its private Redis down as they go, so nothing of the cluster is left.
+   */
+  readonly ownsServer?: boolean;
 }
 
 /**
@@ -49,8 +55,11 @@ export async function runWorker(options: ClusterWorkerOptions, run: RunWorkerOpt
     };
     process.once('SIGTERM', () => stop(run.graceMs));
     process.once('SIGINT', () => stop(run.graceMs));
-    // A child whose parent died (or closed the channel) must not linger.
-    process.once('disconnect', () => stop(0));
+    // A child whose parent died (or closed the channel) must not linger, nor leave its private Redis.
+    process.once('disconnect', () => {
+      if (run.ownsServer) worker.onClosed = () => shutdownServer(worker.address.redis.host ?? '127.0.0.1', worker.address.redis.port ?? 6379);
+      stop(0);
+    });
   });
 }
 
@@ -58,7 +67,7 @@ if (process.env.WEFT_WORKER_OPTIONS && process.send && isEntry()) {
   const options = JSON.parse(process.env.WEFT_WORKER_OPTIONS) as ClusterWorkerOptions & { graceMs: number };
   const send = (message: WorkerProcessMessage) => process.send?.(message);
   try {
-    const code = await runWorker(options, { graceMs: options.graceMs, onReady: (w) => send({ type: 'ready', id: w.id }) });
+    const code = await runWorker(options, { graceMs: options.graceMs, ownsServer: true, onReady: (w) => send({ type: 'ready', id: w.id }) });
     process.exit(code);
   } catch (error) {
     send({ type: 'failed', message: (error as Error).message });
@@ -70,4 +79,19 @@ if (process.env.WEFT_WORKER_OPTIONS && process.send && isEntry()) {
 function isEntry(): boolean {
   const entry = process.argv[1] ?? '';
   return /worker-main\.[cm]?[jt]s$/.test(entry);
+}
+
+/** Sends SHUTDOWN NOSAVE to a Redis (raw socket: the worker's own connections are closed by now). */
+function shutdownServer(host: string, port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connectSocket(port, host);
+    const done = () => {
+      socket.destroy();
+      resolve();
+    };
+    socket.setTimeout(500, done);
+    socket.once('error', done);
+    socket.once('close', done);
+    socket.once('connect', () => socket.write('SHUTDOWN NOSAVE\r\n'));
+  });
 }

@@ -66,6 +66,8 @@ export class ClusterWorker implements WorkerRuntime {
   #heartbeat: NodeJS.Timeout | undefined;
   #closing = false;
   #lastError = 0;
+  /** Runs last in close(), after every connection is gone. */
+  onClosed: (() => Promise<void>) | undefined;
 
   constructor(options: ClusterWorkerOptions) {
     this.#options = options;
@@ -112,6 +114,7 @@ export class ClusterWorker implements WorkerRuntime {
     await bounded(this.#redis?.hdel(keys.workers(this.address.prefix), this.id), 1000);
     this.#sub?.disconnect();
     this.#redis?.disconnect();
+    await bounded(this.onClosed?.(), 1000);
   }
 
   /** For `getClient()`: a task that waits on nested work gives its slot back meanwhile. */
