@@ -1,3 +1,4 @@
+// @needs redis-server
 /**
  * Smoke test of the raw BullMQ baselines (bench/baselines/bullmq.ts) against a private
  * redis-server on a free loopback port: small runs, positive finite figures, and no BullMQ worker

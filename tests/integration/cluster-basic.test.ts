@@ -1,3 +1,4 @@
+// @needs redis-server
 /** A flow on a temporary LocalCluster: results, errors, retries, timeouts, logs, bad values; nothing left after. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

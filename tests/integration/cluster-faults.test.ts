@@ -1,3 +1,4 @@
+// @needs redis-server
 /** Faults on a cluster: workers killed, Redis killed, cancellation on temporary and shared clusters. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

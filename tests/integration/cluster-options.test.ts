@@ -1,3 +1,4 @@
+// @needs redis-server
 /** Bad input to the distributed runner and LocalCluster: each a clear error naming what was wrong. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

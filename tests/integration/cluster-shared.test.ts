@@ -1,3 +1,4 @@
+// @needs redis-server
 /**
  * A long-lived cluster shared by address: several flow runs (and processes), priority, resources,
  * the missing-resource warning, refused modules, nested fan-out, and `weft cluster up`.

@@ -1,3 +1,4 @@
+// @needs redis-server
 /** Every examples/cluster-* scenario, run as its main() does (one runs as a script too). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
