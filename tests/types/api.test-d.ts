@@ -68,7 +68,7 @@ export const plumes = flow(async function plumes(year: number) {
     const id: string = done.taskRunId;
     // @ts-expect-error the loop variable is the future, not the task's value
     const notTheValue: string = done;
-    void value, id, notTheValue;
+    void [value, id, notTheValue];
   }
   for await (const done of asCompleted([f, n])) {
     const either: Promise<string> | Promise<number> = done.result();
