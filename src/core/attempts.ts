@@ -74,18 +74,42 @@ function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, 
 }
 
 async function call(request: AttemptRequest, attempt: number, signal: AbortSignal | undefined, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<unknown> {
-  const store: RunStore = { flowRun, task: new AttemptScope(request, attempt, signal, hooks), annotations: storage.getStore()?.annotations };
+  const store: RunStore = { flowRun, task: new AttemptScope(request, attempt, signal, hooks, flowRun), annotations: storage.getStore()?.annotations };
   return storage.run(store, request.fn as (...args: unknown[]) => unknown, ...request.args);
 }
 
 /** The task scope of one attempt; its signal is the run's (made on first read) or the timed attempt's. */
 class AttemptScope implements TaskScope {
+  #waiting = 0;
+  #rejoin: (() => void) | undefined;
+
   constructor(
     readonly request: AttemptRequest,
     readonly attempt: number,
     readonly timedSignal: AbortSignal | undefined,
     readonly hooks: AttemptHooks,
+    readonly flowRun: FlowRunScope | undefined,
   ) {}
+
+  /**
+   * The task waits for other task runs: its slot is lent out once, however many futures it waits
+   * on at a time (asCompleted waits on them all), and taken back when the last wait ends.
+   */
+  secede(): () => void {
+    const flowRun = this.flowRun;
+    if (!flowRun?.secede) return () => {};
+    if (this.#waiting++ === 0) this.#rejoin = flowRun.secede();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.#waiting === 0) {
+        const rejoin = this.#rejoin;
+        this.#rejoin = undefined;
+        rejoin?.();
+      }
+    };
+  }
 
   get taskRunId(): string {
     return this.request.taskRunId;

@@ -45,6 +45,8 @@ export interface FlowRunScope {
   readonly flowName: string;
   readonly signal: AbortSignal;
   log(taskRun: TaskScope | undefined, level: LogLevel, message: string): void;
+  /** Lends the calling task's runner slot out until the returned function is called. */
+  secede?(): () => void;
 }
 
 /** The current task attempt. */
@@ -57,6 +59,8 @@ export interface TaskScope {
   readonly signal: AbortSignal;
   /** Sends a log line to the flow's process. */
   log(level: LogLevel, message: string): void;
+  /** The task is about to wait for other task runs: give its slot back until the returned rejoin is called. */
+  secede?(): () => void;
 }
 
 export interface RunStore {

@@ -8,7 +8,7 @@ import { shortfall } from '../schedule/resources.ts';
 import { runAttempts, type AttemptHooks } from './attempts.ts';
 import { RunSignal } from './run-signal.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
-import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture } from './future.ts';
+import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord, TaskRunState } from './states.ts';
 import type { Task } from './task.ts';
@@ -142,6 +142,11 @@ export class FlowRunEngine implements FlowRunScope {
     this.#wakeIfIdle();
   }
 
+  /** A task of this run, in this process, is about to wait for other task runs: its runner lends its slot out. */
+  secede(): () => void {
+    return this.runner.secede?.() ?? (() => {});
+  }
+
   /** Task logs from wherever the task runs arrive here as events. */
   log(taskRun: TaskScope | undefined, level: LogLevel, message: string): void {
     this.events.emit('task-run:log', {
@@ -197,7 +202,7 @@ export class FlowRunEngine implements FlowRunScope {
 
   async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
     for (const f of upstream) markObserved(f);
-    await Promise.all(upstream.map((f) => f.wait()));
+    await Promise.all(upstream.map(whenSettled));
     if (outcomeOf(run.future)) return; // cancelled while it waited
     const failed = upstream.find((f) => outcomeOf(f)?.state !== 'Completed');
     if (failed) {

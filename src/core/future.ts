@@ -1,4 +1,5 @@
 import { CancelledError, InvalidOptionError, TaskRunError } from '../errors.ts';
+import { storage } from './context.ts';
 import type { FinalTaskRunState, TaskRunRecord, TaskRunState } from './states.ts';
 import type { TaskOutcome } from './task-runner.ts';
 
@@ -6,12 +7,14 @@ import type { TaskOutcome } from './task-runner.ts';
 let settleFuture: <T>(future: TaskFuture<T>, outcome: TaskOutcome) => boolean;
 /** @internal */
 let outcomeOf: <T>(future: TaskFuture<T>) => TaskOutcome | undefined;
+/** @internal Resolves when the run ends, without giving a runner slot back: for the engine's own waits. */
+let whenSettled: <T>(future: TaskFuture<T>) => Promise<void>;
 /** @internal A future whose failure was handed on (to a downstream task) counts as observed. */
 let markObserved: <T>(future: TaskFuture<T>) => void;
 /** @internal */
 let isObserved: <T>(future: TaskFuture<T>) => boolean;
 
-export { settleFuture, outcomeOf, markObserved, isObserved };
+export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled };
 
 /**
  * The eventual result of a submitted task run. `await f` and `Promise.all(fs)` work (it is
@@ -91,7 +94,19 @@ export class TaskFuture<T> implements PromiseLike<T> {
     return `TaskFuture(${this.taskRunId}, ${this.state})`;
   }
 
+  /**
+   * Resolves when the run ends. A task running in the flow's process that waits here gives its
+   * runner slot back meanwhile (Dask's secede/rejoin): otherwise tasks that wait on tasks they
+   * submitted could fill every slot and wait forever.
+   */
   #settled(): Promise<void> {
+    const rejoin = storage.getStore()?.task?.secede?.();
+    const settled = this.#whenSettled();
+    return rejoin ? settled.finally(rejoin) : settled;
+  }
+
+  #whenSettled(): Promise<void> {
+    if (this.#outcome) return Promise.resolve();
     return new Promise<void>((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
@@ -113,6 +128,7 @@ export class TaskFuture<T> implements PromiseLike<T> {
       return true;
     };
     outcomeOf = (future) => future.#outcome;
+    whenSettled = (future) => future.#whenSettled();
     markObserved = (future) => {
       future.#observed = true;
     };

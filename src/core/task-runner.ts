@@ -75,4 +75,10 @@ export interface TaskRunner {
   shutdown(): Promise<void>;
   /** A new runner with the same options, in state `idle`. */
   duplicate(): TaskRunner;
+  /**
+   * Optional, for runners that run tasks in the flow's process: a running task is about to wait for
+   * other task runs, so lend its slot to them until the returned function is called (Dask's
+   * secede/rejoin). Without it, tasks waiting on tasks they submitted could fill every slot.
+   */
+  secede?(): () => void;
 }

@@ -70,6 +70,8 @@ export class Pool {
   readonly #starting = new Set<Promise<unknown>>();
   /** Slots (indexes) whose worker is starting. */
   readonly #spawning = new Set<number>();
+  /** Slots lent out to tasks that wait on other tasks, still to be retired when a worker frees. */
+  #toRetire = 0;
   #startFailures = 0;
   #lastStartError: unknown;
   #state: LifecycleState = 'idle';
@@ -120,6 +122,37 @@ export class Pool {
       this.#queue.push({ job, resolve, crashes: 0 }, job.options.priority);
       this.#pump();
     });
+  }
+
+  /**
+   * A task running in the flow's process is about to wait for other tasks of this pool: the pool
+   * grows by one worker until the returned function is called, then retires one as soon as one is
+   * idle (Dask's secede/rejoin). Only in-process pools ('async', sequential) need this: their
+   * tasks can submit and await more tasks.
+   */
+  lend(): () => void {
+    if (this.#state !== 'running') return () => {};
+    let index = this.#options.size;
+    while (this.#members[index] !== undefined || this.#spawning.has(index)) index++;
+    this.#spawn(index);
+    let returned = false;
+    return () => {
+      if (returned) return;
+      returned = true;
+      this.#toRetire++;
+      this.#retireIdle();
+    };
+  }
+
+  /** Closes idle workers while lent slots are owed back. */
+  #retireIdle(): void {
+    while (this.#toRetire > 0) {
+      const member = this.#takeIdle();
+      if (!member) return;
+      this.#toRetire--;
+      this.#members[member.index] = undefined;
+      void member.handle.close();
+    }
   }
 
   /** Resolves every queued job as Cancelled. */
@@ -219,7 +252,10 @@ export class Pool {
       this.#buried(member);
       return;
     }
-    if (member.inFlight === 0) this.#idle.push(member);
+    if (member.inFlight === 0) {
+      this.#idle.push(member);
+      this.#retireIdle();
+    }
     this.#pump();
   }
 

@@ -152,6 +152,10 @@ export class ParallelTaskRunner implements TaskRunner {
     await this.#pool?.shutdown();
   }
 
+  secede(): () => void {
+    return this.#pool?.lend() ?? (() => {});
+  }
+
   duplicate(): ParallelTaskRunner {
     return new ParallelTaskRunner(this.#raw);
   }

@@ -51,6 +51,10 @@ export class SequentialTaskRunner implements TaskRunner {
     await this.#pool?.shutdown();
   }
 
+  secede(): () => void {
+    return this.#pool?.lend() ?? (() => {});
+  }
+
   duplicate(): SequentialTaskRunner {
     return new SequentialTaskRunner(this.#options);
   }
