@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.ts';
-import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } from '../core/task-runner.ts';
+import type { RunnerContext } from '../core/task-runner.ts';
 import { InlineHandle } from '../pool/inline-handle.ts';
 import { startProcess } from '../pool/process-handle.ts';
 import { startThread } from '../pool/thread-handle.ts';
@@ -8,7 +8,7 @@ import { Pool } from '../pool/pool.ts';
 import type { WorkerHandle } from '../pool/worker-handle.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
-import { poolOf } from './sequential.ts';
+import { PoolRunner } from './pool-runner.ts';
 
 /** Where a {@link ParallelTaskRunner} runs its tasks. */
 export const Scheduler = {
@@ -99,12 +99,12 @@ const PIPELINE_DEPTH = 32;
  * @example
  * const io = myFlow.withOptions({ taskRunner: new ParallelTaskRunner({ scheduler: 'async', workers: 12 }) });
  */
-export class ParallelTaskRunner implements TaskRunner {
+export class ParallelTaskRunner extends PoolRunner {
   readonly options: ResolvedParallelOptions;
   readonly #raw: ParallelTaskRunnerOptions | undefined;
-  #pool: Pool | undefined;
 
   constructor(options?: ParallelTaskRunnerOptions) {
+    super();
     this.options = resolveParallelOptions(options);
     this.#raw = options;
   }
@@ -121,15 +121,11 @@ export class ParallelTaskRunner implements TaskRunner {
     return this.options.resources;
   }
 
-  get state(): LifecycleState {
-    return this.#pool?.state ?? 'idle';
-  }
-
-  async start(context: RunnerContext): Promise<void> {
+  protected makePool(context: RunnerContext): Pool {
     const factory = handleFactories.get(this.options.scheduler);
     if (!factory) throw new InvalidOptionError('scheduler', 'a scheduler this build of weft supports', this.options.scheduler);
     let serial = 0;
-    this.#pool ??= new Pool({
+    return new Pool({
       size: this.options.workers,
       resources: this.options.resources,
       pipelineDepth: this.options.scheduler === 'async' ? 1 : PIPELINE_DEPTH,
@@ -137,23 +133,6 @@ export class ParallelTaskRunner implements TaskRunner {
       lazy: this.options.scheduler !== 'async',
       createHandle: () => factory(serial++, context, this.options),
     });
-    await this.#pool.start();
-  }
-
-  submit(job: TaskJob): Promise<TaskOutcome> {
-    return poolOf(this.#pool).submit(job);
-  }
-
-  async cancel(reason = 'the task runner was cancelled'): Promise<void> {
-    this.#pool?.cancelQueued(reason);
-  }
-
-  async shutdown(): Promise<void> {
-    await this.#pool?.shutdown();
-  }
-
-  secede(): () => void {
-    return this.#pool?.lend() ?? (() => {});
   }
 
   duplicate(): ParallelTaskRunner {

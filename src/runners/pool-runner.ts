@@ -1,0 +1,47 @@
+import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } from '../core/task-runner.ts';
+import { Pool } from '../pool/pool.ts';
+import type { Resources } from '../schedule/resources.ts';
+
+/**
+ * What every local runner shares: a {@link Pool} made when the flow run starts it, and the
+ * TaskRunner methods that go to that pool. A runner says only how its pool is made.
+ */
+export abstract class PoolRunner implements TaskRunner {
+  abstract readonly name: string;
+  abstract readonly serializes: boolean;
+  abstract readonly capacity: Resources;
+  #pool: Pool | undefined;
+
+  /** The pool for one flow run, made once, at `start()`. */
+  protected abstract makePool(context: RunnerContext): Pool;
+
+  abstract duplicate(): TaskRunner;
+
+  get state(): LifecycleState {
+    return this.#pool?.state ?? 'idle';
+  }
+
+  async start(context: RunnerContext): Promise<void> {
+    this.#pool ??= this.makePool(context);
+    await this.#pool.start();
+  }
+
+  /** Before `start()` this resolves Failed with an error saying to start the runner first. */
+  submit(job: TaskJob): Promise<TaskOutcome> {
+    return (this.#pool ?? notStarted).submit(job);
+  }
+
+  async cancel(reason = 'the task runner was cancelled'): Promise<void> {
+    this.#pool?.cancelQueued(reason);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#pool?.shutdown();
+  }
+
+  secede(): () => void {
+    return this.#pool?.lend() ?? (() => {});
+  }
+}
+
+const notStarted = new Pool({ size: 0, resources: {}, createHandle: () => { throw new Error('unreachable: a pool of size 0 makes no workers'); } });
