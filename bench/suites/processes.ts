@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import workerpool from 'workerpool';
 import { isMain, ParallelTaskRunner, SequentialTaskRunner } from '../../src/index.ts';
-import { figure, median, report, type Figure } from '../lib/harness.ts';
+import { figure, report, type Figure } from '../lib/harness.ts';
+import { noopRates } from '../lib/pool-bench.ts';
 import { bigArgument, cpu, noops } from './threads.ts';
 
 const N = 20_000;
@@ -48,19 +49,7 @@ async function rawWorkerpool(): Promise<{ warmMs: number; totalMs: number }> {
 
 async function main(): Promise<void> {
   process.env.WEFT_TASK_LOGS = 'off';
-  const weftWarm: number[] = [];
-  const weftTotal: number[] = [];
-  const rawWarm: number[] = [];
-  const rawTotal: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    weftWarm.push(await noops.withOptions({ taskRunner: processes() })(N));
-    weftTotal.push(performance.now() - t0);
-    const raw = await rawWorkerpool();
-    rawWarm.push(raw.warmMs);
-    rawTotal.push(raw.totalMs);
-  }
-  const rate = (ms: number) => (N / ms) * 1000;
+  const rates = await noopRates(N, () => noops.withOptions({ taskRunner: processes() })(N), rawWorkerpool);
 
   const sequentialMs = await cpu.withOptions({ taskRunner: new SequentialTaskRunner() })(CPU_TASKS, CPU_MS, 1);
   const t1 = performance.now();
@@ -68,12 +57,12 @@ async function main(): Promise<void> {
   const processesTotalMs = performance.now() - t1;
   const copiedMs = await bigArgument.withOptions({ taskRunner: processes() })(false, 9);
 
-  const warm = rate(median(weftWarm));
-  const rawRate = rate(median(rawWarm));
+  const warm = rates.weftWarm;
+  const rawRate = rates.rawWarm;
   const speedup = sequentialMs / processesMs;
   const figures: Figure[] = [
     figure(`'processes' (${WORKERS}), ${N.toLocaleString('en-US')} no-op tasks, workers warm`, warm, 'tasks/s', `raw workerpool, ${WORKERS} processes`, rawRate, { text: '≥ raw workerpool processes', met: warm >= rawRate }),
-    figure(`'processes' (${WORKERS}), ${(N + WARMUP).toLocaleString('en-US')} no-op tasks, start-up included`, rate(median(weftTotal)) * ((N + WARMUP) / N), 'tasks/s', 'raw workerpool, start-up included', rate(median(rawTotal)) * ((N + WARMUP) / N)),
+    figure(`'processes' (${WORKERS}), ${(N + WARMUP).toLocaleString('en-US')} no-op tasks, start-up included`, rates.weftTotal * ((N + WARMUP) / N), 'tasks/s', 'raw workerpool, start-up included', rates.rawTotal * ((N + WARMUP) / N)),
     figure(`${CPU_TASKS} CPU tasks of ${CPU_MS} ms on 'processes' (${WORKERS}), workers started`, speedup, 'x', `sequential ${(sequentialMs / 1000).toFixed(2)} s, processes ${(processesMs / 1000).toFixed(2)} s`, 1, { text: '≥ 1.85x', met: speedup >= 1.85 }),
     figure('the same, flow run end to end (start-up included)', sequentialMs / processesTotalMs, 'x', `processes ${(processesTotalMs / 1000).toFixed(2)} s`, 1),
     figure('10 MB ArrayBuffer argument to a process (v8 serialization, copied)', copiedMs, 'ms', 'NOTES.md: 27 ms', 27),

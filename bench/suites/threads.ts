@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { flow, isMain, ParallelTaskRunner, SequentialTaskRunner, task, transfer } from '../../src/index.ts';
 import { figure, median, report, type Figure } from '../lib/harness.ts';
+import { noopRates } from '../lib/pool-bench.ts';
 
 const N = 20_000;
 const WARMUP = 2_000;
@@ -94,19 +95,7 @@ async function piscina(): Promise<{ warmMs: number; totalMs: number }> {
 
 async function main(): Promise<void> {
   process.env.WEFT_TASK_LOGS = 'off';
-  const weftWarm: number[] = [];
-  const weftTotal: number[] = [];
-  const rawWarm: number[] = [];
-  const rawTotal: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    weftWarm.push(await noops.withOptions({ taskRunner: threads() })(N));
-    weftTotal.push(performance.now() - t0);
-    const raw = await piscina();
-    rawWarm.push(raw.warmMs);
-    rawTotal.push(raw.totalMs);
-  }
-  const rate = (ms: number) => (N / ms) * 1000;
+  const rates = await noopRates(N, () => noops.withOptions({ taskRunner: threads() })(N), piscina);
 
   const sequentialMs = await cpu.withOptions({ taskRunner: new SequentialTaskRunner() })(CPU_TASKS, CPU_MS, 1);
   const t1 = performance.now();
@@ -116,12 +105,12 @@ async function main(): Promise<void> {
   const copiedMs = await bigArgument.withOptions({ taskRunner: threads() })(false, 9);
   const movedMs = await bigArgument.withOptions({ taskRunner: threads() })(true, 9);
 
-  const warm = rate(median(weftWarm));
-  const rawRate = rate(median(rawWarm));
+  const warm = rates.weftWarm;
+  const rawRate = rates.rawWarm;
   const speedup = sequentialMs / threadsMs;
   const figures: Figure[] = [
     figure(`'threads' (${WORKERS}), ${N.toLocaleString('en-US')} no-op tasks, workers warm`, warm, 'tasks/s', `raw Piscina, ${WORKERS} threads`, rawRate, { text: '≥ raw Piscina', met: warm >= rawRate }),
-    figure(`'threads' (${WORKERS}), ${(N + WARMUP).toLocaleString('en-US')} no-op tasks, start-up included`, rate(median(weftTotal)) * ((N + WARMUP) / N), 'tasks/s', 'raw Piscina, start-up included', rate(median(rawTotal)) * ((N + WARMUP) / N)),
+    figure(`'threads' (${WORKERS}), ${(N + WARMUP).toLocaleString('en-US')} no-op tasks, start-up included`, rates.weftTotal * ((N + WARMUP) / N), 'tasks/s', 'raw Piscina, start-up included', rates.rawTotal * ((N + WARMUP) / N)),
     figure(`${CPU_TASKS} CPU tasks of ${CPU_MS} ms on 'threads' (${WORKERS}), workers started`, speedup, 'x', `sequential ${(sequentialMs / 1000).toFixed(2)} s, threads ${(threadsMs / 1000).toFixed(2)} s`, 1, { text: '≥ 1.85x', met: speedup >= 1.85 }),
     figure(`the same, flow run end to end (start-up included)`, sequentialMs / threadsTotalMs, 'x', `threads ${(threadsTotalMs / 1000).toFixed(2)} s`, 1),
     figure('10 MB ArrayBuffer argument, transferred (submit to result)', movedMs, 'ms', 'the same, copied', copiedMs, { text: '< 1 ms', met: movedMs < 1 }),
