@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { annotate, flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task } from '../../src/index.ts';
+import { annotate, DistributedTaskRunner, flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task, UsageError } from '../../src/index.ts';
 import { resolveTaskOptions, retryDelay } from '../../src/core/options.ts';
 
 /** Asserts that `fn` throws InvalidOptionError for `option`, and that the message names the field, the expectation and the value. */
@@ -124,5 +124,14 @@ describe('runner options', () => {
     rejects(() => new SequentialTaskRunner({ workers: 2 } as never), 'options.workers', /one of the known options \(resources\)/, '`2` (number)');
     rejects(() => new SequentialTaskRunner({ resources: { GPU: NaN } }), 'resources.GPU', /a finite number/, '`NaN` (number)');
     assert.deepEqual(new SequentialTaskRunner({ resources: { GPU: 1 } }).capacity, { GPU: 1 });
+  });
+});
+
+describe('options of features not built yet', () => {
+  it('performanceReport is an error that says the report is not built, not an option that silently does nothing', () => {
+    assert.throws(
+      () => new DistributedTaskRunner({ performanceReport: 'report.html' }),
+      (e: unknown) => e instanceof UsageError && /performance report is not built yet/.test(e.message) && /run record/.test(e.message),
+    );
   });
 });
