@@ -31,6 +31,13 @@ export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = 5
   }
 }
 
+/** Resolves once `check` is true, or rejects after `ms` naming what never happened. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 15_000, what = 'condition'): Promise<void> {
+  await eventually(async () => {
+    if (!(await check())) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  }, { timeoutMs: ms, intervalMs: 50 });
+}
+
 /** A promise with its resolve function, for tests that release a waiting flow. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RedisServer } from '../../src/cluster/redis-server.ts';
+import { until } from './eventually.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
@@ -25,15 +26,6 @@ export function alive(pid: number | undefined): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Resolves once `check` is true, or rejects after `ms` (a hang bound, not a timing assertion). */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -57,7 +49,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
     child,
     output: () => out,
     async waitFor(pattern, ms = 20_000) {
-      await eventually(() => pattern.test(out), ms, `${pattern} in the output of weft ${args.join(' ')}:\n${out}`);
+      await until(() => pattern.test(out), ms, `${pattern} in the output of weft ${args.join(' ')}:\n${out}`);
       return out.match(pattern) as RegExpMatchArray;
     },
     async stop(signal = 'SIGTERM') {

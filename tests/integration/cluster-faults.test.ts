@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { flow, DistributedTaskRunner, LocalCluster, WorkerCrashedError, ClusterConnectionError, TaskRunError } from '../../src/index.ts';
 import { RedisServer } from '../../src/cluster/redis-server.ts';
 import { double, suicide, killOnce, abortable, sleepy } from '../fixtures/cluster/tasks.ts';
-import { alive, eventually, startRedis, startWorker, type CliProcess } from '../helpers/redis.ts';
+import { alive, startRedis, startWorker, type CliProcess } from '../helpers/redis.ts';
+import { until } from '../helpers/eventually.ts';
 
 let redis: RedisServer;
 let dir: string;
@@ -78,7 +79,7 @@ test('Redis killed mid-run: every pending future rejects with ClusterConnectionE
   workers.push(worker);
   const main = flow(async function redisDies() {
     const futures = sleepy.map([20_000, 20_000, 20_000, 20_000]);
-    await eventually(() => futures.some((f) => f.state === 'Running'), 15_000, 'a task to start');
+    await until(() => futures.some((f) => f.state === 'Running'), 15_000, 'a task to start');
     process.kill(own.pid as number, 'SIGKILL');
     return Promise.all(futures.map((f) => f.result().catch((e: unknown) => e)));
   }, { taskRunner: new DistributedTaskRunner({ address: own.address, clientOptions: { reconnectTimeoutMs: 1000 } }) });
@@ -101,7 +102,7 @@ test('cancelling a run on a temporary cluster hard-stops it: its workers go', as
   const run = main.run();
   let started = false;
   run.on('task-run:started', () => (started = true));
-  await eventually(() => started, 15_000, 'a task to start');
+  await until(() => started, 15_000, 'a task to start');
   const cluster = clusters.at(-1) as LocalCluster;
   const pids = [cluster.pids.redis, ...cluster.pids.workers];
   run.cancel('stop it');
@@ -120,11 +121,11 @@ test('cancelling a run on a shared cluster drops its queued tasks, aborts its ru
     return Promise.all(double.map([1, 2]));
   }, { taskRunner: new DistributedTaskRunner({ address }) });
   const run = victim.run();
-  await eventually(() => existsSync(join(dir, 'a.started')), 15_000, 'task a to start');
+  await until(() => existsSync(join(dir, 'a.started')), 15_000, 'task a to start');
   const other = bystander.run();
   run.cancel('the user cancelled it');
   assert.equal((await run).state, 'Cancelled');
-  await eventually(() => existsSync(join(dir, 'a.aborted')), 15_000, "the running task's AbortSignal to fire on its worker");
+  await until(() => existsSync(join(dir, 'a.aborted')), 15_000, "the running task's AbortSignal to fire on its worker");
   assert.deepEqual(await other.result(), [2, 4]);
   assert.equal(existsSync(join(dir, 'b.started')), false, 'queued task b never ran');
   assert.equal(existsSync(join(dir, 'c.started')), false, 'queued task c never ran');

@@ -16,7 +16,8 @@ import type { Task } from '../../src/index.ts';
 import { RedisServer } from '../../src/cluster/redis-server.ts';
 import { double, gpu, sleepy, whereAmI, fanOut } from '../fixtures/cluster/tasks.ts';
 import { sharedFlow } from '../fixtures/cluster/shared-flow.ts';
-import { alive, eventually, startCli, startRedis, startWorker, ROOT, type CliProcess } from '../helpers/redis.ts';
+import { alive, startCli, startRedis, startWorker, ROOT, type CliProcess } from '../helpers/redis.ts';
+import { until } from '../helpers/eventually.ts';
 
 let redis: RedisServer;
 let dir: string;
@@ -93,7 +94,7 @@ test('a task whose resources no worker has stays queued, and the runner warns na
   }, { taskRunner: on(address) });
   const run = main.run();
   run.on('runner:warning', (e) => warnings.push(e.message));
-  await eventually(() => warnings.length > 0, 10_000, 'the warning');
+  await until(() => warnings.length > 0, 10_000, 'the warning');
   assert.match(warnings[0] ?? '', /needsTpu/);
   assert.match(warnings[0] ?? '', /'TPU'/);
   assert.equal(run.state, 'Running', 'still queued, not failed');
@@ -161,7 +162,7 @@ test('a cluster with no live worker: runs wait, and the runner says so', async (
   }, { taskRunner: on(address) });
   const run = main.run();
   run.on('runner:warning', (e) => warnings.push(e.message));
-  await eventually(() => warnings.length > 0, 10_000, 'the warning');
+  await until(() => warnings.length > 0, 10_000, 'the warning');
   assert.match(warnings[0] ?? '', /No live worker/);
   run.cancel('nobody home');
   assert.equal((await run).state, 'Cancelled');
