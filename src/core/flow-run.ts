@@ -14,6 +14,9 @@ import type { TaskRunRecord, TaskRunState } from './states.ts';
 import type { Task } from './task.ts';
 import type { TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
 
+/** Task options with annotations applied, per annotations object and per task's options. */
+const annotated = new WeakMap<object, WeakMap<ResolvedTaskOptions, ResolvedTaskOptions>>();
+
 /** What the engine keeps of a task run while it is live; dropped when it ends. */
 interface LiveRun {
   readonly future: TaskFuture<unknown>;
@@ -158,7 +161,13 @@ export class FlowRunEngine implements FlowRunScope {
   #optionsFor(task: Task<never[], unknown>): ResolvedTaskOptions {
     const annotations = currentStore()?.annotations;
     if (annotations === undefined) return task.options;
-    return resolveTaskOptions(annotations, task.options, task.options.name);
+    // Every submit inside one annotate() sees the same annotations object: resolve each
+    // (annotations, task options) pair once, not once per submit.
+    let byTask = annotated.get(annotations);
+    if (!byTask) annotated.set(annotations, (byTask = new WeakMap()));
+    let options = byTask.get(task.options);
+    if (!options) byTask.set(task.options, (options = resolveTaskOptions(annotations, task.options, task.options.name)));
+    return options;
   }
 
   #checkResources(options: ResolvedTaskOptions): void {
