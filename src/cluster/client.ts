@@ -1,5 +1,4 @@
 import * as v8 from 'node:v8';
-import { Queue } from './libs.ts';
 import type { Redis, RedisOptions } from './libs.ts';
 import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
 import type { LogLevel } from '../events/events.ts';
@@ -8,9 +7,10 @@ import type { RunSignal } from '../core/run-signal.ts';
 import { serialize } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
-import { bounded } from './bounded.ts';
+import { bounded } from '../util/bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
-import { bullPriority, keys, queueName, requirementSignature, type BatchPayload, type ControlMessage, type JobData, type TaskWire, type WorkerMessage } from './protocol.ts';
+import { requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerMessage } from './protocol.ts';
+import { ClusterQueues, keys, type NewJob } from './queues.ts';
 
 /** Connection settings of a client, from the runner's `clientOptions`. */
 export interface ClientSettings {
@@ -59,7 +59,7 @@ const SWEEP_MS = 200;
  */
 export class ClusterClient {
   readonly #pending = new Map<string, Pending>();
-  readonly #queues = new Map<string, Queue>();
+  readonly #queues: ClusterQueues;
   readonly #announced = new Set<string>();
   #outgoing: TaskWire[] = [];
   #flushing: Promise<void> | undefined;
@@ -77,7 +77,9 @@ export class ClusterClient {
     readonly listener: ClientListener,
     readonly redis: Redis,
     readonly reader: Redis,
-  ) {}
+  ) {
+    this.#queues = new ClusterQueues(redis, address.prefix);
+  }
 
   /** Connects (failing fast with ClusterConnectionError naming the address) and starts reading results. */
   static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, listener: ClientListener): Promise<ClusterClient> {
@@ -146,7 +148,7 @@ export class ClusterClient {
     if (!this.#failure && this.redis.status === 'ready') {
       await bounded(this.redis.del(keys.results(this.address.prefix, this.channel), keys.done(this.address.prefix, this.channel)).catch(() => undefined), 1000);
     }
-    await bounded(Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => undefined))), 1000);
+    await bounded(this.#queues.close(), 1000);
     this.reader.disconnect();
     this.redis.disconnect();
     await bounded(this.#reading, 1000);
@@ -181,22 +183,19 @@ export class ClusterClient {
         const chunk: PlannedJob[] = [];
         while (i < jobs.length && chunk.length < ADD_CHUNK && (jobs[i] as PlannedJob).signature === signature) chunk.push(jobs[i++] as PlannedJob);
         await this.#announce(signature);
-        const bulk: { name: string; data: JobData; opts: object; ids: string[] }[] = [];
+        const bulk: (NewJob & { ids: string[] })[] = [];
         for (const job of chunk) {
           const encoded = this.#encode(job.tasks);
           if (encoded === undefined) continue;
-          bulk.push({
-            name: job.tasks[0]?.options.name ?? 'task', data: { p: encoded },
-            opts: { priority: bullPriority(job.priority), removeOnComplete: true, removeOnFail: 100 }, ids: job.tasks.map((t) => t.taskRunId),
-          });
+          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, ids: job.tasks.map((t) => t.taskRunId) });
         }
         if (bulk.length === 0) continue;
-        const added = await this.#queue(signature).addBulk(bulk.map(({ name, data, opts }) => ({ name, data, opts })));
-        added.forEach((job, k) => {
+        const added = await this.#queues.add(signature, bulk);
+        added.forEach((jobId, k) => {
           for (const id of bulk[k]?.ids ?? []) {
             sent.add(id);
             const p = this.#pending.get(id);
-            if (p) p.jobId = job.id;
+            if (p) p.jobId = jobId;
           }
         });
       }
@@ -240,16 +239,6 @@ export class ClusterClient {
         return undefined;
       }
     }
-  }
-
-  #queue(signature: string): Queue {
-    let queue = this.#queues.get(signature);
-    if (!queue) {
-      queue = new Queue(queueName(signature), { connection: this.redis, prefix: this.address.prefix });
-      queue.on('error', () => undefined);
-      this.#queues.set(signature, queue);
-    }
-    return queue;
   }
 
   async #read(): Promise<void> {
@@ -345,7 +334,7 @@ export class ClusterClient {
       // Queued jobs go now; a job holding other runs too stays, and its worker skips the cancelled ones.
       const jobs = new Map<string, string>();
       for (const p of entries) if (p.jobId) jobs.set(p.jobId, p.signature);
-      await Promise.all([...jobs].map(([id, signature]) => this.#queue(signature).remove(id).catch(() => 0)));
+      await Promise.all([...jobs].map(([id, signature]) => this.#queues.remove(signature, id)));
     } catch {
       // Redis unreachable: the lost-connection timer fails what is left.
     }

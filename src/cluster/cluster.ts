@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Resources } from '../schedule/resources.ts';
 
 /** Bounds for adaptive scaling: workers are added while tasks wait and retired when idle. */
 export interface AdaptOptions {
@@ -21,6 +22,12 @@ export interface Cluster {
   close(): Promise<void>;
   /** Stops at once, without letting running tasks finish (cancelling a flow run on a temporary cluster). @default close() */
   kill?(): Promise<void>;
+  /**
+   * What each of its workers declares, when every worker declares the same (a cluster it starts
+   * itself): the runner then fails at once a task needing more, which could never run. Left out
+   * when workers may differ or come from elsewhere; such tasks wait, with a warning.
+   */
+  readonly workerResources?: Resources;
   /** Turns on adaptive scaling between the bounds; `onScale` hears each change of size. */
   adapt?(options: AdaptOptions, onScale?: (from: number, to: number) => void): void;
 }

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from './libs.ts';
 import { ClusterConnectionError, InvalidOptionError } from '../errors.ts';
-import { DEFAULT_PREFIX } from './protocol.ts';
+import { DEFAULT_PREFIX } from './queues.ts';
 
 /** A cluster address, parsed once: `redis://[user:password@]host:port[/db][?prefix=name]`, or `rediss://` for TLS. */
 export interface ClusterAddress {

@@ -1,6 +1,7 @@
 import * as v8 from 'node:v8';
 import type { Redis } from 'ioredis';
-import { keys, type WorkerMessage } from './protocol.ts';
+import type { WorkerMessage } from './protocol.ts';
+import { keys } from './queues.ts';
 import { serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 

@@ -1,17 +1,7 @@
 /**
- * What crosses Redis between a flow's process (the client) and cluster workers: key names, the
- * job payload, and the typed messages workers send back. Every payload is v8-serialized
- * (structured clone), so Maps, Dates, typed arrays and Errors survive the trip.
- *
- * Layout, all under one prefix (`weft` unless the address says otherwise):
- * - BullMQ queues `tasks` (no resources) and `tasks~GPU=1` (one per resource requirement);
- * - `{prefix}:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
- *   blocking pops in batches: each element is a v8 `WorkerMessage[]`;
- * - `{prefix}:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
- *   died never recomputes a result already delivered;
- * - `{prefix}:workers`: a hash of live workers (id → JSON {@link WorkerInfo}), refreshed by heartbeats;
- * - `{prefix}:requirements`: the set of resource requirements tasks have asked for;
- * - `{prefix}:control`: pub/sub channel for {@link ControlMessage}s (cancel, new requirement).
+ * What crosses Redis between a flow's process (the client) and cluster workers: the job payload,
+ * and the typed messages workers send back. Every payload is v8-serialized (structured clone), so
+ * Maps, Dates, typed arrays and Errors survive the trip. Key names and queues: `queues.ts`.
  */
 import type { ResolvedTaskOptions } from '../core/options.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
@@ -41,11 +31,6 @@ export interface BatchPayload {
   readonly crashes: number;
   /** Re-runs allowed after worker deaths before the tasks crash. */
   readonly allowedFailures: number;
-}
-
-/** The BullMQ job data: the v8 payload as base64, since BullMQ stores job data as JSON. */
-export interface JobData {
-  readonly p: string;
 }
 
 /** What a worker tells the client about a task run. */
@@ -90,17 +75,6 @@ export interface WorkerInfo {
 export const HEARTBEAT_MS = 1000;
 export const HEARTBEAT_STALE_MS = 5000;
 
-export const DEFAULT_PREFIX = 'weft';
-export const TASK_QUEUE = 'tasks';
-
-export const keys = {
-  results: (prefix: string, channel: string) => `${prefix}:results:${channel}`,
-  done: (prefix: string, channel: string) => `${prefix}:done:${channel}`,
-  workers: (prefix: string) => `${prefix}:workers`,
-  requirements: (prefix: string) => `${prefix}:requirements`,
-  control: (prefix: string) => `${prefix}:control`,
-};
-
 const signatures = new WeakMap<Resources, string>();
 
 /** A stable text form of a resource requirement: `GPU=1,process=1` (names sorted); '' for none. Cached per (frozen) resources object. */
@@ -113,11 +87,6 @@ export function requirementSignature(resources: Resources): string {
   return signature;
 }
 
-/** The BullMQ queue for tasks with this requirement signature. */
-export function queueName(signature: string): string {
-  return signature === '' ? TASK_QUEUE : `${TASK_QUEUE}~${signature}`;
-}
-
 /** Parses a requirement signature back (the inverse of {@link requirementSignature}). */
 export function parseSignature(signature: string): Resources {
   const out: Record<string, number> = {};
@@ -126,14 +95,4 @@ export function parseSignature(signature: string): Resources {
     if (name && amount !== undefined) out[name] = Number(amount);
   }
   return out;
-}
-
-/**
- * weft priorities (any finite number, higher sooner) onto BullMQ's (1 = highest … 2^21, lower
- * sooner). Every job gets a priority ≥ 1 so all jobs share BullMQ's prioritized set, which keeps
- * FIFO order within a priority; priority 0 would put a job on a separate FIFO list.
- */
-export function bullPriority(priority: number): number {
-  const mid = 1 << 20;
-  return Math.min((1 << 21) - 1, Math.max(1, Math.round(mid - priority)));
 }

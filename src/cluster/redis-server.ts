@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { ClusterConnectionError, UsageError } from '../errors.ts';
+import { stopProcess } from '../util/process.ts';
 
 /** Options of a private `redis-server`. */
 export interface RedisServerOptions {
@@ -10,7 +11,17 @@ export interface RedisServerOptions {
   binary?: string;
   /** How long to wait for the server to answer PING. @default 5000 */
   startTimeoutMs?: number;
+  /**
+   * The interface to listen on besides loopback (where the server always listens): `0.0.0.0`
+   * for every interface, or one address, for workers on other hosts. @default '127.0.0.1'
+   */
+  bind?: string;
+  /** A password clients must give (`requirepass`); it appears in {@link RedisServer.address}. @default none */
+  password?: string;
 }
+
+const LOOPBACK = '127.0.0.1';
+const WILDCARDS = new Set(['0.0.0.0', '*', '::', '::0']);
 
 /**
  * A `redis-server` process on a loopback port, without persistence (`--save "" --appendonly no`):
@@ -19,6 +30,8 @@ export interface RedisServerOptions {
 export class RedisServer {
   #child: ChildProcess | undefined;
   #port = 0;
+  #bind = LOOPBACK;
+  #password: string | undefined;
   #exited: Promise<void> = Promise.resolve();
 
   get port(): number {
@@ -29,15 +42,31 @@ export class RedisServer {
     return this.#child?.pid;
   }
 
+  /** The address to give clients: on the bound interface (loopback unless `bind` says otherwise), with the password. */
   get address(): string {
-    return `redis://127.0.0.1:${this.#port}`;
+    return this.#url(WILDCARDS.has(this.#bind) ? LOOPBACK : this.#bind);
+  }
+
+  /** The address on loopback, for clients on this machine. */
+  get localAddress(): string {
+    return this.#url(LOOPBACK);
+  }
+
+  #url(host: string): string {
+    const auth = this.#password === undefined ? '' : `:${encodeURIComponent(this.#password)}@`;
+    return `redis://${auth}${host.includes(':') ? `[${host}]` : host}:${this.#port}`;
   }
 
   /** Starts the server and resolves once it answers PING. */
   async start(options: RedisServerOptions = {}): Promise<void> {
     const binary = options.binary ?? process.env.WEFT_REDIS_SERVER ?? 'redis-server';
     this.#port = options.port || (await freePort());
-    const child = spawn(binary, ['--port', String(this.#port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
+    this.#bind = options.bind ?? LOOPBACK;
+    this.#password = options.password;
+    // Loopback always: workers started here and readiness checks connect there.
+    const bind = this.#bind === LOOPBACK || WILDCARDS.has(this.#bind) ? [this.#bind] : [LOOPBACK, this.#bind];
+    const auth = this.#password === undefined ? [] : ['--requirepass', this.#password];
+    const child = spawn(binary, ['--port', String(this.#port), '--bind', ...bind, ...auth, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.#child = child;
@@ -66,12 +95,9 @@ export class RedisServer {
   async stop(graceMs = 1000): Promise<void> {
     const child = this.#child;
     // A second caller (close racing kill) waits for the same exit.
-    if (!child || child.exitCode !== null || child.signalCode !== null) return this.#exited;
+    if (!child) return this.#exited;
     this.#child = undefined;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await this.#exited;
-    clearTimeout(timer);
+    await stopProcess(child, graceMs, { exited: this.#exited });
   }
 }
 
@@ -111,7 +137,8 @@ function ping(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       data += chunk.toString();
-      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+      // A server with a password answers NOAUTH: up all the same.
+      if (data.includes('\r\n')) done(data.startsWith('+PONG') || data.startsWith('-NOAUTH'));
     });
   });
 }

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { now } from '../events/events.ts';
 import type { EventBus } from '../events/bus.ts';
 import { shortfall } from '../schedule/resources.ts';
-import { HEARTBEAT_STALE_MS, keys, parseSignature, type WorkerInfo } from './protocol.ts';
+import { HEARTBEAT_STALE_MS, parseSignature, type WorkerInfo } from './protocol.ts';
+import { keys } from './queues.ts';
 
 /** The workers registered on a cluster whose heartbeat is fresh. */
 export async function liveWorkers(redis: Redis, prefix: string): Promise<WorkerInfo[]> {

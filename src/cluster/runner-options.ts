@@ -5,7 +5,7 @@ import { InvalidOptionError, UsageError } from '../errors.ts';
 import * as v from '../util/validate.ts';
 import type { AdaptOptions, Cluster } from './cluster.ts';
 import { parseAddress, type ClusterAddress } from './connection.ts';
-import type { LocalClusterOptions } from './local-cluster.ts';
+import type { LocalCluster } from './local-cluster.ts';
 import { resolveAdapt } from './scaler.ts';
 import type { ClientSettings } from './client.ts';
 import type { AdaptiveBounds } from '../schedule/adaptive.ts';
@@ -47,19 +47,32 @@ export interface AddressOptions extends CommonOptions {
   adapt?: never;
 }
 
+/**
+ * What a cluster class takes as its options: its constructor's or factory's first parameter; for
+ * a `'module:Export'` string, which the type checker cannot follow, any plain object.
+ */
+export type ClusterOptionsOf<C extends ClusterClass> =
+  C extends string ? Record<string, unknown>
+  : C extends abstract new (...args: infer A) => Cluster ? A[0]
+  : C extends (...args: infer A) => Cluster | Promise<Cluster> ? A[0]
+  : never;
+
 /** Start a temporary cluster that lives exactly as long as the flow run. */
-export interface TemporaryClusterOptions extends CommonOptions {
+export interface TemporaryClusterOptions<C extends ClusterClass = typeof LocalCluster> extends CommonOptions {
   address?: never;
   /** @default LocalCluster */
-  clusterClass?: ClusterClass;
-  /** Passed to the cluster class, e.g. `{ workers: 2, threadsPerWorker: 4, resources: { GPU: 1 } }`. */
-  clusterOptions?: LocalClusterOptions | Record<string, unknown>;
+  clusterClass?: C;
+  /** Passed to the cluster class, e.g. `{ workers: 2, threadsPerWorker: 4, resources: { GPU: 1 } }` for a LocalCluster; typed by `clusterClass`. */
+  clusterOptions?: ClusterOptionsOf<C>;
   /** Adaptive scaling between the bounds, by backlog. */
   adapt?: AdaptOptions;
 }
 
-/** Options of a {@link DistributedTaskRunner}: an `address`, or a temporary cluster's settings, never both. */
-export type DistributedTaskRunnerOptions = AddressOptions | TemporaryClusterOptions;
+/**
+ * Options of a {@link DistributedTaskRunner}: an `address`, or a temporary cluster's settings,
+ * never both. `C` is the cluster class, which types `clusterOptions`.
+ */
+export type DistributedTaskRunnerOptions<C extends ClusterClass = typeof LocalCluster> = AddressOptions | TemporaryClusterOptions<C>;
 
 export interface ResolvedDistributedOptions {
   readonly address: ClusterAddress | undefined;
@@ -73,7 +86,7 @@ export interface ResolvedDistributedOptions {
 const KEYS = ['address', 'clusterClass', 'clusterOptions', 'adapt', 'clientOptions', 'allowedFailures', 'performanceReport'] as const;
 
 /** Validates the runner's options once, at construction. */
-export function resolveDistributedOptions(raw: DistributedTaskRunnerOptions | undefined): ResolvedDistributedOptions {
+export function resolveDistributedOptions(raw: DistributedTaskRunnerOptions<ClusterClass> | undefined): ResolvedDistributedOptions {
   const o = v.plainObject('options', raw ?? {});
   v.knownKeys('options', o, KEYS);
   if (o.address !== undefined) {

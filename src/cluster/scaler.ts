@@ -1,16 +1,24 @@
-import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.ts';
 import { adaptiveTarget, INITIAL_ADAPTIVE_STATE, type AdaptiveBounds, type AdaptiveState } from '../schedule/adaptive.ts';
+import { shortfall, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
 import type { AdaptOptions } from './cluster.ts';
-import { connect, parseAddress } from './connection.ts';
-import { TASK_QUEUE } from './protocol.ts';
+import { parseSignature } from './protocol.ts';
+import type { ClusterQueues } from './queues.ts';
 
 /** What the scaler drives: a cluster that can count and change its workers. */
 export interface Scalable {
   readonly size: number;
-  readonly workerOptions: { readonly address: string; readonly concurrency: number };
+  /** Tasks one worker runs at once. */
+  readonly slotsPerWorker: number;
+  /** What each worker declares: a backlog of tasks needing more is not this cluster's to scale for. */
+  readonly workerResources: Resources;
   scale(workers: number): Promise<void>;
+}
+
+/** Whether workers declaring `workerResources` can run tasks of this requirement signature. */
+export function canRun(workerResources: Resources): (signature: string) => boolean {
+  return (signature) => !shortfall(parseSignature(signature), workerResources);
 }
 
 /** Validates `adapt` options: `{ minimum ≥ 0, maximum ≥ minimum }`. */
@@ -27,20 +35,22 @@ const CHECK_MS = 500;
 
 /**
  * Applies the adaptive policy (`schedule/adaptive.ts`) to a cluster: every half second it reads
- * the backlog of the plain task queue from Redis and scales the cluster toward the target.
+ * the backlog (task runs, over every queue the cluster's workers can take from) and scales the
+ * cluster toward the target.
  */
 export class Scaler {
   readonly #cluster: Scalable;
   readonly #bounds: AdaptiveBounds;
   #state: AdaptiveState = INITIAL_ADAPTIVE_STATE;
   #timer: NodeJS.Timeout | undefined;
-  #redis: Redis | undefined;
+  readonly #queues: () => Promise<ClusterQueues>;
   #busy = false;
   /** Called after each change, for 'scale:up' / 'scale:down' events. */
   onScale: ((from: number, to: number) => void) | undefined;
 
-  constructor(cluster: Scalable, options: AdaptOptions) {
+  constructor(cluster: Scalable, queues: () => Promise<ClusterQueues>, options: AdaptOptions) {
     this.#cluster = cluster;
+    this.#queues = queues;
     this.#bounds = resolveAdapt('adapt', options);
   }
 
@@ -51,21 +61,18 @@ export class Scaler {
 
   stop(): void {
     clearInterval(this.#timer);
-    this.#redis?.disconnect();
-    this.#redis = undefined;
   }
 
   async #check(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
     try {
-      const address = parseAddress('address', this.#cluster.workerOptions.address);
-      this.#redis ??= await connect(address, { connectTimeoutMs: 2000, name: 'weft-scaler' });
-      const base = `${address.prefix}:${TASK_QUEUE}`;
-      const replies = (await this.#redis.multi().llen(`${base}:wait`).zcard(`${base}:prioritized`).llen(`${base}:active`).exec()) ?? [];
-      const backlog = replies.reduce((sum, [, n]) => sum + (typeof n === 'number' ? n : 0), 0);
+      const { slotsPerWorker, workerResources } = this.#cluster;
+      // Runs beyond what the largest cluster can hold change nothing: stop counting there.
+      const queues = await this.#queues();
+      const { total: backlog } = await queues.backlog((this.#bounds.maximum + 1) * slotsPerWorker, canRun(workerResources));
       const from = this.#cluster.size;
-      const next = adaptiveTarget({ backlog, workers: from, slotsPerWorker: this.#cluster.workerOptions.concurrency }, this.#bounds, this.#state);
+      const next = adaptiveTarget({ backlog, workers: from, slotsPerWorker }, this.#bounds, this.#state);
       this.#state = next.state;
       if (next.target !== from) {
         await this.#cluster.scale(next.target);

@@ -1,7 +1,9 @@
 /**
  * The program of a cluster worker process: `weft worker` runs {@link runWorker} in the CLI's own
  * process; a LocalCluster starts this file as a child process, with its options in the
- * `WEFT_WORKER_OPTIONS` environment variable and an IPC channel to report readiness on.
+ * `WEFT_WORKER_OPTIONS` environment variable and an IPC channel (to notice that the process that
+ * started it is gone, and to say why it could not start). It counts as ready once its heartbeat
+ * is in the cluster's registry.
  *
  * @module
  */
@@ -10,8 +12,8 @@ import { markWeftWorker } from '../core/is-main.ts';
 import { registerTypeScript } from '../loader/register.ts';
 import { ClusterWorker, type ClusterWorkerOptions } from './worker.ts';
 
-/** What a worker process tells the LocalCluster that started it. */
-export type WorkerProcessMessage = { readonly type: 'ready'; readonly id: string } | { readonly type: 'failed'; readonly message: string };
+/** What a worker process tells the LocalCluster that started it: why it could not start. */
+export type WorkerProcessMessage = { readonly type: 'failed'; readonly message: string };
 
 /** How long a stopping worker lets running tasks finish before it hands them back. */
 export interface RunWorkerOptions {
@@ -67,7 +69,7 @@ if (process.env.WEFT_WORKER_OPTIONS && process.send && isEntry()) {
   const options = JSON.parse(process.env.WEFT_WORKER_OPTIONS) as ClusterWorkerOptions & { graceMs: number };
   const send = (message: WorkerProcessMessage) => process.send?.(message);
   try {
-    const code = await runWorker(options, { graceMs: options.graceMs, ownsServer: true, onReady: (w) => send({ type: 'ready', id: w.id }) });
+    const code = await runWorker(options, { graceMs: options.graceMs, ownsServer: true });
     process.exit(code);
   } catch (error) {
     send({ type: 'failed', message: (error as Error).message });

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, relative } from 'node:path';
-import { Queue, Worker, type Job, type Redis } from './libs.ts';
+import type { Job, Redis, Worker } from './libs.ts';
 
 import { CancelledError, TaskNotFoundError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
@@ -15,12 +15,11 @@ import { shortfall, type Resources } from '../schedule/resources.ts';
 import { connect, parseAddress, type ClusterAddress } from './connection.ts';
 import { ClusterConnectionError } from '../errors.ts';
 import { Outbox } from './outbox.ts';
-import { bounded } from './bounded.ts';
+import { bounded } from '../util/bounded.ts';
 import { Slots } from './slots.ts';
 import { enterWorker, type WorkerRuntime } from './runtime.ts';
-import {
-  HEARTBEAT_MS, keys, parseSignature, queueName, type BatchPayload, type ControlMessage, type JobData, type TaskWire, type WorkerInfo, type WorkerMessage,
-} from './protocol.ts';
+import { HEARTBEAT_MS, parseSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo, type WorkerMessage } from './protocol.ts';
+import { ClusterQueues, keys, queueWorker, type JobData } from './queues.ts';
 
 /** Options of a cluster worker (`weft worker`, and each process of a LocalCluster). */
 export interface ClusterWorkerOptions {
@@ -54,13 +53,13 @@ export class ClusterWorker implements WorkerRuntime {
   readonly #slots: Slots;
   readonly #root: string;
   readonly #workers = new Map<string, Worker<JobData>>();
-  readonly #queues = new Map<string, Queue>();
   readonly #running = new Map<string, { signal: RunSignal; flowRunId: string }>();
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */
   readonly #cancelled = new Map<string, number>();
   /** Whether each task module may be imported here (undefined) or is refused (why). */
   readonly #verdicts = new Map<string, TaskNotFoundError | undefined>();
   #redis: Redis | undefined;
+  #queues: ClusterQueues | undefined;
   #sub: Redis | undefined;
   #outbox: Outbox | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -85,6 +84,7 @@ export class ClusterWorker implements WorkerRuntime {
   async start(): Promise<void> {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix);
+    this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
     this.#sub = this.#redis.duplicate();
     this.#sub.on('error', () => undefined);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
@@ -110,7 +110,7 @@ export class ClusterWorker implements WorkerRuntime {
     const finished = await Promise.race([graceful, late]);
     clearTimeout(timer);
     if (!finished) await bounded(Promise.all(workers.map((w) => w.close(true))), 1000);
-    await bounded(Promise.all([...this.#queues.values()].map((q) => q.close())), 1000);
+    await bounded(this.#queues?.close(), 1000);
     await bounded(this.#redis?.hdel(keys.workers(this.address.prefix), this.id), 1000);
     this.#sub?.disconnect();
     this.#redis?.disconnect();
@@ -158,12 +158,7 @@ export class ClusterWorker implements WorkerRuntime {
   }
 
   #bullWorker(signature: string, concurrency: number): Worker<JobData> {
-    const lockMs = this.#options.lockMs ?? 30_000;
-    const worker = new Worker<JobData>(queueName(signature), (job) => this.#process(job, signature), {
-      connection: this.#redis as Redis, prefix: this.address.prefix, concurrency,
-      lockDuration: lockMs, stalledInterval: Math.max(500, lockMs / 2), maxStalledCount: 1_000_000,
-      removeOnComplete: { count: 0 }, removeOnFail: { count: 100 }, drainDelay: 5,
-    });
+    const worker = queueWorker(this.#redis as Redis, this.address.prefix, signature, (job) => this.#process(job, signature), { concurrency, lockMs: this.#options.lockMs ?? 30_000 });
     worker.on('error', (error) => this.#reportError(error));
     return worker;
   }
@@ -185,11 +180,9 @@ export class ClusterWorker implements WorkerRuntime {
       }
       if (tasks.length > 1 && stalls > 0) {
         // One task may be what kills workers: from now on each goes alone, so the others are not blamed.
-        const queue = this.#queueFor(signature);
-        await queue.addBulk(tasks.map((t) => ({
-          name: t.options.name,
-          data: { p: serialize({ ...payload, tasks: [t], crashes } satisfies BatchPayload, 'job').toString('base64') },
-          opts: { priority: job.opts.priority, removeOnComplete: true, removeOnFail: 100 },
+        await (this.#queues as ClusterQueues).add(signature, tasks.map((t) => ({
+          name: t.options.name, runs: 1, priority: t.options.priority,
+          payload: serialize({ ...payload, tasks: [t], crashes } satisfies BatchPayload, 'job').toString('base64'),
         })));
         return;
       }
@@ -291,12 +284,6 @@ export class ClusterWorker implements WorkerRuntime {
         this.#running.get(id)?.signal.abort(error);
       }
     }
-  }
-
-  #queueFor(signature: string): Queue {
-    let queue = this.#queues.get(signature);
-    if (!queue) this.#queues.set(signature, (queue = new Queue(queueName(signature), { connection: this.#redis as Redis, prefix: this.address.prefix })));
-    return queue;
   }
 
   #reportError(error: unknown): void {

@@ -1,8 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { RunnerContext } from '../core/task-runner.ts';
 import { loaderExecArgv } from '../loader/register.ts';
 import type { FromWorker, ToWorker } from '../protocol/messages.ts';
+import { stopProcess } from '../util/process.ts';
+import { siblingPath } from '../util/sibling.ts';
 import { RemoteHandle, type WorkerLink } from './remote-handle.ts';
 
 /** Options of the child processes of a pool. */
@@ -11,9 +12,7 @@ export interface ProcessWorkerOptions {
   readonly maxHeapMb: number | undefined;
 }
 
-// The entry sits beside this module's tree: `.ts` when weft runs from src under tsx, `.js` from dist.
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const entry = fileURLToPath(new URL(`../entry/process${ext}`, import.meta.url));
+const entry = siblingPath(import.meta.url, '../entry/process');
 
 /**
  * Forks a child process running src/entry/process, with the TypeScript loader the CLI uses and v8
@@ -60,12 +59,12 @@ function processLink(child: ChildProcess): WorkerLink {
         else listener(signal ? `was killed by ${signal}` : `exited with code ${code}`);
       }),
     kill,
-    close: async (graceMs) => {
-      if (exited) return;
-      if (child.connected) child.send({ type: 'close' } satisfies ToWorker);
-      const timer = setTimeout(() => void kill(), graceMs);
-      await gone;
-      clearTimeout(timer);
-    },
+    close: (graceMs) =>
+      stopProcess(child, graceMs, {
+        exited: gone,
+        ask: () => {
+          if (child.connected) child.send({ type: 'close' } satisfies ToWorker);
+        },
+      }),
   };
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RunnerContext } from '../core/task-runner.ts';
 import type { FromWorker, WorkerBoot } from '../protocol/messages.ts';
+import { fromSources, sibling } from '../util/sibling.ts';
 import { RemoteHandle, type WorkerLink } from './remote-handle.ts';
 
 /** Options of the worker threads of a pool. */
@@ -9,9 +10,7 @@ export interface ThreadWorkerOptions {
   readonly maxHeapMb: number | undefined;
 }
 
-// The entry sits beside this module's tree: `.ts` when weft runs from src under tsx, `.js` from dist.
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const entry = new URL(`../entry/thread${ext}`, import.meta.url);
+const entry = sibling(import.meta.url, '../entry/thread');
 
 /**
  * Starts a worker thread running src/entry/thread and resolves its handle once it is ready.
@@ -24,7 +23,7 @@ export function startThread(id: string, context: RunnerContext, options: ThreadW
   const common = { workerData, resourceLimits, stdout: false, stderr: false };
   let worker: Worker;
   try {
-    worker = ext === '.ts'
+    worker = fromSources(import.meta.url)
       ? new Worker(bootstrap(), { ...common, eval: true })
       : new Worker(entry, common);
   } catch (error) {

@@ -4,14 +4,15 @@ import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } 
 import { now } from '../events/events.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { callerModule } from '../protocol/task-ref.ts';
+import { sibling } from '../util/sibling.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { ClusterClient, type ClientListener } from '../cluster/client.ts';
 import { parseAddress } from '../cluster/connection.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { RegistryWatch } from '../cluster/registry.ts';
-import { makeCluster, resolveDistributedOptions, type DistributedTaskRunnerOptions, type ResolvedDistributedOptions } from '../cluster/runner-options.ts';
+import { makeCluster, resolveDistributedOptions, type ClusterClass, type DistributedTaskRunnerOptions, type ResolvedDistributedOptions } from '../cluster/runner-options.ts';
 
-const WEFT_ENTRY = new URL(`../index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+const WEFT_ENTRY = sibling(import.meta.url, '../index').href;
 
 /**
  * Runs a flow's tasks on a cluster of worker processes and machines, through Redis (Prefect's
@@ -25,17 +26,18 @@ const WEFT_ENTRY = new URL(`../index${import.meta.url.endsWith('.ts') ? '.ts' : 
  * // An existing cluster (`weft cluster up` prints its address):
  * const shared = plumes.withOptions({ taskRunner: new DistributedTaskRunner({ address: 'redis://10.0.0.5:6379' }) });
  */
-export class DistributedTaskRunner implements TaskRunner {
+export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster> implements TaskRunner {
   readonly options: ResolvedDistributedOptions;
   readonly serializes = true;
   /**
-   * What one worker of a temporary LocalCluster declares (a task needing more could never run);
-   * undefined for a shared cluster, whose workers come and go (the runner warns instead).
+   * What one worker of a temporary cluster declares (`Cluster.workerResources`; a task needing
+   * more could never run); undefined for a shared cluster, whose workers come and go (the runner
+   * warns instead), and for a cluster class that does not say.
    */
   get capacity(): Resources | undefined {
-    return this.#cluster instanceof LocalCluster ? this.#cluster.options.resources : undefined;
+    return this.#cluster?.workerResources;
   }
-  readonly #raw: DistributedTaskRunnerOptions | undefined;
+  readonly #raw: DistributedTaskRunnerOptions<C> | undefined;
   readonly #base: string | undefined;
   #state: LifecycleState = 'idle';
   #cluster: Cluster | undefined;
@@ -45,8 +47,8 @@ export class DistributedTaskRunner implements TaskRunner {
   #onAbort: (() => void) | undefined;
   #cancelling: Promise<void> | undefined;
 
-  constructor(options?: DistributedTaskRunnerOptions, base?: string) {
-    this.options = resolveDistributedOptions(options);
+  constructor(options?: DistributedTaskRunnerOptions<C>, base?: string) {
+    this.options = resolveDistributedOptions(options as DistributedTaskRunnerOptions<ClusterClass> | undefined);
     this.#raw = options;
     // A relative 'module:Export' clusterClass resolves from the module that built the runner.
     this.#base = base ?? callerModule(DistributedTaskRunner as unknown as (...args: never[]) => unknown);
@@ -123,8 +125,8 @@ export class DistributedTaskRunner implements TaskRunner {
     this.#state = 'closed';
   }
 
-  duplicate(): DistributedTaskRunner {
-    return new DistributedTaskRunner(this.#raw, this.#base);
+  duplicate(): DistributedTaskRunner<C> {
+    return new DistributedTaskRunner<C>(this.#raw, this.#base);
   }
 
   async #cancelRun(reason: string): Promise<void> {

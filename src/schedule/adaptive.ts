@@ -5,7 +5,7 @@
 
 /** What the policy sees at one check. */
 export interface AdaptiveObservation {
-  /** Jobs waiting or running on the cluster. */
+  /** Task runs waiting or running on the cluster. */
   readonly backlog: number;
   /** Worker processes now. */
   readonly workers: number;

@@ -9,7 +9,9 @@
  * machines.
  */
 import { spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import { DistributedTaskRunner, ParallelTaskRunner, SequentialTaskRunner, type Resources, type TaskRunner } from '../../src/index.ts';
+import { startBackgroundRedis, startWorker, type BackgroundRedis, type CliProcess } from '../helpers/redis.ts';
 
 /** Options a case may ask of a runner; `make` must honour them where the runner has such a thing. */
 export interface RunnerOptions {
@@ -34,6 +36,62 @@ export interface RunnerCase {
    * saying so, rather than left out silently.
    */
   readonly noPriorityWithinTurn?: string;
+  /**
+   * Why this runner cannot know what its workers have (a shared cluster, whose workers come and
+   * go): a task needing more than any worker has waits, with a warning, instead of failing at submit.
+   */
+  readonly noCapacityCheck?: string;
+  /**
+   * Why this runner's workers are not the flow run's own (a shared cluster's join when they come
+   * and stay after the run), so the run does not see each join before its tasks, nor each leave.
+   */
+  readonly sharedWorkers?: string;
+  /** Starts what the runner needs once per test file (before its tests), and stops it after them. */
+  readonly start?: () => Promise<void>;
+  readonly stop?: () => Promise<void>;
+}
+
+/**
+ * An existing cluster reached by `address`, as users share one: a Redis the test file starts and
+ * `weft worker` processes joined to it. Each configuration a case asks for (slots, resources) gets
+ * its own key prefix on that Redis and its own worker, started when a case first asks for it
+ * (tasks wait in the queue until it joins). They run in the background until the file's `after`.
+ */
+class SharedCluster {
+  #redis: BackgroundRedis | undefined;
+  readonly #workers = new Map<string, Promise<CliProcess>>();
+
+  async start(): Promise<void> {
+    this.#redis = await startBackgroundRedis();
+    await this.#worker(4, {});
+  }
+
+  async stop(): Promise<void> {
+    const workers = await Promise.allSettled(this.#workers.values());
+    for (const w of workers) if (w.status === 'fulfilled') await w.value.stop();
+    await this.#redis?.stop();
+  }
+
+  /** The address of the configuration; its worker joins in the background (tasks wait in the queue meanwhile). */
+  address(o: RunnerOptions | undefined): string {
+    const slots = o?.workers ?? 4;
+    const resources = o?.resources ?? {};
+    const prefix = this.#worker(slots, resources);
+    return `${(this.#redis as BackgroundRedis).address}?prefix=${prefix}`;
+  }
+
+  #worker(slots: number, resources: Resources): string {
+    const declared = Object.entries(resources).map(([name, n]) => `${name}=${n}`).sort().join(',');
+    const prefix = `conformance-${slots}${declared === '' ? '' : `-${declared.replace(/[=,]/g, '-')}`}`;
+    if (!this.#workers.has(prefix)) {
+      const address = `${(this.#redis as BackgroundRedis).address}?prefix=${prefix}`;
+      const flags = ['--concurrency', String(slots), ...(declared === '' ? [] : ['--resources', declared])];
+      const worker = startWorker(address, flags, { background: true });
+      worker.catch(() => undefined);
+      this.#workers.set(prefix, worker);
+    }
+    return prefix;
+  }
 }
 
 export const RUNNERS: RunnerCase[] = [
@@ -63,6 +121,16 @@ if (spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).st
     cancelKillsTasks: true,
     noPriorityWithinTurn: 'a cluster queues the tasks submitted in one turn together, so the first of them does not take the idle worker ahead of the rest',
   });
+  const shared = new SharedCluster();
+  RUNNERS.push({
+    name: 'cluster-address',
+    make: (o) => new DistributedTaskRunner({ address: shared.address(o) }),
+    noPriorityWithinTurn: 'a cluster queues the tasks submitted in one turn together, so the first of them does not take the idle worker ahead of the rest',
+    sharedWorkers: 'a shared cluster\'s workers stay after the run, and one may join while the run waits for it',
+    noCapacityCheck: 'a shared cluster\'s workers come and go, so a task needing more than those joined now waits (with a warning) for one that has it',
+    start: () => shared.start(),
+    stop: () => shared.stop(),
+  });
 } else {
   console.warn('conformance: no redis-server, so the cluster runner is left out (sudo apt-get install -y redis-server)');
 }
@@ -73,4 +141,10 @@ if (only.length > 0) {
   const unknown = only.filter((name) => !RUNNERS.some((r) => r.name === name));
   if (unknown.length > 0) throw new Error(`WEFT_RUNNERS names unknown runners: ${unknown.join(', ')} (known: ${RUNNERS.map((r) => r.name).join(', ')})`);
   RUNNERS.splice(0, RUNNERS.length, ...RUNNERS.filter((r) => only.includes(r.name)));
+}
+
+// Runners with something to start (a shared cluster) start it once per test file, before its tests.
+for (const r of RUNNERS) {
+  if (r.start) before(r.start);
+  if (r.stop) after(r.stop);
 }

@@ -7,7 +7,7 @@ import { RUNNERS } from './runners.ts';
 
 for (const r of RUNNERS) {
   describe(`${r.name}: worker events`, () => {
-    it('every worker that runs a task has joined before it, and leaves by the end of the run', async () => {
+    it('every worker that runs a task has joined before it, and leaves by the end of the run', { skip: r.sharedWorkers }, async () => {
       const f = flow(async function workerEventsFlow() {
         return Promise.all(add.map([1, 2, 3, 4], [1, 1, 1, 1]));
       }, { taskRunner: r.make({ workers: 2 }) });

@@ -4,8 +4,9 @@
  * nothing a test started is still alive.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { RedisServer } from '../../src/cluster/redis-server.ts';
+import { freePort, RedisServer } from '../../src/cluster/redis-server.ts';
 import { until } from './eventually.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,8 +40,19 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
+/**
+ * Makes a process started for a whole test file not keep the file's event loop alive (nor count
+ * as a leak of the test that happens to be running): node:test ends a file with no tests left
+ * only once its loop is empty, and then runs the `after` hooks that stop the process.
+ */
+function background(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}, options: { background?: boolean } = {}): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.background) background(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -63,8 +75,43 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
 }
 
 /** Starts `weft worker` on `address` and waits until it has joined. */
-export async function startWorker(address: string, flags: string[] = []): Promise<CliProcess> {
-  const worker = startCli(['worker', '--address', address, '--lock-ms', '1500', '--grace-ms', '1000', ...flags]);
+export async function startWorker(address: string, flags: string[] = [], options: { background?: boolean } = {}): Promise<CliProcess> {
+  const worker = startCli(['worker', '--address', address, '--lock-ms', '1500', '--grace-ms', '1000', ...flags], {}, options);
   await worker.waitFor(/joined/);
   return worker;
+}
+
+/** A redis-server for a whole test file, in the background (see {@link background}). */
+export interface BackgroundRedis {
+  readonly address: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startBackgroundRedis(): Promise<BackgroundRedis> {
+  const port = await freePort();
+  const child = spawn(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  background(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await until(() => pong(port), 5000, `redis-server on port ${port} to answer PING`);
+  return {
+    address: `redis://127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function pong(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('error', () => resolve(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (chunk) => {
+      socket.destroy();
+      resolve(chunk.toString().startsWith('+PONG'));
+    });
+  });
 }

@@ -4,7 +4,7 @@
  * types loosen, tsc reports the directive as unused.
  */
 import {
-  annotate, asCompleted, flow, getRunContext, ParallelTaskRunner, SequentialTaskRunner, task, unmapped, wait,
+  annotate, asCompleted, DistributedTaskRunner, flow, LocalCluster, getRunContext, ParallelTaskRunner, SequentialTaskRunner, task, unmapped, wait,
   type Arg, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
 } from '../../src/index.ts';
 
@@ -150,3 +150,22 @@ async function flows(): Promise<void> {
   void [result, record, value, id, off, runner, notValue];
 }
 void flows;
+
+/** `clusterOptions` is typed by the cluster class: LocalCluster's by default, a custom class's own. */
+export function clusterOptions(): void {
+  class GpuCluster extends LocalCluster {
+    constructor(options: { gpus: number }) {
+      super({ workers: options.gpus, resources: { GPU: 1 } });
+    }
+  }
+  new DistributedTaskRunner({ clusterOptions: { workers: 2, threadsPerWorker: 4 } });
+  new DistributedTaskRunner({ clusterClass: GpuCluster, clusterOptions: { gpus: 2 } });
+  new DistributedTaskRunner({ clusterClass: (o: { size: number }) => new LocalCluster({ workers: o.size }), clusterOptions: { size: 1 } });
+  new DistributedTaskRunner({ clusterClass: './my-cluster.ts:MyCluster', clusterOptions: { anything: true } });
+  // @ts-expect-error: LocalCluster has no option 'workrs'
+  new DistributedTaskRunner({ clusterOptions: { workrs: 2 } });
+  // @ts-expect-error: GpuCluster takes { gpus }, not LocalCluster's options
+  new DistributedTaskRunner({ clusterClass: GpuCluster, clusterOptions: { workers: 2 } });
+  // @ts-expect-error: address connects to an existing cluster, clusterOptions configure a temporary one
+  new DistributedTaskRunner({ address: 'redis://127.0.0.1:6379', clusterOptions: { workers: 2 } });
+}

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planJobs, MAX_BATCH } from '../../src/cluster/batch.ts';
-import { bullPriority, parseSignature, queueName, requirementSignature, type TaskWire } from '../../src/cluster/protocol.ts';
+import { parseSignature, requirementSignature, type TaskWire } from '../../src/cluster/protocol.ts';
+import { bullPriority, keyPrefix, queueName } from '../../src/cluster/queues.ts';
 import { parseAddress } from '../../src/cluster/connection.ts';
 import { Slots } from '../../src/cluster/slots.ts';
 import { adaptiveTarget, INITIAL_ADAPTIVE_STATE, SCALE_DOWN_WAIT } from '../../src/schedule/adaptive.ts';
@@ -33,6 +34,11 @@ test('resource signatures are stable and name their queue', () => {
   assert.deepEqual(parseSignature('GPU=2,process=1'), { GPU: 2, process: 1 });
   assert.equal(queueName(''), 'tasks');
   assert.equal(queueName('GPU=1'), 'tasks~GPU=1');
+});
+
+test('key prefixes: unchanged by default, a {hash tag} on request (Redis Cluster keeps a queue in one slot)', () => {
+  assert.equal(keyPrefix('weft'), 'weft');
+  assert.equal(keyPrefix('team-a', true), '{team-a}');
 });
 
 test('addresses: password, TLS, database and prefix; the password never shows', () => {
