@@ -1,25 +1,25 @@
 import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { isAbsolute, relative } from 'node:path';
-import type { Job, Redis, Worker } from './libs.ts';
+import type { Job, Redis } from './libs.ts';
 
-import { CancelledError, TaskNotFoundError } from '../errors.ts';
+import { CancelledError, ClusterConnectionError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
-import type { TaskOutcome } from '../core/task-runner.ts';
+import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { executeTask } from '../entry/execute.ts';
+import { Pool } from '../pool/pool.ts';
 import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
-import { shortfall, type Resources } from '../schedule/resources.ts';
-import { connect, parseAddress, type ClusterAddress } from './connection.ts';
-import { ClusterConnectionError } from '../errors.ts';
-import { Outbox } from './outbox.ts';
+import type { Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
-import { Slots } from './slots.ts';
+import { connect, parseAddress, type ClusterAddress } from './connection.ts';
+import { JobIntake } from './intake.ts';
+import { ModuleGuard } from './module-guard.ts';
+import { Outbox } from './outbox.ts';
+import { HEARTBEAT_MS, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo, type WorkerMessage } from './protocol.ts';
+import { ClusterQueues, keys, type JobData } from './queues.ts';
+import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { enterWorker, type WorkerRuntime } from './runtime.ts';
-import { HEARTBEAT_MS, parseSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo, type WorkerMessage } from './protocol.ts';
-import { ClusterQueues, keys, queueWorker, type JobData } from './queues.ts';
 
 /** Options of a cluster worker (`weft worker`, and each process of a LocalCluster). */
 export interface ClusterWorkerOptions {
@@ -40,24 +40,40 @@ export interface ClusterWorkerOptions {
   readonly lockMs?: number;
 }
 
+/** Where a job handed to the pool came from: the channel its results go to, and the hooks that report its attempts there. */
+interface JobOrigin {
+  readonly wire: TaskWire;
+  readonly hooks: AttemptHooks;
+}
+
+/** The function of a job on a cluster worker: never called, since the task runs by its ref (`executeTask` imports it). */
+const byRef = (): never => {
+  throw new Error('a cluster worker runs tasks by their ref, not by a function');
+};
+
 /**
- * A cluster worker: takes batches of task runs from the cluster's BullMQ queues (the plain queue,
- * and one per resource requirement it can meet), runs them through `executeTask` up to
- * `concurrency` at once while holding their resources, and sends events and results back to the
- * client that submitted them. It registers itself with heartbeats, and obeys cancel messages.
+ * A cluster worker: takes batches of task runs from the cluster's BullMQ queues (its
+ * {@link JobIntake}), decides what a job that may have run before needs ({@link rerunPlan}), and
+ * schedules the runs on the same {@link Pool} the local runners use (priority, resources, and slots
+ * lent to tasks that wait on nested work), each through `executeTask`. It sends events and results
+ * back to the client that submitted them, registers itself with heartbeats, and obeys cancel
+ * messages.
  */
 export class ClusterWorker implements WorkerRuntime {
   readonly id: string;
   readonly address: ClusterAddress;
   readonly #options: ClusterWorkerOptions;
-  readonly #slots: Slots;
   readonly #root: string;
-  readonly #workers = new Map<string, Worker<JobData>>();
+  readonly #guard: ModuleGuard;
+  readonly #pool: Pool;
+  /** Runs taken in and not yet finished (queued in the pool or running), for cancel messages. */
   readonly #running = new Map<string, { signal: RunSignal; flowRunId: string }>();
+  readonly #origins = new WeakMap<TaskJob, JobOrigin>();
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */
   readonly #cancelled = new Map<string, number>();
-  /** Whether each task module may be imported here (undefined) or is refused (why). */
-  readonly #verdicts = new Map<string, TaskNotFoundError | undefined>();
+  #intake: JobIntake | undefined;
+  /** Set when close() handed running jobs back: their runs go to other workers, and nothing more is said of them here. */
+  #handedBack = false;
   #redis: Redis | undefined;
   #queues: ClusterQueues | undefined;
   #sub: Redis | undefined;
@@ -72,8 +88,14 @@ export class ClusterWorker implements WorkerRuntime {
     this.#options = options;
     this.address = parseAddress('address', options.address);
     this.id = options.id ?? `${hostname()}-${process.pid}`;
-    this.#slots = new Slots(options.concurrency, options.resources);
     this.#root = realpathSync(options.root);
+    this.#guard = new ModuleGuard(this.#root, this.id);
+    this.#pool = new Pool({
+      size: options.concurrency,
+      resources: options.resources,
+      // A slot on this event loop; the pool decides what runs in it.
+      createHandle: (index) => ({ id: `${this.id}/${index}`, alive: true, run: (job) => this.#execute(job), close: async () => undefined }),
+    });
   }
 
   get concurrency(): number {
@@ -85,12 +107,17 @@ export class ClusterWorker implements WorkerRuntime {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix);
     this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
+    this.#intake = new JobIntake({
+      redis: this.#redis, prefix: this.address.prefix, concurrency: this.#options.concurrency, resources: this.#options.resources,
+      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature) => this.#process(job, signature), onError: (e) => this.#reportError(e),
+    });
+    await this.#pool.start();
     this.#sub = this.#redis.duplicate();
     this.#sub.on('error', () => undefined);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
     await this.#sub.subscribe(keys.control(this.address.prefix));
     enterWorker(this);
-    await this.#ensureWorker('');
+    await this.#intake.ensure('');
     await this.#beat();
     this.#heartbeat = setInterval(() => void this.#beat().catch((e: unknown) => this.#reportError(e)), HEARTBEAT_MS);
   }
@@ -103,13 +130,9 @@ export class ClusterWorker implements WorkerRuntime {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#heartbeat);
-    const workers = [...this.#workers.values()];
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
-    const finished = await Promise.race([graceful, late]);
-    clearTimeout(timer);
-    if (!finished) await bounded(Promise.all(workers.map((w) => w.close(true))), 1000);
+    const finished = (await this.#intake?.close(graceMs)) ?? true;
+    this.#handedBack = !finished;
+    await this.#pool.shutdown();
     await bounded(this.#queues?.close(), 1000);
     await bounded(this.#redis?.hdel(keys.workers(this.address.prefix), this.id), 1000);
     this.#sub?.disconnect();
@@ -117,16 +140,13 @@ export class ClusterWorker implements WorkerRuntime {
     await bounded(this.onClosed?.(), 1000);
   }
 
-  /** For `getClient()`: a task that waits on nested work gives its slot back meanwhile. */
+  /** For `getClient()`: a task that waits on nested work lends its slot out meanwhile, and its worker takes one more job. */
   secede(): () => void {
-    this.#slots.secede();
-    // BullMQ counts the waiting task's job as busy too, and its fetch loop does not notice a raised
-    // concurrency until a job ends: a helper worker takes one more job meanwhile, or a one-slot
-    // worker would never take the nested jobs its task waits for.
-    const helper = this.#closing ? undefined : this.#bullWorker('', 1);
+    const rejoin = this.#pool.lend();
+    const narrow = this.#intake?.widen();
     return () => {
-      this.#slots.rejoin();
-      void helper?.close().catch(() => undefined);
+      rejoin();
+      narrow?.();
     };
   }
 
@@ -137,115 +157,76 @@ export class ClusterWorker implements WorkerRuntime {
       root: this.#root, startedAt: Date.now(), beat: Date.now(),
     };
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
-    for (const signature of (signatures?.[1] as string[] | undefined) ?? []) await this.#ensureWorker(signature);
+    for (const signature of (signatures?.[1] as string[] | undefined) ?? []) await this.#intake?.ensure(signature);
     const hourAgo = Date.now() - 3600_000;
     for (const [id, at] of this.#cancelled) if (at < hourAgo) this.#cancelled.delete(id);
-  }
-
-  /** Starts a BullMQ worker on the queue of a requirement this worker can meet (once). */
-  async #ensureWorker(signature: string): Promise<void> {
-    if (this.#workers.has(signature) || this.#closing) return;
-    const need = parseSignature(signature);
-    if (shortfall(need, this.#options.resources)) return;
-    // As many jobs at once as the resources allow, so this worker takes no job it must sit on.
-    let concurrency = this.#options.concurrency;
-    for (const [name, amount] of Object.entries(need)) concurrency = Math.min(concurrency, Math.floor((this.#options.resources[name] ?? 0) / amount));
-    // No prefetching beyond what can run: a job held here while it waits would die with this
-    // worker and count against its tasks' allowedFailures without ever having run.
-    const worker = this.#bullWorker(signature, Math.max(1, concurrency));
-    this.#workers.set(signature, worker);
-    await worker.waitUntilReady();
-  }
-
-  #bullWorker(signature: string, concurrency: number): Worker<JobData> {
-    const worker = queueWorker(this.#redis as Redis, this.address.prefix, signature, (job) => this.#process(job, signature), { concurrency, lockMs: this.#options.lockMs ?? 30_000 });
-    worker.on('error', (error) => this.#reportError(error));
-    return worker;
   }
 
   async #process(job: Job<JobData>, signature: string): Promise<void> {
     const payload = deserialize<BatchPayload>(Buffer.from(job.data.p, 'base64'));
     const { channel } = payload;
-    let tasks = payload.tasks;
-    const stalls = job.stalledCounter ?? 0;
-    if (stalls > 0 || payload.crashes > 0) {
-      // A re-run after a worker died: skip what was delivered, crash what died too often, split the rest.
-      const done = await (this.#redis as Redis).smismember(keys.done(this.address.prefix, channel), ...tasks.map((t) => t.taskRunId));
-      tasks = tasks.filter((_, i) => !done[i]);
-      const crashes = payload.crashes + stalls;
-      if (tasks.length === 0) return;
-      if (crashes > payload.allowedFailures) {
-        await Promise.all(tasks.map((t) => this.#send(channel, { type: 'crashed', taskRunId: t.taskRunId, crashes, workerId: this.id })));
+    const state = { tasks: payload.tasks, crashes: payload.crashes, stalls: job.stalledCounter ?? 0, allowedFailures: payload.allowedFailures };
+    let delivered = new Set<string>();
+    if (mayHaveRun(state)) {
+      const done = await (this.#redis as Redis).smismember(keys.done(this.address.prefix, channel), ...payload.tasks.map((t) => t.taskRunId));
+      delivered = new Set(payload.tasks.filter((_, i) => done[i]).map((t) => t.taskRunId));
+    }
+    const plan = rerunPlan(state, delivered);
+    switch (plan.action) {
+      case 'skip':
         return;
-      }
-      if (tasks.length > 1 && stalls > 0) {
-        // One task may be what kills workers: from now on each goes alone, so the others are not blamed.
-        await (this.#queues as ClusterQueues).add(signature, tasks.map((t) => ({
+      case 'crash':
+        await Promise.all(plan.tasks.map((t) => this.#send(channel, { type: 'crashed', taskRunId: t.taskRunId, crashes: plan.crashes, workerId: this.id })));
+        return;
+      case 'split':
+        await (this.#queues as ClusterQueues).add(signature, plan.tasks.map((t) => ({
           name: t.options.name, runs: 1, priority: t.options.priority,
-          payload: serialize({ ...payload, tasks: [t], crashes } satisfies BatchPayload, 'job').toString('base64'),
+          payload: serialize({ ...payload, tasks: [t], crashes: plan.crashes } satisfies BatchPayload, 'job').toString('base64'),
         })));
         return;
+      case 'run': {
+        const hooks = this.#hooks(channel);
+        await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks)));
       }
     }
-    const hooks = this.#hooks(channel);
-    await Promise.all(tasks.map((t) => this.#runOne(channel, t, hooks)));
   }
 
   async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
-    const refusal = this.#refusal(t);
+    const refusal = this.#guard.refusal(t.ref);
     if (refusal) {
       console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal.reason}`);
       return this.#send(channel, { type: 'failed', taskRunId: t.taskRunId, state: 'Failed', error: toWireError(refusal), workerId: this.id });
     }
-    const need = t.options.resources;
-    const wait = this.#slots.acquire(need);
-    if (wait) {
-      await wait;
-      // Cancelled while it waited for a slot: give the slot back untouched.
-      if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return this.#slots.release(need);
-    }
     const signal = new RunSignal();
+    const job: TaskJob = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, fn: byRef, args: t.args as unknown[], options: t.options, cancellation: signal };
+    this.#origins.set(job, { wire: t, hooks });
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
     let outcome: TaskOutcome;
     try {
-      outcome = await executeTask({ taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options }, this.id, signal, hooks);
-    } catch (error) {
-      outcome = { state: 'Failed', error: error as Error };
+      outcome = await this.#pool.submit(job);
     } finally {
       this.#running.delete(t.taskRunId);
-      this.#slots.release(need);
     }
+    // Cancelled by its client (which settled it already), or handed back to the cluster by close(): nothing to say.
+    if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return;
     return this.#send(channel, this.#messageOf(t.taskRunId, outcome));
+  }
+
+  /** Runs a job the pool gave a slot to. */
+  async #execute(job: TaskJob): Promise<TaskOutcome> {
+    const { wire: t, hooks } = this.#origins.get(job) as JobOrigin;
+    try {
+      return await executeTask({ taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options }, this.id, job.cancellation, hooks);
+    } catch (error) {
+      return { state: 'Failed', error: error as Error };
+    }
   }
 
   #messageOf(taskRunId: string, outcome: TaskOutcome): WorkerMessage {
     if (outcome.state === 'Completed') return { type: 'completed', taskRunId, value: outcome.value, workerId: this.id };
     const state = outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed';
     return { type: 'failed', taskRunId, state, error: toWireError(outcome.error), workerId: this.id };
-  }
-
-  /** Why a job may not run here: only modules under the worker's project root are ever imported. */
-  #refusal(t: TaskWire): TaskNotFoundError | undefined {
-    const module = t.ref.module;
-    if (module === undefined) return undefined; // executeTask reports the unknown module itself
-    // realpath per task was a third of a worker's time on no-op tasks: decide once per module.
-    if (!this.#verdicts.has(module)) this.#verdicts.set(module, this.#judge(t, module));
-    return this.#verdicts.get(module);
-  }
-
-  #judge(t: TaskWire, module: string): TaskNotFoundError | undefined {
-    let path: string;
-    try {
-      path = realpathSync(fileURLToPath(module));
-    } catch {
-      return new TaskNotFoundError(t.ref.name, module, `the module does not exist on worker ${this.id}, or is not a local file; workers import task modules from their own checkout of the project (${this.#root})`);
-    }
-    const rel = relative(this.#root, path);
-    if (rel.startsWith('..') || isAbsolute(rel)) {
-      return new TaskNotFoundError(t.ref.name, module, `worker ${this.id} refused it: the module is outside the worker's project root ${this.#root}, and workers import only modules under their root (start the worker with --root, or from the project's directory)`);
-    }
-    return undefined;
   }
 
   #hooks(channel: string): AttemptHooks {
@@ -270,7 +251,7 @@ export class ClusterWorker implements WorkerRuntime {
       return;
     }
     if (message.type === 'requirement') {
-      void this.#ensureWorker(message.signature).catch((e: unknown) => this.#reportError(e));
+      void this.#intake?.ensure(message.signature).catch((e: unknown) => this.#reportError(e));
       return;
     }
     const error = new CancelledError(message.reason);

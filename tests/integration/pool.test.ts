@@ -1,6 +1,7 @@
 /**
  * The local pool's own rules, with scripted worker handles: start-up failures, the crash-loop
- * guard, suspects of a crash run alone, pipelining only for short tasks.
+ * guard, suspects of a crash run alone, pipelining only for short tasks, resources held while a
+ * job runs (cluster workers schedule their slots with this pool too).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -121,5 +122,32 @@ test('only short, measured tasks are pipelined; unknown and long ones wait for a
   h.ran.length = 0;
   await Promise.all(Array.from({ length: 6 }, () => pool.submit(job('short'))));
   assert.ok(Math.max(...h.ran.map((r) => r.inFlight)) > 1, 'short jobs were pipelined');
+  await pool.shutdown();
+});
+
+test('a job holds its resources while it runs; one waiting for a busy resource does not block others', async () => {
+  const release: (() => void)[] = [];
+  const started: string[] = [];
+  const pool = new Pool({
+    size: 3,
+    resources: { GPU: 1 },
+    createHandle: (i) => ({
+      id: `slot-${i}`, alive: true, close: async () => undefined,
+      run: (j) => new Promise<HandleOutcome>((resolve) => {
+        started.push(j.taskRunId);
+        release.push(() => resolve({ state: 'Completed', value: j.taskRunId }));
+      }),
+    }),
+  });
+  await pool.start();
+  const withGpu = (id: string): TaskJob => ({ ...job('gpu'), taskRunId: id, options: resolveTaskOptions({ resources: { GPU: 1 } }, undefined, 'gpu') });
+  const outcomes = [pool.submit(withGpu('gpu-1')), pool.submit(withGpu('gpu-2')), pool.submit({ ...job('plain'), taskRunId: 'plain-1' })];
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(started, ['gpu-1', 'plain-1'], 'the plain job passes the one waiting for the GPU');
+  release[0]?.();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(started, ['gpu-1', 'plain-1', 'gpu-2'], 'the GPU, freed, goes to the waiting job');
+  for (const r of release.slice(1)) r();
+  assert.deepEqual((await within(Promise.all(outcomes), 5000, 'the jobs')).map((o) => o.state), ['Completed', 'Completed', 'Completed']);
   await pool.shutdown();
 });

@@ -1,11 +1,10 @@
-/** The cluster's pure parts, without Redis: job batching, priorities, addresses, slots, the adaptive policy. */
+/** The cluster's pure parts, without Redis: job batching, priorities, key names, addresses, the adaptive policy. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planJobs, MAX_BATCH } from '../../src/cluster/batch.ts';
 import { parseSignature, requirementSignature, type TaskWire } from '../../src/cluster/protocol.ts';
 import { bullPriority, keyPrefix, queueName } from '../../src/cluster/queues.ts';
 import { parseAddress } from '../../src/cluster/connection.ts';
-import { Slots } from '../../src/cluster/slots.ts';
 import { adaptiveTarget, INITIAL_ADAPTIVE_STATE, SCALE_DOWN_WAIT } from '../../src/schedule/adaptive.ts';
 import { resolveTaskOptions } from '../../src/core/options.ts';
 
@@ -52,19 +51,6 @@ test('addresses: password, TLS, database and prefix; the password never shows', 
   assert.equal(a.prefix, 'team-a');
   assert.doesNotMatch(a.display, /p%40ss|p@ss/);
   assert.equal(parseAddress('address', 'redis://h').redis.port, 6379);
-});
-
-test('slots: a task holds its resources while it runs; one waiting for a busy resource does not block others', async () => {
-  const slots = new Slots(3, { GPU: 1 });
-  assert.equal(slots.acquire({ GPU: 1 }), undefined);
-  let gpuStarted = false;
-  void slots.acquire({ GPU: 1 })?.then(() => (gpuStarted = true));
-  assert.equal(slots.acquire({}), undefined, 'a plain task passes the waiting GPU task');
-  await Promise.resolve();
-  assert.equal(gpuStarted, false);
-  slots.release({ GPU: 1 });
-  await Promise.resolve();
-  assert.equal(gpuStarted, true);
 });
 
 test('adaptive policy: scales up at once, down only after a few quiet checks, within bounds', () => {

@@ -1,0 +1,84 @@
+import { shortfall, type Resources } from '../schedule/resources.ts';
+import { bounded } from '../util/bounded.ts';
+import type { Job, Redis, Worker } from './libs.ts';
+import { parseSignature } from './protocol.ts';
+import { queueWorker, type JobData } from './queues.ts';
+
+/** What a worker's intake takes jobs for. */
+export interface IntakeSettings {
+  readonly redis: Redis;
+  /** The key prefix. */
+  readonly prefix: string;
+  /** Tasks the worker runs at once. */
+  readonly concurrency: number;
+  /** What the worker declares. */
+  readonly resources: Resources;
+  readonly lockMs: number;
+  /** Handles one job; resolves once every run in it is delivered (the job's lock is held until then). */
+  readonly process: (job: Job<JobData>, signature: string) => Promise<void>;
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * A cluster worker's job intake: one BullMQ worker on the plain queue, and one on the queue of
+ * each resource requirement this worker can meet, each taking no more jobs at once than the
+ * worker could run (no prefetching: a job held while it waits would die with this worker and
+ * count against its tasks' allowed failures without ever having run).
+ */
+export class JobIntake {
+  readonly #settings: IntakeSettings;
+  readonly #workers = new Map<string, Worker<JobData>>();
+  #closing = false;
+
+  constructor(settings: IntakeSettings) {
+    this.#settings = settings;
+  }
+
+  /** Starts taking jobs of a requirement this worker can meet (once; a requirement it cannot meet is ignored). */
+  async ensure(signature: string): Promise<void> {
+    if (this.#workers.has(signature) || this.#closing) return;
+    const need = parseSignature(signature);
+    const { resources } = this.#settings;
+    if (shortfall(need, resources)) return;
+    // As many jobs at once as the resources allow, so this worker takes no job it must sit on.
+    let concurrency = this.#settings.concurrency;
+    for (const [name, amount] of Object.entries(need)) concurrency = Math.min(concurrency, Math.floor((resources[name] ?? 0) / amount));
+    const worker = this.#worker(signature, Math.max(1, concurrency));
+    this.#workers.set(signature, worker);
+    await worker.waitUntilReady();
+  }
+
+  /**
+   * One more job may come in while a task waits on nested work (`getClient()`): the caller lent
+   * that task's slot out, but BullMQ counts the waiting task's job as busy too, and its fetch loop
+   * does not notice a raised concurrency until a job ends. So a helper takes one more plain job
+   * meanwhile, or a one-slot worker would never take the nested jobs its task waits for.
+   */
+  widen(): () => void {
+    const helper = this.#closing ? undefined : this.#worker('', 1);
+    return () => void helper?.close().catch(() => undefined);
+  }
+
+  /**
+   * Stops taking jobs and waits up to `graceMs` for the jobs in hand; resolves whether they all
+   * finished. Those that did not are handed back: their locks lapse and other workers run them.
+   */
+  async close(graceMs: number): Promise<boolean> {
+    this.#closing = true;
+    const workers = [...this.#workers.values()];
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+    const finished = await Promise.race([graceful, late]);
+    clearTimeout(timer);
+    if (!finished) await bounded(Promise.all(workers.map((w) => w.close(true))), 1000);
+    return finished;
+  }
+
+  #worker(signature: string, concurrency: number): Worker<JobData> {
+    const { redis, prefix, lockMs } = this.#settings;
+    const worker = queueWorker(redis, prefix, signature, (job) => this.#settings.process(job, signature), { concurrency, lockMs });
+    worker.on('error', (error) => this.#settings.onError(error));
+    return worker;
+  }
+}
