@@ -1,5 +1,5 @@
 import { CancelledError, TaskTimeoutError } from '../errors.ts';
-import type { LogLevel } from '../events/events.ts';
+import { now, type LogLevel } from '../events/events.ts';
 import { storage, type FlowRunScope, type RunStore, type TaskScope } from './context.ts';
 import { retryDelay, type ResolvedTaskOptions } from './options.ts';
 import type { TaskOutcome } from './task-runner.ts';
@@ -15,11 +15,14 @@ export interface AttemptRequest {
   /** The run's cancellation; its AbortSignal is made only if the task or a timer needs it. */
   readonly cancellation: RunSignal;
   readonly workerId: string;
+  /** When the run was handed to its runner, for its 'started' events (in the flow's process). */
+  readonly readyTime?: number;
 }
 
 /** How the executing side reports progress: to the event bus in process, to a message port elsewhere. */
 export interface AttemptHooks {
-  started(request: AttemptRequest, attempt: number): void;
+  /** `time`: when the attempt started, on this process's clock. */
+  started(request: AttemptRequest, attempt: number, time: number): void;
   retried(request: AttemptRequest, attempt: number, error: unknown, delayMs: number): void;
   log(request: AttemptRequest, level: LogLevel, message: string): void;
 }
@@ -34,13 +37,14 @@ export async function runAttempts(request: AttemptRequest, hooks: AttemptHooks, 
   const total = options.retries + 1;
   for (let attempt = 1; ; attempt++) {
     if (cancellation.aborted) return cancelled(cancellation, request.workerId);
-    hooks.started(request, attempt);
+    const startTime = now();
+    hooks.started(request, attempt, startTime);
     try {
       const value = await runOnce(request, attempt, hooks, flowRun);
-      return { state: 'Completed', value, workerId: request.workerId };
+      return { state: 'Completed', value, workerId: request.workerId, serviceMs: now() - startTime };
     } catch (error) {
-      if (cancellation.aborted) return cancelled(cancellation, request.workerId);
-      if (attempt >= total) return { state: 'Failed', error: asError(error), workerId: request.workerId };
+      if (cancellation.aborted) return cancelled(cancellation, request.workerId, now() - startTime);
+      if (attempt >= total) return { state: 'Failed', error: asError(error), workerId: request.workerId, serviceMs: now() - startTime };
       const delayMs = retryDelay(options, attempt);
       hooks.retried(request, attempt, error, delayMs);
       if (delayMs > 0 && !(await sleep(delayMs, cancellation.signal))) return cancelled(cancellation, request.workerId);
@@ -136,10 +140,10 @@ class AttemptScope implements TaskScope {
   }
 }
 
-function cancelled(signal: RunSignal, workerId: string): TaskOutcome {
+function cancelled(signal: RunSignal, workerId: string, serviceMs?: number): TaskOutcome {
   const reason = signal.reason;
   const error = reason instanceof CancelledError ? reason : new CancelledError(typeof reason === 'string' ? reason : 'the task run was cancelled');
-  return { state: 'Cancelled', error, workerId };
+  return serviceMs === undefined ? { state: 'Cancelled', error, workerId } : { state: 'Cancelled', error, workerId, serviceMs };
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

@@ -1,4 +1,4 @@
-import type { EventBus } from '../events/bus.ts';
+import type { EventSink } from '../events/events.ts';
 import type { Resources } from '../schedule/resources.ts';
 import type { ResolvedTaskOptions } from './options.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
@@ -21,7 +21,7 @@ export interface RunnerContext {
   readonly flowRunId: string;
   readonly flowName: string;
   /** The flow run's event stream; runners emit worker and task-run events on it. */
-  readonly events: EventBus;
+  readonly events: EventSink;
   /** The flow run itself, for tasks that run in the flow's process (they may submit more tasks). */
   readonly flowRun: FlowRunScope;
 }
@@ -41,12 +41,17 @@ export interface TaskJob {
    * on hot paths; `cancellation.signal` makes a real AbortSignal on first read.
    */
   readonly cancellation: RunSignal;
+  /** When its upstream futures had resolved and it was handed to the runner (for `task-run:started`). */
+  readonly readyTime: number;
 }
 
-/** How a task run ended, as a runner reports it. A runner's `submit` never rejects. */
+/**
+ * How a task run ended, as a runner reports it. A runner's `submit` never rejects. `serviceMs`:
+ * how long the final attempt ran, measured where it ran (for `task-run:finished`).
+ */
 export type TaskOutcome =
-  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string }
-  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string };
+  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string; readonly serviceMs?: number }
+  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string; readonly serviceMs?: number };
 
 /**
  * Where tasks run. A flow run takes a fresh copy with `duplicate()`, calls `start()`, hands it

@@ -20,7 +20,7 @@ export class InlineHandle implements WorkerHandle {
 
   run(job: TaskJob): Promise<TaskOutcome> {
     return runAttempts(
-      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId: this.id },
+      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId: this.id, readyTime: job.readyTime },
       this.#hooks,
       this.context.flowRun,
     );

@@ -6,7 +6,7 @@ import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
  * there. A `suspect` job was in the worker when it crashed and may have caused it: the pool runs
  * it again alone, so a crash charges the task that caused it and nothing else.
  */
-export type HandleOutcome = (TaskOutcome & { readonly serviceMs?: number }) | { readonly state: 'Requeue'; readonly suspect: boolean };
+export type HandleOutcome = TaskOutcome | { readonly state: 'Requeue'; readonly suspect: boolean };
 
 /**
  * One worker of a local pool, as the pool sees it: the event loop ('async'), a worker thread, or a
