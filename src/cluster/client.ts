@@ -7,7 +7,7 @@ import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { ClockSync } from './clock.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
-import type { RunSignal } from '../core/run-signal.ts';
+import type { Cancellation } from '../core/run-signal.ts';
 import { serialize } from '../protocol/serialize.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import { bounded } from './bounded.ts';
@@ -32,7 +32,7 @@ export type ClientTask = TaskWire & { readonly readyTime?: number };
 interface Pending {
   /** The run as sent: what its attempt events are about. */
   readonly task: ClientTask;
-  readonly cancellation: RunSignal | undefined;
+  readonly cancellation: Cancellation | undefined;
   readonly resolve: (outcome: TaskOutcome) => void;
   lastWorker: string | undefined;
   jobId: string | undefined;
@@ -108,7 +108,7 @@ export class ClusterClient {
   }
 
   /** Sends a task run; resolves how it ended. Never rejects. */
-  submit(task: ClientTask, cancellation: RunSignal | undefined): Promise<TaskOutcome> {
+  submit(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
     if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
     if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster client was closed') });
     return new Promise<TaskOutcome>((resolve) => {

@@ -2,8 +2,8 @@ import { CancelledError, TaskTimeoutError } from '../errors.ts';
 import { now, type LogLevel } from '../events/events.ts';
 import { storage, type FlowRunScope, type RunStore, type TaskScope } from './context.ts';
 import { retryDelay, type ResolvedTaskOptions } from './options.ts';
-import type { TaskOutcome } from './task-runner.ts';
-import type { RunSignal } from './run-signal.ts';
+import type { Lend, TaskOutcome } from './task-runner.ts';
+import type { Cancellation } from './run-signal.ts';
 
 /** One task run to execute here, wherever "here" is: the flow's process, a thread, a process, a cluster worker. */
 export interface AttemptRequest {
@@ -13,10 +13,12 @@ export interface AttemptRequest {
   readonly args: readonly unknown[];
   readonly options: ResolvedTaskOptions;
   /** The run's cancellation; its AbortSignal is made only if the task or a timer needs it. */
-  readonly cancellation: RunSignal;
+  readonly cancellation: Cancellation;
   readonly workerId: string;
   /** When the run was handed to its runner, for its 'started' events (in the flow's process). */
   readonly readyTime?: number;
+  /** How the run lends its slot while it waits on other runs (the pool's, in the flow's process). */
+  readonly lend?: Lend;
 }
 
 /** How the executing side reports progress: to the event bus in process, to a message port elsewhere. */
@@ -84,9 +86,6 @@ async function call(request: AttemptRequest, attempt: number, signal: AbortSigna
 
 /** The task scope of one attempt; its signal is the run's (made on first read) or the timed attempt's. */
 class AttemptScope implements TaskScope {
-  #waiting = 0;
-  #rejoin: (() => void) | undefined;
-
   constructor(
     readonly request: AttemptRequest,
     readonly attempt: number,
@@ -95,24 +94,9 @@ class AttemptScope implements TaskScope {
     readonly flowRun: FlowRunScope | undefined,
   ) {}
 
-  /**
-   * The task waits for other task runs: its slot is lent out once, however many futures it waits
-   * on at a time (asCompleted waits on them all), and taken back when the last wait ends.
-   */
+  /** The task waits for other task runs: its slot is lent out meanwhile (the lender counts overlapping waits). */
   secede(): () => void {
-    const flowRun = this.flowRun;
-    if (!flowRun?.secede) return () => {};
-    if (this.#waiting++ === 0) this.#rejoin = flowRun.secede();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      if (--this.#waiting === 0) {
-        const rejoin = this.#rejoin;
-        this.#rejoin = undefined;
-        rejoin?.();
-      }
-    };
+    return this.request.lend?.(this.request.taskRunId) ?? noop;
   }
 
   get taskRunId(): string {
@@ -140,7 +124,9 @@ class AttemptScope implements TaskScope {
   }
 }
 
-function cancelled(signal: RunSignal, workerId: string, serviceMs?: number): TaskOutcome {
+const noop = (): void => {};
+
+function cancelled(signal: Cancellation, workerId: string, serviceMs?: number): TaskOutcome {
   const reason = signal.reason;
   const error = reason instanceof CancelledError ? reason : new CancelledError(typeof reason === 'string' ? reason : 'the task run was cancelled');
   return serviceMs === undefined ? { state: 'Cancelled', error, workerId } : { state: 'Cancelled', error, workerId, serviceMs };

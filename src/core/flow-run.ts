@@ -12,7 +12,9 @@ import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFu
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
 import type { Task } from './task.ts';
-import type { TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { Lend, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { TaskRef } from '../protocol/task-ref.ts';
+import type { Cancellation } from './run-signal.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
 const annotated = new WeakMap<object, WeakMap<ResolvedTaskOptions, ResolvedTaskOptions>>();
@@ -161,11 +163,6 @@ export class FlowRunEngine implements FlowRunScope {
     this.#wakeIfIdle();
   }
 
-  /** A task of this run, in this process, is about to wait for other task runs: its runner lends its slot out. */
-  secede(): () => void {
-    return this.runner.secede?.() ?? (() => {});
-  }
-
   /** Task logs from wherever the task runs arrive here as events. */
   log(taskRun: TaskScope | undefined, level: LogLevel, message: string): void {
     this.events.emit('task-run:log', {
@@ -241,10 +238,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
-    const job: TaskJob = {
-      taskRunId: run.record.id, flowRunId: this.id, ref: task.ref, fn: task.fn as (...args: never[]) => unknown,
-      args: args as unknown[], options, cancellation: run.cancellation, readyTime: now(),
-    };
+    const job = new Job(run.record.id, this.id, task.ref, task.fn as (...args: never[]) => unknown, args as unknown[], options, run.cancellation, now(), this);
     let outcome: Promise<TaskOutcome>;
     try {
       outcome = inline ? this.#runInline(job) : this.runner.submit(job);
@@ -256,7 +250,19 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   #runInline(job: TaskJob): Promise<TaskOutcome> {
-    return runAttempts({ ...job, workerId: 'main' }, (this.#hooks ??= attemptEvents(this.events)), this);
+    // Called from inside a task (in this process), it waits in that task's slot: lend that one.
+    const outer = currentStore()?.task;
+    const lend: Lend | undefined = outer?.secede ? () => (outer.secede as () => () => void)() : undefined;
+    return this.runHere(job, 'main', lend);
+  }
+
+  /** Runs a job's attempts in this process: what {@link TaskJob.runHere} does. */
+  runHere(job: TaskJob, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
+    return runAttempts(
+      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId, readyTime: job.readyTime, lend },
+      (this.#hooks ??= attemptEvents(this.events)),
+      this,
+    );
   }
 
   #cancelOne<T>(future: TaskFuture<T>, reason: string): boolean {
@@ -295,5 +301,28 @@ export class FlowRunEngine implements FlowRunScope {
       this.#onIdle = undefined;
       wake();
     }
+  }
+}
+
+/** A task run as the engine hands it to its runner. */
+class Job implements TaskJob {
+  readonly #engine: FlowRunEngine;
+
+  constructor(
+    readonly taskRunId: string,
+    readonly flowRunId: string,
+    readonly ref: TaskRef,
+    readonly fn: (...args: never[]) => unknown,
+    readonly args: unknown[],
+    readonly options: ResolvedTaskOptions,
+    readonly cancellation: Cancellation,
+    readonly readyTime: number,
+    engine: FlowRunEngine,
+  ) {
+    this.#engine = engine;
+  }
+
+  runHere(workerId: string, lend?: Lend): Promise<TaskOutcome> {
+    return this.#engine.runHere(this, workerId, lend);
   }
 }

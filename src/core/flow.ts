@@ -148,7 +148,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   let state: FlowRunState = 'Completed';
   let error: Error | undefined;
   try {
-    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, flowRun: engine });
+    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, signal: engine.signal });
   } catch (startError) {
     state = 'Crashed';
     error = startError as Error;

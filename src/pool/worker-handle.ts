@@ -1,4 +1,4 @@
-import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import type { Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 
 /**
  * How a job left a worker, as the pool sees it: a {@link TaskOutcome}, or `Requeue` when the
@@ -21,9 +21,9 @@ export interface WorkerHandle {
   readonly alive: boolean;
   /**
    * Runs one job and resolves how it ended. Never rejects. `crashes` counts the workers that
-   * already died with this job in them.
+   * already died with this job in them; `lend` is the pool's, for tasks that run in this process.
    */
-  run(job: TaskJob, crashes?: number): Promise<HandleOutcome>;
+  run(job: TaskJob, crashes?: number, lend?: Lend): Promise<HandleOutcome>;
   /** Stops the worker. Work still running on it is abandoned. */
   close(): Promise<void>;
 }

@@ -90,7 +90,7 @@ export class DistributedTaskRunner implements TaskRunner {
       this.#watch = new RegistryWatch(this.#client.redis, address.prefix, context.events, () => this.#client?.waitingRequirements() ?? new Map(), () => this.#client?.size ?? 0);
       await this.#watch.start();
       // Cancelling the flow run: a temporary cluster stops hard (its workers go); a shared one is told to drop this run.
-      const signal = context.flowRun.signal;
+      const signal = context.signal;
       this.#onAbort = () => {
         this.#cancelling = this.#cancelRun(signal.reason instanceof Error ? signal.reason.message : 'the flow run was cancelled');
       };
@@ -109,10 +109,6 @@ export class DistributedTaskRunner implements TaskRunner {
       return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
     }
     return client.submit(job, job.cancellation);
-  }
-
-  async cancel(reason = 'the task runner was cancelled'): Promise<void> {
-    await this.#cancelRun(reason);
   }
 
   async shutdown(): Promise<void> {
@@ -139,7 +135,7 @@ export class DistributedTaskRunner implements TaskRunner {
   }
 
   async #stopAll(hard: boolean): Promise<void> {
-    if (this.#onAbort) this.#context?.flowRun.signal.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort) this.#context?.signal.removeEventListener('abort', this.#onAbort);
     this.#watch?.stop();
     await this.#client?.close().catch(() => undefined);
     const cluster = this.#cluster;
