@@ -3,6 +3,7 @@ import { TaskRunError, UsageError } from '../errors.ts';
 import { currentStore } from '../core/context.ts';
 import type { Task } from '../core/task.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
+import type { EventSink } from '../events/events.ts';
 import { ClusterClient } from './client.ts';
 import { parseAddress } from './connection.ts';
 import { workerRuntime, type WorkerRuntime } from './runtime.ts';
@@ -42,7 +43,7 @@ export function getClient(): Client {
   return makeClient(async (task, args) => {
     const client = await nestedClient(runtime);
     const taskRunId = `${parent.taskRunId}/${task.taskName}-${++counter}`;
-    const release = waitingOn(runtime, parent.taskRunId);
+    const release = runtime.lend(parent.taskRunId);
     let outcome: TaskOutcome;
     try {
       outcome = await client.submit({ taskRunId, flowRunId: parent.flowRunId, ref: task.ref, options: task.options, args }, undefined);
@@ -70,30 +71,17 @@ function makeClient(submit: SubmitFn): Client {
 }
 
 let counter = 0;
+/** Nested runs' events have no flow run to go to yet. */
+const NO_EVENTS: EventSink = { emit: () => undefined, has: () => false };
 let shared: Promise<ClusterClient> | undefined;
 
 /** One client per worker process, on its own result channel, for every nested submission. */
 function nestedClient(runtime: WorkerRuntime): Promise<ClusterClient> {
   shared ??= ClusterClient.connect(parseAddress('address', runtime.address.url), `nested-${runtime.id}-${randomUUID().slice(0, 8)}`, {
     connectTimeoutMs: 5000, reconnectTimeoutMs: 5000, allowedFailures: 3, redis: undefined,
-  }, {}).catch((error: unknown) => {
+  }, NO_EVENTS).catch((error: unknown) => {
     shared = undefined;
     throw error;
   });
   return shared;
-}
-
-/** Nested submissions each parent task waits on; the parent's slot is given back while any is pending. */
-const waiting = new Map<string, { count: number; rejoin: () => void }>();
-
-function waitingOn(runtime: WorkerRuntime, parent: string): () => void {
-  const entry = waiting.get(parent);
-  if (entry) entry.count++;
-  else waiting.set(parent, { count: 1, rejoin: runtime.secede() });
-  return () => {
-    const e = waiting.get(parent);
-    if (!e || --e.count > 0) return;
-    waiting.delete(parent);
-    e.rejoin();
-  };
 }

@@ -7,7 +7,7 @@
  * - BullMQ queues `tasks` (no resources) and `tasks~GPU=1` (one per resource requirement), whose
  *   jobs are batches of task runs (their run count in the job data, for the backlog);
  * - `{prefix}:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
- *   blocking pops in batches: each element is a v8 `WorkerMessage[]`;
+ *   blocking pops in batches: each element is a v8 `WorkerBatch` (protocol.ts);
  * - `{prefix}:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
  *   died never recomputes a result already delivered;
  * - `{prefix}:workers`: a hash of live workers (id → JSON `WorkerInfo`), refreshed by heartbeats;

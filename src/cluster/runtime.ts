@@ -1,13 +1,15 @@
+import type { Lend } from '../core/task-runner.ts';
+
 /**
  * What a task running on a cluster worker can reach of that worker: its cluster's address (for
- * `getClient()`) and a way to give up its slot while it waits on nested tasks. Set once per
- * worker process; undefined elsewhere.
+ * `getClient()`) and a way to lend its slot while it waits on nested tasks. Set once per worker
+ * process; undefined elsewhere.
  */
 export interface WorkerRuntime {
   readonly id: string;
   readonly address: { readonly url: string };
-  /** Frees the calling task's slot while it waits; the returned function takes it back. */
-  secede(): () => void;
+  /** Lends the slot of task run `holder` while it waits (the worker pool's, counted per holder); the returned function takes it back. */
+  readonly lend: Lend;
 }
 
 const kRuntime = Symbol.for('weft.cluster-worker-runtime');

@@ -5,9 +5,10 @@ import type { Job, Redis } from './libs.ts';
 import { CancelledError, ClusterConnectionError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
-import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import type { Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { executeTask } from '../entry/execute.ts';
 import { Pool } from '../pool/pool.ts';
+import type { WorkerHandle } from '../pool/worker-handle.ts';
 import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import type { Resources } from '../schedule/resources.ts';
@@ -16,10 +17,13 @@ import { connect, parseAddress, type ClusterAddress } from './connection.ts';
 import { JobIntake } from './intake.ts';
 import { ModuleGuard } from './module-guard.ts';
 import { Outbox } from './outbox.ts';
-import { HEARTBEAT_MS, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo, type WorkerMessage } from './protocol.ts';
+import { HEARTBEAT_MS, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
 import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { enterWorker, type WorkerRuntime } from './runtime.ts';
+import { ClockSync } from './clock.ts';
+import { now } from '../events/events.ts';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
 
 /** Options of a cluster worker (`weft worker`, and each process of a LocalCluster). */
 export interface ClusterWorkerOptions {
@@ -38,12 +42,6 @@ export interface ClusterWorkerOptions {
    * taken for dead. @default 30000 (BullMQ's own default)
    */
   readonly lockMs?: number;
-}
-
-/** Where a job handed to the pool came from: the channel its results go to, and the hooks that report its attempts there. */
-interface JobOrigin {
-  readonly wire: TaskWire;
-  readonly hooks: AttemptHooks;
 }
 
 /** The function of a job on a cluster worker: never called, since the task runs by its ref (`executeTask` imports it). */
@@ -68,7 +66,9 @@ export class ClusterWorker implements WorkerRuntime {
   readonly #pool: Pool;
   /** Runs taken in and not yet finished (queued in the pool or running), for cancel messages. */
   readonly #running = new Map<string, { signal: RunSignal; flowRunId: string }>();
-  readonly #origins = new WeakMap<TaskJob, JobOrigin>();
+  /** Helpers of the intake for slots lent out now, one per lent slot (see #slot). */
+  readonly #widened: (() => void)[] = [];
+  #slots = 0;
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */
   readonly #cancelled = new Map<string, number>();
   #intake: JobIntake | undefined;
@@ -78,6 +78,8 @@ export class ClusterWorker implements WorkerRuntime {
   #queues: ClusterQueues | undefined;
   #sub: Redis | undefined;
   #outbox: Outbox | undefined;
+  /** This host's clock against the cluster's: events leave stamped on the cluster's clock. */
+  readonly #clock = new ClockSync();
   #heartbeat: NodeJS.Timeout | undefined;
   #closing = false;
   #lastError = 0;
@@ -93,8 +95,7 @@ export class ClusterWorker implements WorkerRuntime {
     this.#pool = new Pool({
       size: options.concurrency,
       resources: options.resources,
-      // A slot on this event loop; the pool decides what runs in it.
-      createHandle: (index) => ({ id: `${this.id}/${index}`, alive: true, run: (job) => this.#execute(job), close: async () => undefined }),
+      createHandle: () => this.#slot(),
     });
   }
 
@@ -105,7 +106,8 @@ export class ClusterWorker implements WorkerRuntime {
   /** Connects, registers, and starts taking jobs. */
   async start(): Promise<void> {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, 10_000);
-    this.#outbox = new Outbox(this.#redis, this.address.prefix);
+    this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id);
+    await this.#clock.measure(this.#redis, 5);
     this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
     this.#intake = new JobIntake({
       redis: this.#redis, prefix: this.address.prefix, concurrency: this.#options.concurrency, resources: this.#options.resources,
@@ -140,13 +142,22 @@ export class ClusterWorker implements WorkerRuntime {
     await bounded(this.onClosed?.(), 1000);
   }
 
-  /** For `getClient()`: a task that waits on nested work lends its slot out meanwhile, and its worker takes one more job. */
-  secede(): () => void {
-    const rejoin = this.#pool.lend();
-    const narrow = this.#intake?.widen();
-    return () => {
-      rejoin();
-      narrow?.();
+  /** For `getClient()`: a task that waits on nested work lends its slot out meanwhile (counted per task run). */
+  readonly lend: Lend = (holder) => this.#pool.lend(holder);
+
+  /**
+   * A slot of the pool, on this event loop: a job runs in it through `executeTask`. The pool makes
+   * one more slot while one is lent out, and closes one when it is given back; while there are
+   * more slots than `concurrency`, the intake takes that many more jobs (see JobIntake.widen).
+   */
+  #slot(): WorkerHandle {
+    if (++this.#slots > this.#options.concurrency) this.#widened.push(this.#intake?.widen() ?? (() => undefined));
+    return {
+      id: this.id, alive: true,
+      run: (job) => job.runHere(this.id),
+      close: async () => {
+        if (this.#slots-- > this.#options.concurrency) this.#widened.pop()?.();
+      },
     };
   }
 
@@ -154,8 +165,9 @@ export class ClusterWorker implements WorkerRuntime {
     const redis = this.#redis as Redis;
     const info: WorkerInfo = {
       id: this.id, host: hostname(), pid: process.pid, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      root: this.#root, startedAt: Date.now(), beat: Date.now(),
+      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs,
     };
+    await this.#clock.measure(redis);
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
     for (const signature of (signatures?.[1] as string[] | undefined) ?? []) await this.#intake?.ensure(signature);
     const hourAgo = Date.now() - 3600_000;
@@ -176,7 +188,7 @@ export class ClusterWorker implements WorkerRuntime {
       case 'skip':
         return;
       case 'crash':
-        await Promise.all(plan.tasks.map((t) => this.#send(channel, { type: 'crashed', taskRunId: t.taskRunId, crashes: plan.crashes, workerId: this.id })));
+        await Promise.all(plan.tasks.map((t) => this.#send(channel, { type: 'crashed', id: t.taskRunId, crashes: plan.crashes })));
         return;
       case 'split':
         await (this.#queues as ClusterQueues).add(signature, plan.tasks.map((t) => ({
@@ -196,11 +208,14 @@ export class ClusterWorker implements WorkerRuntime {
     const refusal = this.#guard.refusal(t.ref);
     if (refusal) {
       console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal.reason}`);
-      return this.#send(channel, { type: 'failed', taskRunId: t.taskRunId, state: 'Failed', error: toWireError(refusal), workerId: this.id });
+      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(refusal) });
     }
     const signal = new RunSignal();
-    const job: TaskJob = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, fn: byRef, args: t.args as unknown[], options: t.options, cancellation: signal };
-    this.#origins.set(job, { wire: t, hooks });
+    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options };
+    const job: TaskJob = {
+      ...request, fn: byRef, cancellation: signal, readyTime: now(),
+      runHere: (workerId) => executeTask(request, workerId, signal, hooks).catch((error: unknown) => ({ state: 'Failed', error: error as Error })),
+    };
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
     let outcome: TaskOutcome;
     try {
@@ -213,34 +228,26 @@ export class ClusterWorker implements WorkerRuntime {
     return this.#send(channel, this.#messageOf(t.taskRunId, outcome));
   }
 
-  /** Runs a job the pool gave a slot to. */
-  async #execute(job: TaskJob): Promise<TaskOutcome> {
-    const { wire: t, hooks } = this.#origins.get(job) as JobOrigin;
-    try {
-      return await executeTask({ taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options }, this.id, job.cancellation, hooks);
-    } catch (error) {
-      return { state: 'Failed', error: error as Error };
-    }
-  }
-
-  #messageOf(taskRunId: string, outcome: TaskOutcome): WorkerMessage {
-    if (outcome.state === 'Completed') return { type: 'completed', taskRunId, value: outcome.value, workerId: this.id };
+  #messageOf(taskRunId: string, outcome: TaskOutcome): AttemptEvent<string> {
+    const serviceMs = outcome.serviceMs ?? 0;
+    if (outcome.state === 'Completed') return { type: 'done', id: taskRunId, serviceMs, state: 'Completed', value: outcome.value };
     const state = outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed';
-    return { type: 'failed', taskRunId, state, error: toWireError(outcome.error), workerId: this.id };
+    return { type: 'done', id: taskRunId, serviceMs, state, error: toWireError(outcome.error) };
   }
 
   #hooks(channel: string): AttemptHooks {
-    const id = this.id;
+    // Times go out on the cluster's clock; the client moves them onto the flow process's.
+    const clock = this.#clock;
+    const send = (event: AttemptEvent<string>) => void this.#send(channel, event).catch(() => undefined);
     return {
-      started: (r, attempt) => void this.#send(channel, { type: 'started', taskRunId: r.taskRunId, attempt, workerId: id, time: Date.now() }).catch(() => undefined),
-      retried: (r, attempt, error, delayMs) =>
-        void this.#send(channel, { type: 'retried', taskRunId: r.taskRunId, attempt, delayMs, error: toWireError(error), workerId: id, time: Date.now() }).catch(() => undefined),
-      log: (r, level, message) => void this.#send(channel, { type: 'log', taskRunId: r.taskRunId, level, message, workerId: id, time: Date.now() }).catch(() => undefined),
+      started: (r, attempt, time) => send({ type: 'started', id: r.taskRunId, attempt, time: time + clock.offsetMs }),
+      retried: (r, attempt, error, delayMs) => send({ type: 'retried', id: r.taskRunId, attempt, delayMs, error: toWireError(error), time: now() + clock.offsetMs }),
+      log: (r, level, message) => send({ type: 'log', id: r.taskRunId, taskRunId: r.taskRunId, flowRunId: r.flowRunId, taskName: r.options.name, level, message, time: now() + clock.offsetMs }),
     };
   }
 
-  #send(channel: string, message: WorkerMessage): Promise<void> {
-    return (this.#outbox as Outbox).send(channel, message);
+  #send(channel: string, event: AttemptEvent<string>): Promise<void> {
+    return (this.#outbox as Outbox).send(channel, event);
   }
 
   #onControl(raw: Buffer): void {

@@ -29,7 +29,7 @@ after(async () => {
 test('backlog(): 100 plain and 100 resource task runs sent in one turn count 200 runs, by queue', async () => {
   const address = parseAddress('address', `${redis.address}?prefix=backlog`);
   const settings = { connectTimeoutMs: 2000, reconnectTimeoutMs: 2000, allowedFailures: 3, redis: undefined };
-  const client = await ClusterClient.connect(address, 'backlog-test', settings, {});
+  const client = await ClusterClient.connect(address, 'backlog-test', settings, { emit: () => undefined, has: () => false });
   const connection = await connect(address, { connectTimeoutMs: 2000, name: 'backlog-reader' });
   const queues = new ClusterQueues(connection, address.prefix);
   try {
