@@ -4,7 +4,7 @@ import { currentStore } from '../core/context.ts';
 import type { Task } from '../core/task.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { EventSink } from '../events/events.ts';
-import { ClusterClient } from './client.ts';
+import { ClusterSession } from './session.ts';
 import { parseAddress } from './connection.ts';
 import { workerRuntime, type WorkerRuntime } from './runtime.ts';
 
@@ -73,11 +73,11 @@ function makeClient(submit: SubmitFn): Client {
 let counter = 0;
 /** Nested runs' events have no flow run to go to yet. */
 const NO_EVENTS: EventSink = { emit: () => undefined, has: () => false };
-let shared: Promise<ClusterClient> | undefined;
+let shared: Promise<ClusterSession> | undefined;
 
 /** One client per worker process, on its own result channel, for every nested submission. */
-function nestedClient(runtime: WorkerRuntime): Promise<ClusterClient> {
-  shared ??= ClusterClient.connect(parseAddress('address', runtime.address.url), `nested-${runtime.id}-${randomUUID().slice(0, 8)}`, {
+function nestedClient(runtime: WorkerRuntime): Promise<ClusterSession> {
+  shared ??= ClusterSession.connect(parseAddress('address', runtime.address.url), `nested-${runtime.id}-${randomUUID().slice(0, 8)}`, {
     connectTimeoutMs: 5000, reconnectTimeoutMs: 5000, allowedFailures: 3, redis: undefined,
   }, NO_EVENTS).catch((error: unknown) => {
     shared = undefined;

@@ -7,7 +7,7 @@ import type { AdaptOptions, Cluster } from './cluster.ts';
 import { parseAddress, type ClusterAddress } from './connection.ts';
 import type { LocalCluster } from './local-cluster.ts';
 import { resolveAdapt } from './scaler.ts';
-import type { ClientSettings } from './client.ts';
+import type { ClientSettings } from './session.ts';
 import type { AdaptiveBounds } from '../schedule/adaptive.ts';
 
 /**

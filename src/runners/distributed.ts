@@ -6,7 +6,7 @@ import type { Resources } from '../schedule/resources.ts';
 import { callerModule } from '../protocol/task-ref.ts';
 import { sibling } from '../util/sibling.ts';
 import type { Cluster } from '../cluster/cluster.ts';
-import { ClusterClient } from '../cluster/client.ts';
+import { ClusterSession } from '../cluster/session.ts';
 import { parseAddress } from '../cluster/connection.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { RegistryWatch } from '../cluster/registry.ts';
@@ -41,7 +41,7 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
   readonly #base: string | undefined;
   #state: LifecycleState = 'idle';
   #cluster: Cluster | undefined;
-  #client: ClusterClient | undefined;
+  #session: ClusterSession | undefined;
   #watch: RegistryWatch | undefined;
   #context: RunnerContext | undefined;
   #onAbort: (() => void) | undefined;
@@ -64,7 +64,7 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
 
   /** The cluster's address, once started. */
   get address(): string | undefined {
-    return this.#client?.address.url;
+    return this.#session?.address.url;
   }
 
   /** The temporary cluster, if this runner started one. */
@@ -88,8 +88,8 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
         }
         address = parseAddress('cluster.address', this.#cluster.address);
       }
-      this.#client = await ClusterClient.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, context.events);
-      this.#watch = new RegistryWatch(this.#client.redis, address.prefix, context.events, () => this.#client?.waitingRequirements() ?? new Map(), () => this.#client?.size ?? 0);
+      this.#session = await ClusterSession.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, context.events);
+      this.#watch = new RegistryWatch(this.#session.redis, address.prefix, context.events, () => this.#session?.waitingRequirements() ?? new Map(), () => this.#session?.size ?? 0);
       await this.#watch.start();
       // Cancelling the flow run: a temporary cluster stops hard (its workers go); a shared one is told to drop this run.
       const signal = context.signal;
@@ -106,11 +106,11 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
   }
 
   submit(job: TaskJob): Promise<TaskOutcome> {
-    const client = this.#client;
-    if (this.#state !== 'running' || !client) {
+    const session = this.#session;
+    if (this.#state !== 'running' || !session) {
       return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
     }
-    return client.submit(job, job.cancellation);
+    return session.submit(job, job.cancellation);
   }
 
   async shutdown(): Promise<void> {
@@ -127,19 +127,19 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
 
   async #cancelRun(reason: string): Promise<void> {
     const context = this.#context;
-    if (!context || !this.#client) return;
+    if (!context || !this.#session) return;
     if (this.#cluster) {
-      await this.#client.cancelRun(context.flowRunId, reason);
+      await this.#session.cancelRun(context.flowRunId, reason);
       await (this.#cluster.kill ?? this.#cluster.close).call(this.#cluster);
     } else {
-      await this.#client.cancelRun(context.flowRunId, reason);
+      await this.#session.cancelRun(context.flowRunId, reason);
     }
   }
 
   async #stopAll(hard: boolean): Promise<void> {
     if (this.#onAbort) this.#context?.signal.removeEventListener('abort', this.#onAbort);
     this.#watch?.stop();
-    await this.#client?.close().catch(() => undefined);
+    await this.#session?.close().catch(() => undefined);
     const cluster = this.#cluster;
     if (cluster) {
       await (hard && cluster.kill ? cluster.kill() : cluster.close()).catch((error: unknown) => console.error('weft: the temporary cluster did not close cleanly:', error));

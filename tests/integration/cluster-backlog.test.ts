@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { flow, DistributedTaskRunner, LocalCluster } from '../../src/index.ts';
-import { ClusterClient } from '../../src/cluster/client.ts';
+import { ClusterSession } from '../../src/cluster/session.ts';
 import { connect, parseAddress } from '../../src/cluster/connection.ts';
 import { ClusterQueues } from '../../src/cluster/queues.ts';
 import type { RedisServer } from '../../src/cluster/redis-server.ts';
@@ -29,7 +29,7 @@ after(async () => {
 test('backlog(): 100 plain and 100 resource task runs sent in one turn count 200 runs, by queue', async () => {
   const address = parseAddress('address', `${redis.address}?prefix=backlog`);
   const settings = { connectTimeoutMs: 2000, reconnectTimeoutMs: 2000, allowedFailures: 3, redis: undefined };
-  const client = await ClusterClient.connect(address, 'backlog-test', settings, { emit: () => undefined, has: () => false });
+  const client = await ClusterSession.connect(address, 'backlog-test', settings, { emit: () => undefined, has: () => false });
   const connection = await connect(address, { connectTimeoutMs: 2000, name: 'backlog-reader' });
   const queues = new ClusterQueues(connection, address.prefix);
   try {

@@ -1,0 +1,114 @@
+import { CancelledError } from '../errors.ts';
+import type { Cancellation } from '../core/run-signal.ts';
+import type { TaskOutcome } from '../core/task-runner.ts';
+import { requirementSignature, type TaskWire } from './protocol.ts';
+
+/** A task run to send; `readyTime` (when it was handed to the runner) goes on its 'started' events. */
+export type ClientTask = TaskWire & { readonly readyTime?: number };
+
+/** A task run sent and not settled yet. */
+export interface PendingRun {
+  /** The run as sent: what its attempt events are about. */
+  readonly task: ClientTask;
+  readonly cancellation: Cancellation | undefined;
+  /** Its resource requirement signature ('' for none): its queue. */
+  readonly signature: string;
+  /** The last worker that started it (the one to blame if it crashes). */
+  lastWorker: string | undefined;
+  /** The BullMQ job it went in, once added. */
+  jobId: string | undefined;
+}
+
+/** Task runs of one flow run cancelled through their own futures, found by one sweep. */
+export interface CancelledGroup {
+  readonly flowRunId: string;
+  readonly runs: readonly PendingRun[];
+  readonly reason: string;
+}
+
+const SWEEP_MS = 200;
+
+/**
+ * The task runs a cluster session has sent and not settled: each settles exactly once, by its
+ * result, a cancel, or the loss of the connection, and no submission is ever left unresolved.
+ * Runs cancelled through their own futures are found by polling (`onCancelled` hears them), so no
+ * AbortSignal is made per run.
+ */
+export class PendingRuns {
+  readonly #runs = new Map<string, PendingRun & { readonly resolve: (outcome: TaskOutcome) => void }>();
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** Runs cancelled through their futures, already settled Cancelled here: the workers are to be told. */
+    readonly onCancelled: (group: CancelledGroup) => void,
+  ) {}
+
+  get size(): number {
+    return this.#runs.size;
+  }
+
+  get(taskRunId: string): PendingRun | undefined {
+    return this.#runs.get(taskRunId);
+  }
+
+  /** Adds a run; resolves how it ended. */
+  add(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
+    return new Promise<TaskOutcome>((resolve) => {
+      this.#runs.set(task.taskRunId, { task, cancellation, resolve, lastWorker: undefined, jobId: undefined, signature: requirementSignature(task.options.resources) });
+      this.#sweep ??= setInterval(() => this.#sweepCancelled(), SWEEP_MS);
+    });
+  }
+
+  /** Settles a run (once; later outcomes of the same run are ignored). */
+  resolve(taskRunId: string, outcome: TaskOutcome): void {
+    const run = this.#runs.get(taskRunId);
+    if (!run) return;
+    this.#runs.delete(taskRunId);
+    run.resolve(outcome);
+    if (this.#runs.size === 0) this.#stopSweep();
+  }
+
+  /** Settles these runs Cancelled, with `reason`. */
+  cancelPending(ids: readonly string[], reason: string): void {
+    const error = new CancelledError(reason);
+    for (const id of ids) this.resolve(id, { state: 'Cancelled', error });
+  }
+
+  /** The pending runs of one flow run. */
+  ofFlowRun(flowRunId: string): PendingRun[] {
+    return [...this.#runs.values()].filter((r) => r.task.flowRunId === flowRunId);
+  }
+
+  /** Settles every pending run the same way (the session closed, or lost its connection) and stops sweeping. */
+  settleAll(outcome: TaskOutcome): void {
+    this.#stopSweep();
+    for (const id of [...this.#runs.keys()]) this.resolve(id, outcome);
+  }
+
+  /** The resource requirements of pending runs, each with a task name that needs it (for the "no worker has it" warning). */
+  waitingRequirements(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const r of this.#runs.values()) if (r.signature !== '' && !out.has(r.signature)) out.set(r.signature, r.task.options.name);
+    return out;
+  }
+
+  #stopSweep(): void {
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  #sweepCancelled(): void {
+    const byRun = new Map<string, { runs: PendingRun[]; reason: string }>();
+    for (const r of this.#runs.values()) {
+      if (!r.cancellation?.aborted) continue;
+      const reason = r.cancellation.reason instanceof Error ? r.cancellation.reason.message : 'the task run was cancelled';
+      const group = byRun.get(r.task.flowRunId) ?? { runs: [], reason };
+      group.runs.push(r);
+      byRun.set(r.task.flowRunId, group);
+    }
+    for (const [flowRunId, group] of byRun) {
+      this.cancelPending(group.runs.map((r) => r.task.taskRunId), group.reason);
+      this.onCancelled({ flowRunId, ...group });
+    }
+  }
+}

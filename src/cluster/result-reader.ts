@@ -1,0 +1,60 @@
+import * as v8 from 'node:v8';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
+import type { Redis } from './libs.ts';
+import type { WorkerBatch } from './protocol.ts';
+
+/** List elements taken per blocking pop. */
+const READ_BATCH = 1000;
+
+/**
+ * Reads a session's result list: blocking pops of up to a thousand elements at once (batching,
+ * not Redis, is what makes small tasks fast), each a worker's {@link WorkerBatch}, until stopped.
+ * It has its own connection, since a blocking pop holds one.
+ */
+export class ResultReader {
+  #done: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly redis: Redis,
+    /** The list's key. */
+    readonly key: string,
+    /** Hears each event, with the worker that sent it. */
+    readonly onEvent: (workerId: string, event: AttemptEvent<string>) => void,
+    /** Whether to stop (checked before each pop, and after a failed one). */
+    readonly stopped: () => boolean,
+  ) {}
+
+  start(): void {
+    this.#done = this.#read();
+  }
+
+  /** Resolves once the loop has ended (after `stopped()` turned true and the last pop returned). */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  async #read(): Promise<void> {
+    while (!this.stopped()) {
+      let reply: [Buffer, Buffer[]] | null;
+      try {
+        reply = await this.redis.blmpopBuffer(1, 1, this.key, 'LEFT', 'COUNT', READ_BATCH);
+      } catch {
+        if (this.stopped()) return;
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (!reply) continue;
+      for (const element of reply[1]) {
+        let batch: WorkerBatch;
+        try {
+          batch = v8.deserialize(element) as WorkerBatch;
+        } catch {
+          continue;
+        }
+        // Not a weft worker's batch (another program's, or another weft version's): nothing to read.
+        if (!Array.isArray(batch?.events)) continue;
+        for (const event of batch.events) this.onEvent(batch.workerId, event);
+      }
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import * as v8 from 'node:v8';
+import type { Redis, RedisOptions } from './libs.ts';
+import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
+import { now, type EventSink } from '../events/events.ts';
+import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
+import { ClockSync } from './clock.ts';
+import type { TaskOutcome } from '../core/task-runner.ts';
+import type { Cancellation } from '../core/run-signal.ts';
+import { bounded } from '../util/bounded.ts';
+import { connect, type ClusterAddress } from './connection.ts';
+import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts';
+import type { ControlMessage } from './protocol.ts';
+import { ClusterQueues, keys } from './queues.ts';
+import { ResultReader } from './result-reader.ts';
+import { Submitter } from './submitter.ts';
+
+export type { ClientTask } from './pending-runs.ts';
+
+/** Connection settings of a session, from the runner's `clientOptions`. */
+export interface ClientSettings {
+  /** A first connection taking longer fails with ClusterConnectionError. */
+  readonly connectTimeoutMs: number;
+  /** A lost connection not restored within this fails every pending task run with ClusterConnectionError. */
+  readonly reconnectTimeoutMs: number;
+  /** Re-runs of a task whose worker died, before it crashes with WorkerCrashedError. */
+  readonly allowedFailures: number;
+  /** Extra ioredis settings (TLS certificates, ...). */
+  readonly redis: RedisOptions | undefined;
+}
+
+/**
+ * One session with a cluster (a flow run's runner, or `getClient()` in a task), on its own result
+ * channel. Its parts: a {@link Submitter} sends task runs through BullMQ in batches, a
+ * {@link ResultReader} pops the workers' events from the channel's list, and {@link PendingRuns}
+ * holds what is not settled yet. The session turns events into weft events and outcomes, tells
+ * workers about cancels, and fails every pending run when its connection is lost for good: no
+ * submission is ever left unresolved.
+ */
+export class ClusterSession {
+  readonly #pending: PendingRuns;
+  readonly #queues: ClusterQueues;
+  readonly #submitter: Submitter;
+  readonly #reader: ResultReader;
+  #closed = false;
+  #failure: ClusterConnectionError | undefined;
+  #lostTimer: NodeJS.Timeout | undefined;
+  /** This process's clock against the cluster's, on which workers stamp their events. */
+  readonly #clock = new ClockSync();
+
+  private constructor(
+    readonly address: ClusterAddress,
+    readonly channel: string,
+    readonly settings: ClientSettings,
+    readonly events: EventSink,
+    readonly redis: Redis,
+    readonly reader: Redis,
+  ) {
+    const prefix = address.prefix;
+    const stopped = () => this.#closed || this.#failure !== undefined;
+    this.#pending = new PendingRuns((group) => void this.#publishCancel({ type: 'cancel', flowRunId: group.flowRunId, taskRunIds: group.runs.map((r) => r.task.taskRunId), reason: group.reason }, group.runs));
+    this.#queues = new ClusterQueues(redis, prefix);
+    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, stopped }, this.#pending);
+    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (workerId, event) => this.#onEvent(workerId, event), stopped);
+  }
+
+  /**
+   * Connects (failing fast with ClusterConnectionError naming the address), measures this
+   * process's clock against the cluster's, and starts reading results. Task runs' events go to `events`.
+   */
+  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, events: EventSink): Promise<ClusterSession> {
+    const options = { connectTimeoutMs: settings.connectTimeoutMs, extra: settings.redis };
+    const redis = await connect(address, { ...options, name: `weft-client-${channel}` });
+    let reader: Redis;
+    try {
+      reader = await connect(address, { ...options, name: `weft-reader-${channel}` });
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
+    const session = new ClusterSession(address, channel, settings, events, redis, reader);
+    try {
+      await session.#clock.measure(redis, 5);
+    } catch (error) {
+      redis.disconnect();
+      reader.disconnect();
+      throw new ClusterConnectionError(address.display, `reading the cluster's clock failed: ${(error as Error).message}`, error);
+    }
+    session.#watch(redis);
+    session.#watch(reader);
+    session.#reader.start();
+    return session;
+  }
+
+  /** Pending task runs. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends a task run; resolves how it ended. Never rejects. */
+  submit(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
+    if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
+    if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
+    const outcome = this.#pending.add(task, cancellation);
+    this.#submitter.push(task);
+    return outcome;
+  }
+
+  /** The resource requirements of pending runs, each with a task name that needs it (for the "no worker has it" warning). */
+  waitingRequirements(): Map<string, string> {
+    return this.#pending.waitingRequirements();
+  }
+
+  /**
+   * Cancels a flow run's task runs: queued jobs are removed, workers abort the running ones
+   * (their AbortSignals fire) and skip any they pick up later; every pending submission resolves Cancelled.
+   */
+  async cancelRun(flowRunId: string, reason: string): Promise<void> {
+    const runs = this.#pending.ofFlowRun(flowRunId);
+    this.#pending.cancelPending(runs.map((r) => r.task.taskRunId), reason);
+    await this.#publishCancel({ type: 'cancel', flowRunId, taskRunIds: undefined, reason }, runs);
+  }
+
+  /** Stops reading, deletes this session's result keys, and disconnects. Pending runs resolve Cancelled. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await bounded(this.#submitter.flushed(), 1000);
+    this.#closed = true;
+    clearTimeout(this.#lostTimer);
+    this.#pending.settleAll({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
+    // Bounded: with Redis gone, commands would wait in ioredis's offline queue forever.
+    if (!this.#failure && this.redis.status === 'ready') {
+      await bounded(this.redis.del(keys.results(this.address.prefix, this.channel), keys.done(this.address.prefix, this.channel)).catch(() => undefined), 1000);
+    }
+    await bounded(this.#queues.close(), 1000);
+    this.reader.disconnect();
+    this.redis.disconnect();
+    await bounded(this.#reader.done, 1000);
+  }
+
+  #onEvent(workerId: string, event: AttemptEvent<string>): void {
+    const p = this.#pending.get(event.id);
+    // Worker times are on the cluster's clock: take this process's offset to it off again.
+    emitAttempt(this.events, event, p?.task, workerId, -this.#clock.offsetMs);
+    if (!p) return; // settled already (cancelled), or a duplicate
+    if (event.type === 'started' || (event.type === 'done' && event.attempt !== undefined)) p.lastWorker = workerId;
+    if (event.type === 'done') return this.#pending.resolve(event.id, outcomeOf(event, workerId));
+    if (event.type === 'crashed') {
+      const worker = p.lastWorker ?? 'unknown';
+      const reason = `died while running it, and so did the workers it ran on after that (${event.crashes} worker deaths; allowedFailures is ${this.settings.allowedFailures})`;
+      this.#pending.resolve(event.id, { state: 'Crashed', error: new WorkerCrashedError(p.task.options.name, worker, reason, event.crashes), workerId: worker });
+    }
+  }
+
+  /** Tells every worker of a cancel, and removes the cancelled runs' jobs still queued. */
+  async #publishCancel(message: ControlMessage, runs: readonly PendingRun[]): Promise<void> {
+    if (this.#failure || this.#closed) return;
+    try {
+      await this.redis.publish(keys.control(this.address.prefix), v8.serialize(message));
+      // Queued jobs go now; a job holding other runs too stays, and its worker skips the cancelled ones.
+      const jobs = new Map<string, string>();
+      for (const r of runs) if (r.jobId) jobs.set(r.jobId, r.signature);
+      await Promise.all([...jobs].map(([id, signature]) => this.#queues.remove(signature, id)));
+    } catch {
+      // Redis unreachable: the lost-connection timer fails what is left.
+    }
+  }
+
+  /** A connection that drops and does not come back within `reconnectTimeoutMs` fails every pending run. */
+  #watch(connection: Redis): void {
+    connection.on('close', () => {
+      if (this.#closed || this.#failure || this.#lostTimer) return;
+      this.#lostTimer = setTimeout(() => this.#lose(), this.settings.reconnectTimeoutMs);
+    });
+    connection.on('ready', () => {
+      if (this.redis.status === 'ready' && this.reader.status === 'ready') {
+        clearTimeout(this.#lostTimer);
+        this.#lostTimer = undefined;
+      }
+    });
+  }
+
+  #lose(): void {
+    if (this.#closed || this.#failure) return;
+    const error = new ClusterConnectionError(this.address.display, `the connection was lost and not restored within ${this.settings.reconnectTimeoutMs} ms`);
+    this.#failure = error;
+    this.#pending.settleAll({ state: 'Crashed', error });
+    this.events.emit('runner:warning', { message: error.message, time: now() });
+    // Stop reconnecting in the background: this session is done.
+    this.reader.disconnect();
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,140 @@
+import * as v8 from 'node:v8';
+import { ClusterConnectionError } from '../errors.ts';
+import { serialize } from '../protocol/serialize.ts';
+import { planJobs, type PlannedJob } from './batch.ts';
+import type { Redis } from './libs.ts';
+import type { PendingRuns } from './pending-runs.ts';
+import type { BatchPayload, ControlMessage, TaskWire } from './protocol.ts';
+import { keys, type ClusterQueues, type NewJob } from './queues.ts';
+
+/** Jobs per addBulk call. */
+const ADD_CHUNK = 4;
+
+/** Where a submitter sends, and for whom. */
+export interface SubmitterSettings {
+  readonly redis: Redis;
+  readonly queues: ClusterQueues;
+  /** The key prefix. */
+  readonly prefix: string;
+  /** The session's result channel, written into every job. */
+  readonly channel: string;
+  readonly allowedFailures: number;
+  /** The address as shown in errors. */
+  readonly display: string;
+  /** Whether sending should stop (the session closed or lost its connection). */
+  readonly stopped: () => boolean;
+}
+
+/**
+ * A session's sending side: everything submitted in one turn of the event loop goes out together,
+ * grouped into BullMQ jobs (`planJobs`), a few jobs per `addBulk`, each encoded just before it
+ * goes; while one flush is in flight, the next turn's runs gather. A run that cannot be encoded,
+ * or whose sending fails, is settled in `pending` at once.
+ */
+export class Submitter {
+  readonly #settings: SubmitterSettings;
+  readonly #pending: PendingRuns;
+  readonly #announced = new Set<string>();
+  #outgoing: TaskWire[] = [];
+  #flushing: Promise<void> | undefined;
+  #flushQueued = false;
+
+  constructor(settings: SubmitterSettings, pending: PendingRuns) {
+    this.#settings = settings;
+    this.#pending = pending;
+  }
+
+  /** Queues a run for the next flush. */
+  push(task: TaskWire): void {
+    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args: task.args });
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      const previous = this.#flushing ?? Promise.resolve();
+      this.#flushing = previous.then(() => {
+        this.#flushQueued = false;
+        const batch = this.#outgoing;
+        this.#outgoing = [];
+        return this.#send(batch);
+      });
+    });
+  }
+
+  /** Resolves once the flush in flight (if any) has ended. */
+  flushed(): Promise<void> {
+    return this.#flushing?.catch(() => undefined) ?? Promise.resolve();
+  }
+
+  async #send(tasks: TaskWire[]): Promise<void> {
+    const live = tasks.filter((t) => this.#pending.get(t.taskRunId) !== undefined);
+    if (live.length === 0 || this.#settings.stopped()) return;
+    const jobs = planJobs(live);
+    const sent = new Set<string>();
+    try {
+      // A few jobs per addBulk, each encoded just before it goes: workers start on the first jobs
+      // while the rest are still being encoded and sent (one addBulk of everything is one MULTI
+      // that workers can take nothing from until it has run).
+      for (let i = 0; i < jobs.length; ) {
+        const signature = (jobs[i] as PlannedJob).signature;
+        const chunk: PlannedJob[] = [];
+        while (i < jobs.length && chunk.length < ADD_CHUNK && (jobs[i] as PlannedJob).signature === signature) chunk.push(jobs[i++] as PlannedJob);
+        await this.#announce(signature);
+        const bulk: (NewJob & { ids: string[] })[] = [];
+        for (const job of chunk) {
+          const encoded = this.#encode(job.tasks);
+          if (encoded === undefined) continue;
+          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, ids: job.tasks.map((t) => t.taskRunId) });
+        }
+        if (bulk.length === 0) continue;
+        const added = await this.#settings.queues.add(signature, bulk);
+        added.forEach((jobId, k) => {
+          for (const id of bulk[k]?.ids ?? []) {
+            sent.add(id);
+            const run = this.#pending.get(id);
+            if (run) run.jobId = jobId;
+          }
+        });
+      }
+    } catch (error) {
+      const failure = new ClusterConnectionError(this.#settings.display, `sending task runs failed: ${(error as Error).message}`, error);
+      for (const t of live) if (!sent.has(t.taskRunId)) this.#pending.resolve(t.taskRunId, { state: 'Crashed', error: failure });
+    }
+  }
+
+  /** Tells workers (once) that tasks need this resource requirement, so the ones that meet it listen on its queue. */
+  async #announce(signature: string): Promise<void> {
+    if (signature === '' || this.#announced.has(signature)) return;
+    this.#announced.add(signature);
+    const { redis, prefix } = this.#settings;
+    const requirement: ControlMessage = { type: 'requirement', signature };
+    await redis.multi().sadd(keys.requirements(prefix), signature).publish(keys.control(prefix), v8.serialize(requirement)).exec();
+  }
+
+  /**
+   * The job data for a batch: v8 (structured clone) as base64. If the batch cannot be cloned, the
+   * tasks whose arguments cannot are failed with SerializationError naming the path, and the rest go.
+   */
+  #encode(tasks: TaskWire[]): string | undefined {
+    const payload = (list: TaskWire[]): BatchPayload => ({ channel: this.#settings.channel, tasks: list, crashes: 0, allowedFailures: this.#settings.allowedFailures });
+    try {
+      return v8.serialize(payload(tasks)).toString('base64');
+    } catch {
+      const good = tasks.filter((t) => {
+        try {
+          serialize(t.args, 'args');
+          return true;
+        } catch (error) {
+          this.#pending.resolve(t.taskRunId, { state: 'Failed', error: error as Error });
+          return false;
+        }
+      });
+      if (good.length === 0) return undefined;
+      try {
+        return v8.serialize(payload(good)).toString('base64');
+      } catch (error) {
+        for (const t of good) this.#pending.resolve(t.taskRunId, { state: 'Failed', error: error as Error });
+        return undefined;
+      }
+    }
+  }
+}
