@@ -43,6 +43,8 @@ export { DistributedTaskRunner } from './runners/distributed.ts';
 export type { DistributedTaskRunnerOptions, ClientOptions, ClusterClass } from './cluster/runner-options.ts';
 export { LocalCluster } from './cluster/local-cluster.ts';
 export type { LocalClusterOptions } from './cluster/local-cluster.ts';
+export { SpecCluster } from './cluster/spec-cluster.ts';
+export type { ClusterSpec, WorkerLauncher, WorkerProcess, WorkerExit } from './cluster/spec-cluster.ts';
 export type { Cluster, AdaptOptions } from './cluster/cluster.ts';
 export { getClient } from './cluster/get-client.ts';
 export type { Client } from './cluster/get-client.ts';
