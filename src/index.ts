@@ -23,7 +23,7 @@ export { task, unmapped } from './core/task.ts';
 export type { Task, Arg, Args, MapArgs, Unmapped } from './core/task.ts';
 export { flow, FlowRun } from './core/flow.ts';
 export type { Flow } from './core/flow.ts';
-export { TaskFuture, asCompleted, wait, AsCompletedTimeoutError } from './core/future.ts';
+export { TaskFuture, asCompleted, wait } from './core/future.ts';
 export type { CompletedFuture } from './core/future.ts';
 export { annotate, getRunContext } from './core/context.ts';
 export type { Annotations, RunContext, RunLogger } from './core/context.ts';
@@ -53,4 +53,5 @@ export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
   ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+  AsCompletedTimeoutError, WorkerStartError,
 } from './errors.ts';
