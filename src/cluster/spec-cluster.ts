@@ -1,4 +1,4 @@
-import { ClusterConnectionError, UsageError } from '../errors.ts';
+import { UsageError, WorkerStartError } from '../errors.ts';
 import type { LifecycleState } from '../core/task-runner.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
@@ -209,13 +209,13 @@ export class SpecCluster implements Cluster {
     let exit: WorkerExit | undefined;
     void process.exited.then((e) => (exit = e));
     const deadline = Date.now() + (this.spec.startTimeoutMs ?? 60_000);
-    const fail = (why: string) => new ClusterConnectionError(this.#redis.address, `worker ${id} ${why}`);
+    const fail = (why: string) => new WorkerStartError(id, 1, why);
     for (;;) {
-      if (exit) throw fail(`exited before it was ready (${exit.reason})`);
-      if (this.#stopping) throw fail('was still starting when the cluster stopped');
+      if (exit) throw fail(`it exited before it was ready (${exit.reason})`);
+      if (this.#stopping) throw fail('the cluster stopped while it was starting');
       if (Date.now() > deadline) {
         void process.stop(0);
-        throw fail(`did not join within ${this.spec.startTimeoutMs ?? 60_000} ms`);
+        throw fail(`it did not join the cluster's registry within ${this.spec.startTimeoutMs ?? 60_000} ms`);
       }
       const redis = await this.#redisConnection().catch(() => undefined);
       if (redis && (await liveWorkers(redis, parseAddress('address', this.#redis.address).prefix).catch(() => [])).some((w) => w.id === id)) return;
