@@ -1,6 +1,6 @@
 import * as v8 from 'node:v8';
 import { ClusterConnectionError } from '../errors.ts';
-import { serialize } from '../protocol/serialize.ts';
+import { encodeBatch, serialize } from '../protocol/serialize.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import type { Redis } from './libs.ts';
 import type { PendingRuns } from './pending-runs.ts';
@@ -115,26 +115,16 @@ export class Submitter {
    * tasks whose arguments cannot are failed with SerializationError naming the path, and the rest go.
    */
   #encode(tasks: TaskWire[]): string | undefined {
-    const payload = (list: TaskWire[]): BatchPayload => ({ channel: this.#settings.channel, tasks: list, crashes: 0, allowedFailures: this.#settings.allowedFailures });
+    const payload = (list: readonly TaskWire[]): BatchPayload => ({ channel: this.#settings.channel, tasks: list, crashes: 0, allowedFailures: this.#settings.allowedFailures });
     try {
-      return v8.serialize(payload(tasks)).toString('base64');
-    } catch {
-      const good = tasks.filter((t) => {
-        try {
-          serialize(t.args, 'args');
-          return true;
-        } catch (error) {
-          this.#pending.resolve(t.taskRunId, { state: 'Failed', error: error as Error });
-          return false;
-        }
+      return encodeBatch(tasks, {
+        encode: (list) => v8.serialize(payload(list)).toString('base64'),
+        check: (t) => serialize(t.args, 'args'),
+        culprit: (t, error) => void this.#pending.resolve(t.taskRunId, { state: 'Failed', error }),
       });
-      if (good.length === 0) return undefined;
-      try {
-        return v8.serialize(payload(good)).toString('base64');
-      } catch (error) {
-        for (const t of good) this.#pending.resolve(t.taskRunId, { state: 'Failed', error: error as Error });
-        return undefined;
-      }
+    } catch (error) {
+      for (const t of tasks) this.#pending.resolve(t.taskRunId, { state: 'Failed', error: error as Error });
+      return undefined;
     }
   }
 }
