@@ -52,6 +52,10 @@ export class DistributedTaskRunner implements TaskRunner {
     this.#base = base ?? callerModule(DistributedTaskRunner as unknown as (...args: never[]) => unknown);
   }
 
+  get performanceReport(): string | undefined {
+    return this.options.performanceReport;
+  }
+
   get name(): string {
     return this.options.address ? `distributed(${this.options.address.display})` : 'distributed(temporary cluster)';
   }
