@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { annotate, DistributedTaskRunner, flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task, UsageError } from '../../src/index.ts';
+import { annotate, DistributedTaskRunner, flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task } from '../../src/index.ts';
 import { resolveTaskOptions, retryDelay } from '../../src/core/options.ts';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
