@@ -26,6 +26,8 @@ export interface Attempts {
   readonly state: Uint8Array;
   readonly attempt: Int32Array;
   readonly wait: Float64Array;
+  /** 1 where the end is start + `serviceMs` as measured where it ran; 0 where it is when the flow's process heard of it. */
+  readonly measured: Uint8Array;
   readonly runs: number;
   readonly runName: Int32Array;
   /** Index into the final STATES of the log, -1 when the log ended before the run did. */
@@ -60,7 +62,7 @@ export function pairAttempts(log: EventLog): Attempts {
   const nameOf = new Map<number, number>();
   const names: string[] = [];
   const r = { task: [] as number[], name: [] as number[], state: [] as number[], retries: [] as number[], attempts: [] as number[], submitted: [] as number[], ready: [] as number[], due: [] as number[], end: [] as number[] };
-  const a = { run: [] as number[], name: [] as number[], worker: [] as number[], start: [] as number[], end: [] as number[], state: [] as number[], attempt: [] as number[], wait: [] as number[] };
+  const a = { run: [] as number[], name: [] as number[], worker: [] as number[], start: [] as number[], end: [] as number[], state: [] as number[], attempt: [] as number[], wait: [] as number[], measured: [] as number[] };
   const open = new Map<number, number>();
   const next = new Map<number, Open>();
   let readyTimes = false;
@@ -109,6 +111,7 @@ export function pairAttempts(log: EventLog): Attempts {
     a.state.push(UNFINISHED);
     a.attempt.push(attempt);
     a.wait.push(Math.max(0, start - due));
+    a.measured.push(0);
     open.set(run, a.run.length - 1);
     r.attempts[run] = Math.max(r.attempts[run]!, attempt);
   };
@@ -143,7 +146,9 @@ export function pairAttempts(log: EventLog): Attempts {
       // moment the flow's process heard of it.
       const at = open.get(run);
       const service = log.d[i]!;
-      close(run, at !== undefined && !Number.isNaN(service) ? Math.min(t, a.start[at]! + service) : t, log.state[i]!);
+      const measured = at !== undefined && !Number.isNaN(service);
+      if (measured) a.measured[at] = 1;
+      close(run, measured ? Math.min(t, a.start[at]! + service) : t, log.state[i]!);
       r.state[run] = log.state[i]!;
       r.end[run] = t;
     }
@@ -165,7 +170,7 @@ export function pairAttempts(log: EventLog): Attempts {
   return {
     length: n, order,
     run: Int32Array.from(a.run), name: Int32Array.from(a.name), worker: Int32Array.from(a.worker), start,
-    end: Float64Array.from(a.end), state: Uint8Array.from(a.state), attempt: Int32Array.from(a.attempt), wait: Float64Array.from(a.wait),
+    end: Float64Array.from(a.end), state: Uint8Array.from(a.state), attempt: Int32Array.from(a.attempt), wait: Float64Array.from(a.wait), measured: Uint8Array.from(a.measured),
     runs: r.task.length, runName: Int32Array.from(r.name), runState: Int8Array.from(r.state), runRetries: Int32Array.from(r.retries),
     runAttempts: Int32Array.from(r.attempts), runSubmitted: Float64Array.from(r.submitted), runReady: Float64Array.from(r.ready),
     runDue: Float64Array.from(r.due), runEnd: Float64Array.from(r.end), names, readyTimes,

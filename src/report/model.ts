@@ -230,9 +230,11 @@ function lastTime(log: EventLog): number {
 
 /**
  * How far an attempt may start before the previous one on its lane ended: a `finished` event is
- * stamped a few event-loop turns after the worker freed its slot and began the next attempt.
+ * stamped a few event-loop turns after the worker freed its slot and began the next attempt. Such
+ * an end, not measured where the attempt ran, is moved back to the next attempt's start on its
+ * lane: a slot runs one attempt at a time.
  */
-export const PACK_TOLERANCE_MS = 2;
+export const PACK_TOLERANCE_MS = 5;
 
 /**
  * One lane per worker slot: attempts of one worker that overlap in time go to different lanes,
@@ -241,16 +243,19 @@ export const PACK_TOLERANCE_MS = 2;
  * in order of each worker's first attempt.
  */
 export function packLanes(a: Attempts, log: EventLog): { lanes: Lane[]; lane: Int32Array; workers: number } {
-  const perWorker = new Map<number, { ends: number[]; first: number }>();
+  const perWorker = new Map<number, { ends: number[]; last: number[] }>();
   const slot = new Int32Array(a.length);
   for (const i of a.order) {
     const w = a.worker[i]!;
     let lanes = perWorker.get(w);
-    if (!lanes) perWorker.set(w, (lanes = { ends: [], first: perWorker.size }));
+    if (!lanes) perWorker.set(w, (lanes = { ends: [], last: [] }));
     const start = a.start[i]!;
     let k = 0;
-    while (k < lanes.ends.length && lanes.ends[k]! > start + PACK_TOLERANCE_MS) k++;
+    while (k < lanes.ends.length && lanes.ends[k]! > start + (a.measured[lanes.last[k]!] ? 0 : PACK_TOLERANCE_MS)) k++;
+    const previous = lanes.last[k];
+    if (previous !== undefined && a.end[previous]! > start) a.end[previous] = start;
     lanes.ends[k] = Math.max(a.end[i]!, start);
+    lanes.last[k] = i;
     slot[i] = k;
   }
   const lanes: Lane[] = [];

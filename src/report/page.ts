@@ -223,13 +223,14 @@ export const PAGE_JS = String.raw`
     if (ln < 0 || ln >= L || n === 0) return -1;
     var scale = W / (v1 - v0), tm = v0 + x / scale, tol = 3 / scale;
     var lo = byLane.off[ln], hi = byLane.off[ln + 1], list = byLane.idx;
-    // Bars of one lane never overlap: the candidate is the last one starting before the pointer.
+    // Bars of one lane overlap at most by the few event-loop turns a finish is heard late (see
+    // PACK_TOLERANCE_MS): of the bars under the pointer, the one that started last is on top.
     var a = lo, z = hi;
     while (a < z) { var mid = (a + z) >> 1; if (start[list[mid]] <= tm + tol) a = mid + 1; else z = mid; }
     var best = -1, bestD = Infinity;
     for (var j = Math.max(lo, a - 2); j < Math.min(hi, a + 1); j++) {
       var b = list[j], d = tm < start[b] ? start[b] - tm : tm > end[b] ? tm - end[b] : 0;
-      if (d <= tol && d < bestD) { best = b; bestD = d; }
+      if (d <= tol && d <= bestD) { best = b; bestD = d; }
     }
     return best;
   }
@@ -262,6 +263,12 @@ export const PAGE_JS = String.raw`
   canvas.addEventListener('dblclick', function () { v0 = 0; v1 = T; redraw(); });
   window.addEventListener('resize', redraw);
   draw();
+  // Where bar i is on screen and what it is: for tests that hover it as a person would.
+  info.where = function (i) {
+    var r = canvas.getBoundingClientRect(), scale = W / (v1 - v0), x0 = (start[i] - v0) * scale, x1 = (end[i] - v0) * scale;
+    return { x: r.left + (x0 + Math.max(x1, x0 + 1)) / 2, width: x1 - x0, y: r.top + AXIS + lane[i] * laneH + laneH / 2,
+      name: M.names[name[i]], runId: runId(i), attempt: attempt[i], state: STATES[state[i]], worker: M.lanes[lane[i]].worker };
+  };
 
   // 4. Over time: busy slots, workers, ready-queue depth (uPlot); scheduler overhead histogram.
   root.appendChild(el('h2', null, 'Over time'));

@@ -103,7 +103,7 @@ describe('report model', () => {
   it('per-name durations: count, mean, p50, p95 and max are exact (nearest rank)', () => {
     const s = script();
     s.start(0);
-    for (let i = 1; i <= 100; i++) s.task(`d-${i}`, 0, [[i, i + i, 'w1']]);
+    for (let i = 1; i <= 100; i++) s.task(`d-${i}`, 0, [[i, i + i, `w${i}`]]);
     s.end(300);
     const m = buildModel(logOf(inOrder(s.ev)));
     const d = m.tasks[0]!;
@@ -226,5 +226,21 @@ describe('report model', () => {
     assert.equal(m.tasks[0]!.count, N);
     assert.equal(m.tasks[0]!.failed, N / 1000);
     assert.equal(m.lanes.length, 8);
+  });
+});
+
+describe('lanes with late-heard ends', () => {
+  it('an end heard a few ms late does not open a lane: it is moved back to the next start on that slot', () => {
+    const ev: Ev[] = [['flow-run:started', { flowRunId: F, flowName: 'f', runner: 'test', time: 0 }]];
+    // One slot; each finish is heard 1 ms after the next attempt started.
+    for (let i = 1; i <= 3; i++) {
+      ev.push(['task-run:submitted', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', priority: 0, time: 0 }]);
+      ev.push(['task-run:started', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', attempt: 1, workerId: 'main', time: (i - 1) * 10 }]);
+    }
+    for (let i = 1; i <= 3; i++) ev.push(['task-run:finished', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', state: 'Completed', workerId: 'main', time: i * 10 + 1 }]);
+    ev.push(['flow-run:finished', { flowRunId: F, flowName: 'f', state: 'Completed', time: 40 }]);
+    const m = buildModel(logOf(inOrder(ev)));
+    assert.equal(m.lanes.length, 1);
+    assert.deepEqual(Array.from(m.stream.end), [10, 20, 31]);
   });
 });
