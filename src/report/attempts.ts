@@ -58,71 +58,87 @@ interface Open {
  * open attempt (its `started` was never seen) still gets its bar.
  */
 export function pairAttempts(log: EventLog): Attempts {
-  const runOf = new Map<number, number>();
-  const nameOf = new Map<number, number>();
+  const SUBMITTED = K['task-run:submitted'];
+  const STARTED = K['task-run:started'];
+  const RETRIED_EVENT = K['task-run:retried'];
+  const FINISHED = K['task-run:finished'];
+  // Bounds first, so every column is one typed array filled in place (no per-event allocation).
+  let maxRuns = 0;
+  let maxAttempts = 0;
+  const flows = new Map<number, Int32Array>();
+  for (let i = 0; i < log.length; i++) {
+    const k = log.kind[i];
+    if (k === SUBMITTED || k === STARTED || k === FINISHED) maxRuns++;
+    if (k === STARTED || k === FINISHED) maxAttempts++;
+  }
+  const strings = log.strings.length;
   const names: string[] = [];
-  const r = { task: [] as number[], name: [] as number[], state: [] as number[], retries: [] as number[], attempts: [] as number[], submitted: [] as number[], ready: [] as number[], due: [] as number[], end: [] as number[] };
-  const a = { run: [] as number[], name: [] as number[], worker: [] as number[], start: [] as number[], end: [] as number[], state: [] as number[], attempt: [] as number[], wait: [] as number[], measured: [] as number[] };
-  const open = new Map<number, number>();
-  const next = new Map<number, Open>();
+  const nameOf = new Int32Array(strings).fill(-1);
+  const r = {
+    task: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
+    attempts: new Int32Array(maxRuns), submitted: new Float64Array(maxRuns), ready: new Float64Array(maxRuns).fill(NaN),
+    due: new Float64Array(maxRuns), end: new Float64Array(maxRuns).fill(NaN), open: new Int32Array(maxRuns).fill(-1), nextDue: new Float64Array(maxRuns).fill(NaN),
+  };
+  const a = {
+    run: new Int32Array(maxAttempts), name: new Int32Array(maxAttempts), worker: new Int32Array(maxAttempts), start: new Float64Array(maxAttempts),
+    end: new Float64Array(maxAttempts), state: new Uint8Array(maxAttempts), attempt: new Int32Array(maxAttempts), wait: new Float64Array(maxAttempts),
+    measured: new Uint8Array(maxAttempts),
+  };
+  let runs = 0;
+  let n = 0;
   let readyTimes = false;
   let lastTime = -Infinity;
 
-  const nameIndex = (code: number): number => {
-    let n = nameOf.get(code);
-    if (n === undefined) {
-      n = names.push(log.str(code) ?? '?') - 1;
-      nameOf.set(code, n);
-    }
-    return n;
-  };
+  // Task runs are keyed by (flow run, task run id): ids repeat across subflows.
   const runIndex = (i: number): number => {
-    const key = log.flow[i]! * 2 ** 26 + log.task[i]!;
-    let run = runOf.get(key);
-    if (run === undefined) {
-      run = r.task.push(log.task[i]!) - 1;
-      runOf.set(key, run);
+    const f = log.flow[i]!;
+    let byTask = flows.get(f);
+    if (!byTask) flows.set(f, (byTask = new Int32Array(strings).fill(-1)));
+    const task = log.task[i]!;
+    let run = byTask[task]!;
+    if (run < 0) {
+      run = runs++;
+      byTask[task] = run;
+      const code = log.name[i]!;
+      let nm = nameOf[code]!;
+      if (nm < 0) nm = nameOf[code] = names.push(log.str(code) ?? '?') - 1;
       const t = log.time[i]!;
-      r.name.push(nameIndex(log.name[i]!));
-      r.state.push(-1);
-      r.retries.push(0);
-      r.attempts.push(0);
-      r.submitted.push(t);
-      r.ready.push(NaN);
-      r.due.push(t);
-      r.end.push(NaN);
+      r.task[run] = task;
+      r.name[run] = nm;
+      r.submitted[run] = t;
+      r.due[run] = t;
     }
     return run;
   };
   const close = (run: number, end: number, state: number): void => {
-    const at = open.get(run);
-    if (at === undefined) return;
+    const at = r.open[run]!;
+    if (at < 0) return;
     a.end[at] = end;
     a.state[at] = state;
-    open.delete(run);
+    r.open[run] = -1;
   };
   const begin = (run: number, i: number, start: number, attempt: number): void => {
-    const due = next.get(run)?.due ?? r.due[run]!;
-    a.run.push(run);
-    a.name.push(r.name[run]!);
-    a.worker.push(log.worker[i]!);
-    a.start.push(start);
-    a.end.push(NaN);
-    a.state.push(UNFINISHED);
-    a.attempt.push(attempt);
-    a.wait.push(Math.max(0, start - due));
-    a.measured.push(0);
-    open.set(run, a.run.length - 1);
-    r.attempts[run] = Math.max(r.attempts[run]!, attempt);
+    const next = r.nextDue[run]!;
+    const due = Number.isNaN(next) ? r.due[run]! : next;
+    a.run[n] = run;
+    a.name[n] = r.name[run]!;
+    a.worker[n] = log.worker[i]!;
+    a.start[n] = start;
+    a.end[n] = NaN;
+    a.state[n] = UNFINISHED;
+    a.attempt[n] = attempt;
+    a.wait[n] = Math.max(0, start - due);
+    r.open[run] = n++;
+    if (attempt > r.attempts[run]!) r.attempts[run] = attempt;
   };
 
   for (let i = 0; i < log.length; i++) {
     const k = log.kind[i]!;
     const t = log.time[i]!;
     if (t > lastTime) lastTime = t;
-    if (k === K['task-run:submitted']) {
+    if (k === SUBMITTED) {
       runIndex(i);
-    } else if (k === K['task-run:started']) {
+    } else if (k === STARTED) {
       const run = runIndex(i);
       const ready = log.y[i]!;
       if (!Number.isNaN(ready) && r.attempts[run] === 0) {
@@ -132,48 +148,46 @@ export function pairAttempts(log: EventLog): Attempts {
       }
       close(run, t, CRASHED);
       begin(run, i, t, log.x[i]!);
-    } else if (k === K['task-run:retried']) {
+    } else if (k === RETRIED_EVENT) {
       const run = runIndex(i);
       close(run, t, RETRIED);
       r.retries[run]!++;
       const delay = log.d[i]!;
-      next.set(run, { attempt: log.x[i]! + 1, due: t + (Number.isNaN(delay) ? 0 : delay) });
-    } else if (k === K['task-run:finished']) {
+      r.nextDue[run] = t + (Number.isNaN(delay) ? 0 : delay);
+    } else if (k === FINISHED) {
       const run = runIndex(i);
       const startTime = log.y[i]!;
-      if (!open.has(run) && !Number.isNaN(startTime) && log.x[i]! > r.attempts[run]!) begin(run, i, startTime, log.x[i]!);
+      if (r.open[run]! < 0 && !Number.isNaN(startTime) && log.x[i]! > r.attempts[run]!) begin(run, i, startTime, log.x[i]!);
       // Where the attempt's own run time is known, its end is start + run time, not the later
       // moment the flow's process heard of it.
-      const at = open.get(run);
+      const at = r.open[run]!;
       const service = log.d[i]!;
-      const measured = at !== undefined && !Number.isNaN(service);
+      const measured = at >= 0 && !Number.isNaN(service);
       if (measured) a.measured[at] = 1;
       close(run, measured ? Math.min(t, a.start[at]! + service) : t, log.state[i]!);
       r.state[run] = log.state[i]!;
       r.end[run] = t;
     }
   }
-  for (const [run, at] of open) {
-    a.end[at] = lastTime;
-    r.end[run] = lastTime;
+  for (let run = 0; run < runs; run++) {
+    const at = r.open[run]!;
+    if (at >= 0) a.end[at] = lastTime;
+    if (Number.isNaN(r.end[run]!)) r.end[run] = lastTime;
   }
-  for (let run = 0; run < r.end.length; run++) if (Number.isNaN(r.end[run]!)) r.end[run] = lastTime;
 
-  const n = a.run.length;
-  const start = Float64Array.from(a.start);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   // Attempts are appended as they start, so they are nearly always in order already.
   let sorted = true;
-  for (let i = 1; i < n && sorted; i++) if (start[i]! < start[i - 1]!) sorted = false;
-  if (!sorted) order.sort((x, y) => start[x]! - start[y]! || x - y);
-  const runTask = r.task;
+  for (let i = 1; i < n && sorted; i++) if (a.start[i]! < a.start[i - 1]!) sorted = false;
+  if (!sorted) order.sort((x, y) => a.start[x]! - a.start[y]! || x - y);
+  const cut = <T extends Int32Array | Int8Array | Uint8Array | Float64Array>(col: T, len: number): T => col.subarray(0, len) as T;
   return {
     length: n, order,
-    run: Int32Array.from(a.run), name: Int32Array.from(a.name), worker: Int32Array.from(a.worker), start,
-    end: Float64Array.from(a.end), state: Uint8Array.from(a.state), attempt: Int32Array.from(a.attempt), wait: Float64Array.from(a.wait), measured: Uint8Array.from(a.measured),
-    runs: r.task.length, runName: Int32Array.from(r.name), runState: Int8Array.from(r.state), runRetries: Int32Array.from(r.retries),
-    runAttempts: Int32Array.from(r.attempts), runSubmitted: Float64Array.from(r.submitted), runReady: Float64Array.from(r.ready),
-    runDue: Float64Array.from(r.due), runEnd: Float64Array.from(r.end), names, readyTimes,
-    runIdOf: (run) => log.str(runTask[run]!) ?? '',
+    run: cut(a.run, n), name: cut(a.name, n), worker: cut(a.worker, n), start: cut(a.start, n), end: cut(a.end, n),
+    state: cut(a.state, n), attempt: cut(a.attempt, n), wait: cut(a.wait, n), measured: cut(a.measured, n),
+    runs, runName: cut(r.name, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
+    runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes,
+    runIdOf: (run) => log.str(r.task[run]!) ?? '',
   };
 }

@@ -54,21 +54,24 @@ class Varints {
  * The payload: `[u32 JSON length][JSON of everything but the stream][stream columns]`. Columns,
  * one after another, each attempt in start order: start − previous start (µs), duration (µs),
  * name, lane, state + 8 × attempt, wait (µs), and the task run: its number `n` of `${name}-${n}`,
- * delta-coded per name, or an index into `ids` when some id does not have that form.
+ * delta-coded per name, or an index into `ids` (every run's id) when some id does not have that form.
  */
 export function encodePayload(model: ReportModel): Buffer {
   const s = model.stream;
-  const numbered = new Int32Array(s.length);
-  let ids: string[] | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const id = s.runId[i]!;
-    const prefix = `${model.names[s.name[i]!]}-`;
-    const rest = id.startsWith(prefix) ? id.slice(prefix.length) : '';
-    if (!/^[1-9]\d{0,8}$/.test(rest)) {
-      ids = [...new Set(s.runId)];
+  // Each run's number n, when every id is `${name}-${n}` (weft's own ids).
+  const runNumbers = new Int32Array(s.runIds.length);
+  const runName = new Int32Array(s.runIds.length).fill(-1);
+  for (let i = 0; i < s.length; i++) runName[s.run[i]!] = s.name[i]!;
+  let ids: readonly string[] | null = null;
+  for (let r = 0; r < s.runIds.length; r++) {
+    const id = s.runIds[r]!;
+    const name = runName[r]! >= 0 ? model.names[runName[r]!]! : undefined;
+    const n = name !== undefined && id.length > name.length + 1 && id.charCodeAt(name.length) === 45 && id.startsWith(name) ? Number(id.slice(name.length + 1)) : NaN;
+    if (!(Number.isInteger(n) && n > 0 && n < 2 ** 31 && String(n) === id.slice(name!.length + 1))) {
+      ids = s.runIds;
       break;
     }
-    numbered[i] = Number(rest);
+    runNumbers[r] = n;
   }
   const out = new Varints();
   const us = (ms: number) => ms * 1000;
@@ -85,13 +88,13 @@ export function encodePayload(model: ReportModel): Buffer {
   for (let i = 0; i < s.length; i++) out.push(s.state[i]! + 8 * s.attempt[i]!);
   for (let i = 0; i < s.length; i++) out.push(us(s.wait[i]!));
   if (ids) {
-    const index = new Map(ids.map((id, k) => [id, k]));
-    for (let i = 0; i < s.length; i++) out.push(index.get(s.runId[i]!)!);
+    for (let i = 0; i < s.length; i++) out.push(s.run[i]!);
   } else {
     const last = new Int32Array(model.names.length);
     for (let i = 0; i < s.length; i++) {
-      out.zigzag(numbered[i]! - last[s.name[i]!]!);
-      last[s.name[i]!] = numbered[i]!;
+      const n = runNumbers[s.run[i]!]!;
+      out.zigzag(n - last[s.name[i]!]!);
+      last[s.name[i]!] = n;
     }
   }
   const { stream: _stream, timeline, ...rest } = model;
@@ -101,7 +104,7 @@ export function encodePayload(model: ReportModel): Buffer {
   }));
   const head = Buffer.alloc(4);
   head.writeUInt32LE(json.length, 0);
-  return gzipSync(Buffer.concat([head, json, out.bytes()]), { level: 9 });
+  return gzipSync(Buffer.concat([head, json, out.bytes()]), { level: 6 });
 }
 
 function round(values: Float64Array): number[] {

@@ -61,8 +61,10 @@ export interface Stream {
   readonly state: Uint8Array;
   readonly attempt: Int32Array;
   readonly wait: Float64Array;
-  /** The task run's id, per attempt. */
-  readonly runId: readonly string[];
+  /** The attempt's task run: an index into {@link Stream.runIds}. */
+  readonly run: Int32Array;
+  /** Task run ids, by task run. */
+  readonly runIds: readonly string[];
 }
 
 /** The per-task-name table: durations are of attempts, waits of first attempts. */
@@ -160,7 +162,7 @@ export function buildModel(log: EventLog): ReportModel {
   const t1 = Math.max(root.end ?? lastTime(log), t0);
   const lanesOf = packLanes(attempts, log);
   const stream = toStream(attempts, lanesOf.lane, t0);
-  const tasks = taskTable(attempts, log);
+  const tasks = taskTable(attempts);
   const byState: Record<string, number> = {};
   for (const s of [...STATES.slice(0, 4), 'Unfinished']) byState[s] = 0;
   let crashes = 0;
@@ -273,7 +275,7 @@ function toStream(a: Attempts, lane: Int32Array, t0: number): Stream {
   const n = a.length;
   const s: Stream = {
     length: n, name: new Int32Array(n), lane: new Int32Array(n), start: new Float64Array(n), end: new Float64Array(n),
-    state: new Uint8Array(n), attempt: new Int32Array(n), wait: new Float64Array(n), runId: new Array<string>(n),
+    state: new Uint8Array(n), attempt: new Int32Array(n), wait: new Float64Array(n), run: new Int32Array(n), runIds: Array.from({ length: a.runs }, (_, r) => a.runIdOf(r)),
   };
   let j = 0;
   for (const i of a.order) {
@@ -284,7 +286,7 @@ function toStream(a: Attempts, lane: Int32Array, t0: number): Stream {
     s.state[j] = a.state[i]!;
     s.attempt[j] = a.attempt[i]!;
     s.wait[j] = a.wait[i]!;
-    (s.runId as string[])[j] = a.runIdOf(a.run[i]!);
+    s.run[j] = a.run[i]!;
     j++;
   }
   return s;
@@ -297,35 +299,41 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
 }
 
-function taskTable(a: Attempts, log: EventLog): TaskRow[] {
+function taskTable(a: Attempts): TaskRow[] {
   const names = a.names.length;
-  const durations: number[][] = Array.from({ length: names }, () => []);
-  const waits: number[][] = Array.from({ length: names }, () => []);
-  const count = new Array<number>(names).fill(0);
-  const byState = Array.from({ length: names }, () => [0, 0, 0, 0]);
-  const retries = new Array<number>(names).fill(0);
-  for (let i = 0; i < a.length; i++) {
-    durations[a.name[i]!]!.push(Math.max(0, a.end[i]! - a.start[i]!));
-    if (a.attempt[i] === 1) waits[a.name[i]!]!.push(a.wait[i]!);
-  }
+  // Durations and first-attempt waits grouped by name in one array each (counting sort), each
+  // group then sorted in place for exact quantiles.
+  const group = (keep: (i: number) => boolean, value: (i: number) => number): { values: Float64Array; off: Int32Array } => {
+    const off = new Int32Array(names + 1);
+    for (let i = 0; i < a.length; i++) if (keep(i)) off[a.name[i]! + 1]!++;
+    for (let k = 0; k < names; k++) off[k + 1]! += off[k]!;
+    const fill = off.slice(0, names);
+    const values = new Float64Array(off[names]!);
+    for (let i = 0; i < a.length; i++) if (keep(i)) values[fill[a.name[i]!]!++] = value(i);
+    for (let k = 0; k < names; k++) values.subarray(off[k]!, off[k + 1]!).sort();
+    return { values, off };
+  };
+  const d = group(() => true, (i) => Math.max(0, a.end[i]! - a.start[i]!));
+  const w = group((i) => a.attempt[i] === 1, (i) => a.wait[i]!);
+  const count = new Int32Array(names);
+  const byState = new Int32Array(names * 4);
+  const retries = new Int32Array(names);
   for (let r = 0; r < a.runs; r++) {
     const n = a.runName[r]!;
     count[n]!++;
     const s = a.runState[r]!;
-    if (s >= 0 && s < 4) byState[n]![s]!++;
+    if (s >= 0 && s < 4) byState[n * 4 + s]!++;
     retries[n]! += a.runRetries[r]!;
   }
-  void log;
   return a.names.map((name, n) => {
-    const d = Float64Array.from(durations[n]!).sort();
-    const w = Float64Array.from(waits[n]!).sort();
+    const ds = d.values.subarray(d.off[n]!, d.off[n + 1]!);
+    const ws = w.values.subarray(w.off[n]!, w.off[n + 1]!);
     let total = 0;
-    for (const v of d) total += v;
-    const [completed, failed, crashed, cancelled] = byState[n] as [number, number, number, number];
+    for (let i = 0; i < ds.length; i++) total += ds[i]!;
     return {
-      name, count: count[n]!, completed, failed, crashed, cancelled, retries: retries[n]!,
-      totalMs: total, meanMs: d.length ? total / d.length : 0, p50Ms: quantile(d, 0.5), p95Ms: quantile(d, 0.95),
-      maxMs: d.length ? d[d.length - 1]! : 0, waitP95Ms: quantile(w, 0.95),
+      name, count: count[n]!, completed: byState[n * 4]!, failed: byState[n * 4 + 1]!, crashed: byState[n * 4 + 2]!, cancelled: byState[n * 4 + 3]!,
+      retries: retries[n]!, totalMs: total, meanMs: ds.length ? total / ds.length : 0, p50Ms: quantile(ds, 0.5), p95Ms: quantile(ds, 0.95),
+      maxMs: ds.length ? ds[ds.length - 1]! : 0, waitP95Ms: quantile(ws, 0.95),
     };
   });
 }

@@ -64,7 +64,7 @@ describe('report model', () => {
     assert.equal(m.summary.retries, 2);
     assert.equal(m.summary.crashes, 1);
     assert.deepEqual(m.summary.byState, { Completed: 1, Failed: 1, Crashed: 1, Cancelled: 1, Unfinished: 0 });
-    const bars = Array.from({ length: m.stream.length }, (_, i) => `${m.stream.runId[i]}#${m.stream.attempt[i]}:${ATTEMPT_STATES[m.stream.state[i]!]}@${m.stream.start[i]}-${m.stream.end[i]}`);
+    const bars = Array.from({ length: m.stream.length }, (_, i) => `${m.stream.runIds[m.stream.run[i]!]}#${m.stream.attempt[i]}:${ATTEMPT_STATES[m.stream.state[i]!]}@${m.stream.start[i]}-${m.stream.end[i]}`);
     assert.deepEqual(bars.sort(), ['a-1#1:Completed@0-10', 'a-2#1:Retried@10-20', 'a-2#2:Retried@20-30', 'a-2#3:Failed@30-40', 'b-1#1:Crashed@0-5'].sort());
     const a = m.tasks.find((t) => t.name === 'a')!;
     assert.deepEqual({ count: a.count, failed: a.failed, retries: a.retries, totalMs: a.totalMs, maxMs: a.maxMs }, { count: 2, failed: 1, retries: 2, totalMs: 40, maxMs: 10 });
