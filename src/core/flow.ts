@@ -227,12 +227,16 @@ function emptyCounts(): Record<TaskRunState, number> {
   return { Pending: 0, Running: 0, Retrying: 0, Completed: 0, Failed: 0, Crashed: 0, Cancelled: 0 };
 }
 
-/** Task logs reach the terminal of the flow's process, labelled with the task run. */
+/**
+ * Task logs reach the terminal of the flow's process, wherever they ran, each with its time
+ * stamp, level, flow run (the id's first 8 characters) and task run:
+ * `2026-12-01T21:00:00.123Z INFO  [3f2a9c1e/download-3 @ process-1] fetched 12 files`.
+ */
 function printTaskLogs(engine: FlowRunEngine): void {
   if (process.env.WEFT_TASK_LOGS === 'off') return;
   engine.events.on('task-run:log', (e) => {
-    const label = e.taskRunId ? `[${e.taskRunId}${e.workerId === 'main' ? '' : ` @ ${e.workerId}`}]` : `[${e.taskName}]`;
-    const line = `${label} ${e.message}`;
+    const where = e.taskRunId ? `${e.taskRunId}${e.workerId === 'main' ? '' : ` @ ${e.workerId}`}` : e.taskName;
+    const line = `${new Date(e.time).toISOString()} ${e.level.toUpperCase().padEnd(5)} [${e.flowRunId.slice(0, 8)}/${where}] ${e.message}`;
     if (e.level === 'error') console.error(line);
     else if (e.level === 'warn') console.warn(line);
     else console.log(line);

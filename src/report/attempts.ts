@@ -46,10 +46,6 @@ export interface Attempts {
   runIdOf(run: number): string;
 }
 
-interface Open {
-  attempt: number;
-  due: number;
-}
 
 /**
  * Pairs each task run's started / retried / finished events into attempts. A `started` while an

@@ -15,7 +15,7 @@ export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** Non-error task log lines a log keeps; error-level lines have a cap of their own. */
 export const LOG_CAP = 10_000;
 
-const INITIAL = 1024;
+const INITIAL = 4096;
 
 /**
  * A run's events in columns: one row per event, numbers in typed arrays, strings dictionary-coded.
@@ -119,7 +119,7 @@ export class EventLog {
   }
 
   #grow(): void {
-    const size = this.kind.length * 2;
+    const size = this.kind.length * 4;
     const grow = <T extends Uint8Array | Int8Array | Int32Array | Float64Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(size);
       b.set(a);
@@ -157,10 +157,10 @@ function errorText(error: Error | undefined): string | undefined {
 }
 
 /**
- * Collects every event of `events` (a flow run's bus: its subflows' events included) into a new
- * log, until the returned `stop()` is called.
+ * Collects every event of `events` (a flow run's bus, or a FlowRun handle: its subflows' events
+ * included) into a new log, until the returned `stop()` is called.
  */
-export function collect(events: EventBus): { log: EventLog; stop(): void } {
+export function collect(events: Pick<EventBus, 'on'>): { log: EventLog; stop(): void } {
   const log = new EventLog();
   const off = KINDS.map((name) => events.on(name, (event) => log.append(name, event)));
   return { log, stop: () => off.forEach((f) => f()) };
