@@ -115,7 +115,7 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
 
   /** Listens to this flow run's events (subflows' events included). Returns an unsubscribe function. */
   on<E extends WeftEventName>(name: E, listener: Listener<E>, options?: { first?: boolean }): () => void {
-    return this.#engine.events.on(name, listener, options);
+    return this.#engine.bus.on(name, listener, options);
   }
 
   /**
@@ -145,12 +145,12 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   // Let the caller attach listeners to the handle before the first event.
   await Promise.resolve();
   const { events, runner } = engine;
-  const report = runner.performanceReport ? startReport(events, runner.performanceReport) : undefined;
+  const report = runner.performanceReport ? startReport(engine.bus, runner.performanceReport) : undefined;
   events.emit('flow-run:started', { flowRunId: engine.id, flowName: record.flowName, parentFlowRunId: record.parentId, runner: runner.name, time: record.startedAt });
   let state: FlowRunState = 'Completed';
   let error: Error | undefined;
   try {
-    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, flowRun: engine });
+    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, signal: engine.signal });
   } catch (startError) {
     state = 'Crashed';
     error = startError as Error;
@@ -234,7 +234,7 @@ function emptyCounts(): Record<TaskRunState, number> {
  */
 function printTaskLogs(engine: FlowRunEngine): void {
   if (process.env.WEFT_TASK_LOGS === 'off') return;
-  engine.events.on('task-run:log', (e) => {
+  engine.bus.on('task-run:log', (e) => {
     const where = e.taskRunId ? `${e.taskRunId}${e.workerId === 'main' ? '' : ` @ ${e.workerId}`}` : e.taskName;
     const line = `${new Date(e.time).toISOString()} ${e.level.toUpperCase().padEnd(5)} [${e.flowRunId.slice(0, 8)}/${where}] ${e.message}`;
     if (e.level === 'error') console.error(line);

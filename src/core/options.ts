@@ -68,12 +68,9 @@ function resolveDelays(value: unknown): readonly number[] {
   return value.map((d: unknown, i) => timerMs(`retryDelayMs[${i}]`, v.number(`retryDelayMs[${i}]`, d, 0), 'a finite number ≥ 0'));
 }
 
-/** Node's longest timer: a longer delay fires after 1 ms instead (with only a warning). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 function timerMs(option: string, value: number, expected: string): number {
-  if (value > MAX_TIMER_MS && value !== Infinity) {
-    throw new InvalidOptionError(option, `${expected}, at most ${MAX_TIMER_MS} (about 24.8 days, Node's longest timer)`, value);
+  if (value > v.MAX_TIMER_MS && value !== Infinity) {
+    throw new InvalidOptionError(option, `${expected}, at most ${v.MAX_TIMER_MS} (about 24.8 days, Node's longest timer)`, value);
   }
   return value;
 }

@@ -5,6 +5,12 @@ import { logOf, LOG_CAP } from '../../src/report/event-log.ts';
 import { ATTEMPT_STATES, buildModel, BUCKETS, quantile } from '../../src/report/model.ts';
 
 type Ev = { [N in WeftEventName]: [N, WeftEvents[N]] }[WeftEventName];
+/**
+ * Events as logs may hold them: fields the contract added later (readyTime, the finished event's
+ * attempt) are optional here, so the model is tested with and without them.
+ */
+type Loose<T> = Omit<T, 'readyTime' | 'attempt'> & { readyTime?: number; attempt?: number };
+const loose = <N extends WeftEventName>(name: N, event: Loose<WeftEvents[N]>): Ev => [name, event as WeftEvents[N]] as Ev;
 const F = 'flow-1';
 
 /** A small event script: times in ms from 1000. */
@@ -20,11 +26,11 @@ function script(): { ev: Ev[]; start(t: number, flowName?: string): void; end(t:
       ev.push(['task-run:submitted', { flowRunId: F, taskRunId: id, taskName, priority: 0, time: T(submit) }]);
       attempts.forEach(([s, e, workerId], k) => {
         const started = { flowRunId: F, taskRunId: id, taskName, attempt: k + 1, workerId, time: T(s), ...(ready !== undefined && { readyTime: T(ready) }) };
-        ev.push(['task-run:started', started]);
+        ev.push(loose('task-run:started', started));
         if (k < attempts.length - 1) ev.push(['task-run:retried', { flowRunId: F, taskRunId: id, taskName, attempt: k + 1, delayMs: 0, error: new Error(`try ${k + 1}`), workerId, time: T(e) }]);
-        else ev.push(['task-run:finished', { flowRunId: F, taskRunId: id, taskName, state: final, workerId, time: T(e), ...(final !== 'Completed' && { error: new Error(`${id} ${final}`) }) }]);
+        else ev.push(loose('task-run:finished', { flowRunId: F, taskRunId: id, taskName, state: final, workerId, time: T(e), ...(final !== 'Completed' && { error: new Error(`${id} ${final}`) }) }));
       });
-      if (attempts.length === 0) ev.push(['task-run:finished', { flowRunId: F, taskRunId: id, taskName, state: final, time: T(submit + 1), error: new Error('cancelled before it started') }]);
+      if (attempts.length === 0) ev.push(loose('task-run:finished', { flowRunId: F, taskRunId: id, taskName, state: final, time: T(submit + 1), error: new Error('cancelled before it started') }));
     },
   };
 }
@@ -151,8 +157,8 @@ describe('report model', () => {
     const s = script();
     s.start(0);
     s.ev.push(['task-run:submitted', { flowRunId: F, taskRunId: 'x-1', taskName: 'x', priority: 0, time: 1000 }]);
-    s.ev.push(['task-run:started', { flowRunId: F, taskRunId: 'x-1', taskName: 'x', attempt: 1, workerId: 'w', time: 1001 }]);
-    s.ev.push(['task-run:finished', { flowRunId: F, taskRunId: 'x-1', taskName: 'x', state: 'Completed', time: 1009, attempt: 1, startTime: 1001, serviceMs: 2 } as WeftEvents['task-run:finished']]);
+    s.ev.push(loose('task-run:started', { flowRunId: F, taskRunId: 'x-1', taskName: 'x', attempt: 1, workerId: 'w', time: 1001 }));
+    s.ev.push(loose('task-run:finished', { flowRunId: F, taskRunId: 'x-1', taskName: 'x', state: 'Completed', time: 1009, attempt: 1, startTime: 1001, serviceMs: 2 }));
     s.end(10);
     const m = buildModel(logOf(s.ev));
     assert.equal(m.stream.end[0], 3);
@@ -162,10 +168,10 @@ describe('report model', () => {
     const s = script();
     s.start(0);
     s.ev.push(['task-run:submitted', { flowRunId: F, taskRunId: 'c-1', taskName: 'c', priority: 0, time: 1000 }]);
-    s.ev.push(['task-run:started', { flowRunId: F, taskRunId: 'c-1', taskName: 'c', attempt: 1, workerId: 'w1', time: 1001 }]);
+    s.ev.push(loose('task-run:started', { flowRunId: F, taskRunId: 'c-1', taskName: 'c', attempt: 1, workerId: 'w1', time: 1001 }));
     s.ev.push(['worker:left', { workerId: 'w1', reason: 'killed', time: 1004 }]);
-    s.ev.push(['task-run:started', { flowRunId: F, taskRunId: 'c-1', taskName: 'c', attempt: 1, workerId: 'w2', time: 1005 }]);
-    s.ev.push(['task-run:finished', { flowRunId: F, taskRunId: 'c-1', taskName: 'c', state: 'Completed', workerId: 'w2', time: 1008 }]);
+    s.ev.push(loose('task-run:started', { flowRunId: F, taskRunId: 'c-1', taskName: 'c', attempt: 1, workerId: 'w2', time: 1005 }));
+    s.ev.push(loose('task-run:finished', { flowRunId: F, taskRunId: 'c-1', taskName: 'c', state: 'Completed', workerId: 'w2', time: 1008 }));
     s.end(10);
     const m = buildModel(logOf(s.ev));
     assert.deepEqual(Array.from(m.stream.state, (x) => ATTEMPT_STATES[x]), ['Crashed', 'Completed']);
@@ -178,7 +184,7 @@ describe('report model', () => {
     const s = script();
     s.start(0);
     s.ev.push(['task-run:submitted', { flowRunId: F, taskRunId: 'o-1', taskName: 'o', priority: 0, time: 1000 }]);
-    s.ev.push(['task-run:started', { flowRunId: F, taskRunId: 'o-1', taskName: 'o', attempt: 1, workerId: 'w', time: 1002 }]);
+    s.ev.push(loose('task-run:started', { flowRunId: F, taskRunId: 'o-1', taskName: 'o', attempt: 1, workerId: 'w', time: 1002 }));
     s.ev.push(['runner:warning', { message: 'lost Redis', time: 1007 }]);
     const m = buildModel(logOf(s.ev));
     assert.equal(m.summary.state, 'Running');
@@ -216,8 +222,8 @@ describe('report model', () => {
     for (let i = 1; i <= N; i++) {
       const t = i * 0.01;
       ev.push(['task-run:submitted', { flowRunId: F, taskRunId: `n-${i}`, taskName: 'n', priority: 0, time: t }]);
-      ev.push(['task-run:started', { flowRunId: F, taskRunId: `n-${i}`, taskName: 'n', attempt: 1, workerId: `w${i % 8}`, time: t }]);
-      ev.push(['task-run:finished', { flowRunId: F, taskRunId: `n-${i}`, taskName: 'n', state: i % 1000 ? 'Completed' : 'Failed', workerId: `w${i % 8}`, time: t + 0.05 }]);
+      ev.push(loose('task-run:started', { flowRunId: F, taskRunId: `n-${i}`, taskName: 'n', attempt: 1, workerId: `w${i % 8}`, time: t }));
+      ev.push(loose('task-run:finished', { flowRunId: F, taskRunId: `n-${i}`, taskName: 'n', state: i % 1000 ? 'Completed' : 'Failed', workerId: `w${i % 8}`, time: t + 0.05 }));
     }
     ev.push(['flow-run:finished', { flowRunId: F, flowName: 'big', state: 'Failed', time: N * 0.01 + 1 }]);
     const m = buildModel(logOf(ev));
@@ -235,9 +241,9 @@ describe('lanes with late-heard ends', () => {
     // One slot; each finish is heard 1 ms after the next attempt started.
     for (let i = 1; i <= 3; i++) {
       ev.push(['task-run:submitted', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', priority: 0, time: 0 }]);
-      ev.push(['task-run:started', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', attempt: 1, workerId: 'main', time: (i - 1) * 10 }]);
+      ev.push(loose('task-run:started', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', attempt: 1, workerId: 'main', time: (i - 1) * 10 }));
     }
-    for (let i = 1; i <= 3; i++) ev.push(['task-run:finished', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', state: 'Completed', workerId: 'main', time: i * 10 + 1 }]);
+    for (let i = 1; i <= 3; i++) ev.push(loose('task-run:finished', { flowRunId: F, taskRunId: `s-${i}`, taskName: 's', state: 'Completed', workerId: 'main', time: i * 10 + 1 }));
     ev.push(['flow-run:finished', { flowRunId: F, flowName: 'f', state: 'Completed', time: 40 }]);
     const m = buildModel(logOf(inOrder(ev)));
     assert.equal(m.lanes.length, 1);

@@ -8,6 +8,12 @@ import { toTrace, type Trace } from '../../src/report/trace.ts';
 import { renderHtml } from '../../src/report/html.ts';
 
 type Ev = { [N in WeftEventName]: [N, WeftEvents[N]] }[WeftEventName];
+/**
+ * Events as logs may hold them: fields the contract added later (readyTime, the finished event's
+ * attempt) are optional here, so the model is tested with and without them.
+ */
+type Loose<T> = Omit<T, 'readyTime' | 'attempt'> & { readyTime?: number; attempt?: number };
+const loose = <N extends WeftEventName>(name: N, event: Loose<WeftEvents[N]>): Ev => [name, event as WeftEvents[N]] as Ev;
 const F = 'flow-1';
 
 /** 40 runs on 'main' (async: up to 4 at once), 10 on w2, some retried. */
@@ -19,12 +25,12 @@ function events(): Ev[] {
     const workerId = i <= 40 ? 'main' : 'w2';
     const s = 1000 + (i <= 40 ? Math.floor((i - 1) / 4) * 10 + (i % 4) * 0.3 : (i - 41) * 10) + 0.123;
     ev.push(['task-run:submitted', { flowRunId: F, taskRunId: id, taskName: 't', priority: 0, time: 1000.123 }]);
-    starts.push([s, ['task-run:started', { flowRunId: F, taskRunId: id, taskName: 't', attempt: 1, workerId, time: s }]]);
+    starts.push([s, loose('task-run:started', { flowRunId: F, taskRunId: id, taskName: 't', attempt: 1, workerId, time: s })]);
     if (i % 9 === 0) {
       starts.push([s + 3, ['task-run:retried', { flowRunId: F, taskRunId: id, taskName: 't', attempt: 1, delayMs: 0, error: new Error('again'), workerId, time: s + 3 }]]);
-      starts.push([s + 3.5, ['task-run:started', { flowRunId: F, taskRunId: id, taskName: 't', attempt: 2, workerId, time: s + 3.5 }]]);
+      starts.push([s + 3.5, loose('task-run:started', { flowRunId: F, taskRunId: id, taskName: 't', attempt: 2, workerId, time: s + 3.5 })]);
     }
-    starts.push([s + 8.7, ['task-run:finished', { flowRunId: F, taskRunId: id, taskName: 't', state: 'Completed', workerId, time: s + 8.7 }]]);
+    starts.push([s + 8.7, loose('task-run:finished', { flowRunId: F, taskRunId: id, taskName: 't', state: 'Completed', workerId, time: s + 8.7 })]);
   }
   ev.push(...starts.sort((a, b) => a[0] - b[0]).map(([, e]) => e));
   ev.push(['flow-run:finished', { flowRunId: F, flowName: 'traced', state: 'Completed', time: 1200 }]);
