@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FlowRunRecord } from '../../src/index.ts';
+import { keepRunLog, type FlowRunRecord } from '../../src/index.ts';
+import { buildModel } from '../../src/report/model.ts';
+import { eventsFile, listRuns, readRunLog } from '../../src/report/run-log.ts';
 import { EXPECTED, mixed, reportRunners } from '../fixtures/report/flows.ts';
 import { readPayload } from '../helpers/report.ts';
 
@@ -34,3 +36,19 @@ for (const { name, runner } of reportRunners(dir)) {
     assert.equal(p.tasks.reduce((s, t) => s + t.count, 0), EXPECTED.taskRuns);
   });
 }
+
+test('keepRunLog: a programmatic run kept in the history, bounded to the newest runs', async () => {
+  const history = join(dir, 'history');
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const run = mixed.run();
+    const kept = keepRunLog(run, { dir: history, keep: 2 });
+    await run;
+    assert.equal(await kept, join(history, run.id));
+    ids.push(run.id);
+  }
+  assert.deepEqual(listRuns(history).map((r) => r.id), [ids[2], ids[1]]);
+  const model = buildModel(readRunLog(eventsFile(join(history, ids[2]!))));
+  assert.equal(model.summary.taskRuns, EXPECTED.taskRuns);
+  assert.equal(model.summary.flowRunId, ids[2]);
+});
