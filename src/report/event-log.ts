@@ -48,14 +48,22 @@ export class EventLog {
   #logs = 0;
   #errorLogs = 0;
 
-  /** The dictionary code of a string (-1 for undefined). */
-  intern(s: string | undefined): number {
+  // Per field, the last string interned and its code: flow run ids, task names and worker ids
+  // repeat from one event to the next, and a reference compare is far cheaper than a hash lookup.
+  readonly #lastString: Array<string | undefined> = [undefined, undefined, undefined, undefined];
+  readonly #lastCode = [-1, -1, -1, -1];
+
+  /** The dictionary code of a string (-1 for undefined); `field` (0-3) picks a one-entry cache. */
+  intern(s: string | undefined, field = 3): number {
     if (s === undefined) return -1;
+    if (s === this.#lastString[field]) return this.#lastCode[field]!;
     let id = this.#ids.get(s);
     if (id === undefined) {
       id = this.strings.push(s) - 1;
       this.#ids.set(s, id);
     }
+    this.#lastString[field] = s;
+    this.#lastCode[field] = id;
     return id;
   }
 
@@ -85,31 +93,34 @@ export class EventLog {
   append<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
     const e = event as Partial<AnyEvent>;
     const s = (v: string | undefined) => this.intern(v);
+    const f = (v: string | undefined) => this.intern(v, 0);
+    const n = (v: string | undefined) => this.intern(v, 1);
+    const w = (v: string | undefined) => this.intern(v, 2);
     switch (name) {
       case 'flow-run:started':
-        return this.row(K[name], e.time!, s(e.flowRunId), -1, s(e.flowName), s(e.parentFlowRunId), -1, -1, NaN, NaN, s(e.runner));
+        return this.row(K[name], e.time!, f(e.flowRunId), -1, n(e.flowName), s(e.parentFlowRunId), -1, -1, NaN, NaN, s(e.runner));
       case 'flow-run:finished':
-        return this.row(K[name], e.time!, s(e.flowRunId), -1, s(e.flowName), -1, -1, stateCode(e.state), NaN, NaN, s(errorText(e.error)));
+        return this.row(K[name], e.time!, f(e.flowRunId), -1, n(e.flowName), -1, -1, stateCode(e.state), NaN, NaN, s(errorText(e.error)));
       case 'task-run:submitted':
-        return this.row(K[name], e.time!, s(e.flowRunId), s(e.taskRunId), s(e.taskName), -1, -1, -1, NaN, e.priority);
+        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), -1, -1, -1, NaN, e.priority);
       case 'task-run:started':
-        return this.row(K[name], e.time!, s(e.flowRunId), s(e.taskRunId), s(e.taskName), s(e.workerId), e.attempt, -1, e.readyTime ?? NaN);
+        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), e.attempt, -1, e.readyTime ?? NaN);
       case 'task-run:retried':
-        return this.row(K[name], e.time!, s(e.flowRunId), s(e.taskRunId), s(e.taskName), s(e.workerId), e.attempt, -1, NaN, e.delayMs, s(errorText(e.error)));
+        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), e.attempt, -1, NaN, e.delayMs, s(errorText(e.error)));
       case 'task-run:finished':
-        return this.row(K[name], e.time!, s(e.flowRunId), s(e.taskRunId), s(e.taskName), s(e.workerId), e.attempt ?? -1, stateCode(e.state), e.startTime ?? NaN, e.serviceMs ?? NaN, s(errorText(e.error)));
+        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), e.attempt ?? -1, stateCode(e.state), e.startTime ?? NaN, e.serviceMs ?? NaN, s(errorText(e.error)));
       case 'task-run:log': {
         const error = e.level === 'error';
         if (error ? this.#errorLogs++ >= LOG_CAP : this.#logs++ >= LOG_CAP) {
           this.droppedLogs++;
           return;
         }
-        return this.row(K[name], e.time!, s(e.flowRunId), s(e.taskRunId), s(e.taskName), s(e.workerId), LEVELS.indexOf(e.level!), -1, NaN, NaN, s(e.message));
+        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), LEVELS.indexOf(e.level!), -1, NaN, NaN, s(e.message));
       }
       case 'worker:joined':
-        return this.row(K[name], e.time!, -1, -1, -1, s(e.workerId), -1, -1, NaN, NaN, s(JSON.stringify(e.resources ?? {})));
+        return this.row(K[name], e.time!, -1, -1, -1, w(e.workerId), -1, -1, NaN, NaN, s(JSON.stringify(e.resources ?? {})));
       case 'worker:left':
-        return this.row(K[name], e.time!, -1, -1, -1, s(e.workerId), -1, -1, NaN, NaN, s(e.reason));
+        return this.row(K[name], e.time!, -1, -1, -1, w(e.workerId), -1, -1, NaN, NaN, s(e.reason));
       case 'scale:up':
       case 'scale:down':
         return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to);
