@@ -14,10 +14,12 @@
  *
  * @module
  */
-import { setDefaultTaskRunner } from './core/flow.ts';
+import { setDefaultTaskRunner, setRunObserver } from './core/flow.ts';
+import { printTaskLogs } from './events/task-logs.ts';
 import { SequentialTaskRunner } from './runners/sequential.ts';
 
 setDefaultTaskRunner(() => new SequentialTaskRunner());
+setRunObserver(printTaskLogs);
 
 export { task, unmapped } from './core/task.ts';
 export type { Task, Arg, Args, MapArgs, Unmapped } from './core/task.ts';

@@ -11,8 +11,7 @@ import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
 import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
-import type { Task } from './task.ts';
-import type { Lend, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { Lend, TaskDef, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { Cancellation } from './run-signal.ts';
 
@@ -42,6 +41,8 @@ export class FlowRunEngine implements FlowRunScope {
   readonly events: EventSink;
   readonly #fold: RunFold;
   readonly taskRuns: TaskRunRecord[];
+  /** The ids of subflow runs started from this run, in order. */
+  readonly subflowRunIds: string[] = [];
   readonly controller = new AbortController();
   /** Live task runs by id. */
   readonly #live = new Map<string, LiveRun>();
@@ -59,8 +60,11 @@ export class FlowRunEngine implements FlowRunScope {
     readonly runner: TaskRunner,
     readonly parent: FlowRunEngine | undefined,
   ) {
-    if (parent) parent.#children.add(this);
-    if (parent) this.bus.forwardTo(parent.bus);
+    if (parent) {
+      parent.#children.add(this);
+      parent.subflowRunIds.push(this.id);
+      this.bus.forwardTo(parent.bus);
+    }
     const fold = (this.#fold = new RunFold({ flowRunId: this.id }));
     this.taskRuns = fold.records;
     const bus = this.bus;
@@ -82,7 +86,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
-  submit<T>(task: Task<never[], unknown>, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined, inline: boolean): TaskFuture<T> {
+  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined, inline: boolean): TaskFuture<T> {
     if (!this.#accepting && !this.#cancelReason) {
       throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
     }
@@ -154,10 +158,6 @@ export class FlowRunEngine implements FlowRunScope {
     return outcome && outcome.state !== 'Completed' ? outcome.error : undefined;
   }
 
-  addChild(child: FlowRunEngine): void {
-    this.#children.add(child);
-  }
-
   removeChild(child: FlowRunEngine): void {
     this.#children.delete(child);
     this.#wakeIfIdle();
@@ -171,7 +171,7 @@ export class FlowRunEngine implements FlowRunScope {
     });
   }
 
-  #optionsFor(task: Task<never[], unknown>): ResolvedTaskOptions {
+  #optionsFor(task: TaskDef): ResolvedTaskOptions {
     const annotations = currentStore()?.annotations;
     if (annotations === undefined) return task.options;
     // Every submit inside one annotate() sees the same annotations object: resolve each
@@ -222,7 +222,7 @@ export class FlowRunEngine implements FlowRunScope {
     return this.id === flowRunId || (this.parent !== undefined && this.parent.#owns(flowRunId));
   }
 
-  async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
+  async #afterUpstream(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
     for (const f of upstream) markObserved(f);
     await Promise.all(upstream.map(whenSettled));
     if (outcomeOf(run.future)) return; // cancelled while it waited
@@ -237,8 +237,8 @@ export class FlowRunEngine implements FlowRunScope {
     this.#dispatch(run, task, resolved, options, inline);
   }
 
-  #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
-    const job = new Job(run.record.id, this.id, task.ref, task.fn as (...args: never[]) => unknown, args as unknown[], options, run.cancellation, now(), this);
+  #dispatch(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
+    const job = new Job(run.record.id, this.id, task.ref, task.fn, args as unknown[], options, run.cancellation, now(), this);
     let outcome: Promise<TaskOutcome>;
     try {
       outcome = inline ? this.#runInline(job) : this.runner.submit(job);

@@ -1,7 +1,9 @@
 import { InvalidOptionError } from '../errors.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
-import type { TaskRunner } from './task-runner.ts';
+import type { ResolvedTaskOptions, TaskRunner } from './task-runner.ts';
+
+export type { ResolvedTaskOptions } from './task-runner.ts';
 import type { FlowRunRecord } from './states.ts';
 
 /** Options of a task, given to `task(fn, options)` or `t.withOptions(options)`. */
@@ -31,16 +33,6 @@ export interface SubmitOptions extends TaskOptions {
   waitFor?: readonly PromiseLike<unknown>[];
 }
 
-/** The options an engine sees: every field present, validated. */
-export interface ResolvedTaskOptions {
-  readonly name: string;
-  readonly retries: number;
-  readonly retryDelayMs: readonly number[];
-  readonly timeoutMs: number;
-  readonly priority: number;
-  readonly resources: Resources;
-  readonly tags: readonly string[];
-}
 
 const TASK_KEYS = ['name', 'retries', 'retryDelayMs', 'timeoutMs', 'priority', 'resources', 'tags', 'waitFor'] as const;
 
