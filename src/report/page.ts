@@ -39,7 +39,9 @@ export const PAGE_JS = String.raw`
   var STATES = ['Completed', 'Failed', 'Crashed', 'Cancelled', 'Retried', 'Unfinished'];
   var PALETTE = ['#4e79a7', '#59a14f', '#edc948', '#b07aa1', '#76b7b2', '#f28e2b', '#9c755f', '#1f77b4', '#bcbd22', '#17becf', '#ff9da7', '#8c6d31', '#393b79', '#637939', '#7b4173', '#3182bd'];
   var SPECIAL = { 1: '#111111', 2: '#d62728', 3: '#bbbbbb' };
-  var info = { ready: false, attempts: 0, drawn: 0, aggregated: 0, lanes: 0, names: 0, paintMs: 0, hoverMs: [] };
+  var info = { ready: false, attempts: 0, drawn: 0, aggregated: 0, lanes: 0, names: 0, paintMs: 0, hoverMs: [], phases: {} };
+  function phase(name) { info.phases[name] = Math.round(performance.now()); }
+  phase('script');
   window.weftReport = info;
 
   function el(tag, attrs, text) {
@@ -61,14 +63,14 @@ export const PAGE_JS = String.raw`
   function nameColor(n) { return PALETTE[n % PALETTE.length]; }
 
   // 1. Inflate the payload: [u32 json length][json][varint columns].
-  var b64 = document.getElementById('weft-data').textContent;
-  var bin = atob(b64);
-  var bytes = new Uint8Array(bin.length);
-  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  var b64 = document.getElementById('weft-data').textContent, bytes, i;
+  if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(b64.trim());
+  else { var bin = atob(b64); bytes = new Uint8Array(bin.length); for (i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i); }
   var inflated = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
   var jsonLength = new DataView(inflated.buffer).getUint32(0, true);
   var M = JSON.parse(new TextDecoder().decode(inflated.subarray(4, 4 + jsonLength)));
   var pos = 4 + jsonLength;
+  phase('inflated');
   function varint() {
     var v = 0, mul = 1, b;
     do { b = inflated[pos++]; v += (b & 127) * mul; mul *= 128; } while (b & 128);
@@ -90,6 +92,7 @@ export const PAGE_JS = String.raw`
   for (i = 0; i < n; i++) { if (M.ids) runNo[i] = varint(); else { lastNo[name[i]] += zigzag(); runNo[i] = lastNo[name[i]]; } }
   function runId(i) { return M.ids ? M.ids[runNo[i]] : M.names[name[i]] + '-' + runNo[i]; }
   info.attempts = n;
+  phase('decoded');
   info.lanes = M.lanes.length;
   info.names = M.names.length;
 
@@ -263,6 +266,7 @@ export const PAGE_JS = String.raw`
   canvas.addEventListener('dblclick', function () { v0 = 0; v1 = T; redraw(); });
   window.addEventListener('resize', redraw);
   draw();
+  phase('stream drawn');
   // Where bar i is on screen and what it is: for tests that hover it as a person would.
   info.where = function (i) {
     var r = canvas.getBoundingClientRect(), scale = W / (v1 - v0), x0 = (start[i] - v0) * scale, x1 = (end[i] - v0) * scale;
@@ -328,6 +332,7 @@ export const PAGE_JS = String.raw`
   }
   lines('Errors', 'errors', M.errors);
   lines('Task logs', 'logs', M.logs);
+  phase('done');
   info.paintMs = performance.now();
   info.ready = true;
   document.body.setAttribute('data-ready', 'true');
