@@ -2,7 +2,7 @@
 // Node 20's `--test` takes no globs, so the files are listed here. Pass paths to run a subset:
 //   npm test -- tests/unit tests/conformance/futures.test.ts
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function collect(path, out) {
@@ -20,22 +20,24 @@ if (files.length === 0) {
   console.error(`No *.test.ts files under ${roots.join(', ') || 'tests'}.`);
   process.exit(1);
 }
-// Test files whose first line says `// @needs redis-server` start private Redis servers. Without
-// the binary, CI fails (a green run must not hide a missing install step); a person's machine
-// skips those files and says how to install it.
-const hasRedis = spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).status === 0;
-const needsRedis = (file) => readFileSync(file, 'utf8').split('\n', 1)[0].includes('@needs redis-server');
-if (!hasRedis) {
-  const skipped = files.filter(needsRedis);
-  if (skipped.length > 0) {
-    const how = 'install it with: sudo apt-get install -y redis-server';
-    if (process.env.CI === 'true') {
-      console.error(`redis-server was not found, and ${skipped.length} test files need it; ${how}`);
-      process.exit(1);
-    }
-    console.warn(`Skipping ${skipped.length} test files that need redis-server (${skipped.join(', ')}): ${how}`);
-    files.splice(0, files.length, ...files.filter((f) => !skipped.includes(f)));
+// Test files whose first line says `// @needs redis-server` (or `chromium`, or both) need that
+// program: private Redis servers, a real browser. Without it, CI fails (a green run must not hide a
+// missing install step); a person's machine skips those files and says how to install it.
+const needs = [
+  { name: 'redis-server', found: () => spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).status === 0 },
+  { name: 'chromium', found: () => existsSync(process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium') },
+];
+const firstLine = (file) => readFileSync(file, 'utf8').split('\n', 1)[0];
+for (const need of needs) {
+  const skipped = files.filter((f) => new RegExp(`@needs\\b.*\\b${need.name}\\b`).test(firstLine(f)));
+  if (skipped.length === 0 || need.found()) continue;
+  const how = `install it with: sudo apt-get install -y ${need.name}`;
+  if (process.env.CI === 'true') {
+    console.error(`${need.name} was not found, and ${skipped.length} test files need it; ${how}`);
+    process.exit(1);
   }
+  console.warn(`Skipping ${skipped.length} test files that need ${need.name} (${skipped.join(', ')}): ${how}`);
+  files.splice(0, files.length, ...files.filter((f) => !skipped.includes(f)));
 }
 const concurrency = process.env.WEFT_TEST_CONCURRENCY ?? '2';
 const result = spawnSync(

@@ -53,6 +53,7 @@ export type { Client } from './cluster/get-client.ts';
 export type { Resources } from './schedule/resources.ts';
 export type { WeftEvents, WeftEventName, LogLevel, EventSink } from './events/events.ts';
 export { RunFold } from './events/fold.ts';
+export { keepRunLog } from './report/run-log.ts';
 export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,

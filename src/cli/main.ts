@@ -7,6 +7,8 @@ const USAGE = `Usage:
   weft run <file.ts>[:flowName] [--param key=value ...]   run a flow and print its result
   weft cluster up [--workers N] [--threads-per-worker K] [--resources GPU=1,process=1] [--port P]
   weft worker --address redis://host:port [--concurrency K] [--resources GPU=1]
+  weft report <run id | file> [--output report.html] [--trace trace.json[.gz]]   a kept run's report or trace
+  weft runs [--limit N]                                   recent runs: state, duration, task runs
   weft --help`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -15,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.ts')).runCommand,
   cluster: async () => (await import('./cluster.ts')).clusterCommand,
   worker: async () => (await import('./worker.ts')).workerCommand,
+  report: async () => (await import('./report.ts')).reportCommand,
+  runs: async () => (await import('./runs.ts')).runsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,12 +1,15 @@
 import type { FlowRun } from '../core/flow.ts';
 
+/** How often a plain progress line is printed when stderr is not a terminal (a CI log, a file). */
+export const PLAIN_EVERY_MS = 5000;
+
 /**
- * A one-line progress bar on stderr for a flow run under `weft run`: finished / submitted task
- * runs, how many are running, failed and retried. Drawn only on a terminal, only once the run has
- * lasted a second (short runs stay quiet), and cleared before the result is printed.
+ * Progress on stderr for a flow run under `weft run`: finished / submitted task runs, how many are
+ * running, failed and retried. On a terminal, a one-line bar redrawn in place, once the run has
+ * lasted a second (short runs stay quiet), and cleared before the result is printed; elsewhere a
+ * plain line every {@link PLAIN_EVERY_MS} (`everyMs`), so logs show the run going on.
  */
-export function showProgress(run: FlowRun<unknown>, stream: NodeJS.WriteStream = process.stderr): () => void {
-  if (!stream.isTTY) return () => {};
+export function showProgress(run: FlowRun<unknown>, stream: NodeJS.WriteStream = process.stderr, everyMs = PLAIN_EVERY_MS): () => void {
   let submitted = 0;
   let finished = 0;
   let running = 0;
@@ -26,17 +29,25 @@ export function showProgress(run: FlowRun<unknown>, stream: NodeJS.WriteStream =
     run.on('task-run:log', () => clear(), { first: true }),
   ];
   const started = Date.now();
+  const text = () => {
+    const parts = [`${finished}/${submitted} task runs`, `${running} running`];
+    if (failed) parts.push(`${failed} failed`);
+    if (retried) parts.push(`${retried} retries`);
+    return parts.join(' · ');
+  };
+  const tty = stream.isTTY === true;
   const timer = setInterval(() => {
+    if (!tty) {
+      stream.write(`weft: ${text()} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+      return;
+    }
     if (Date.now() - started < 1000) return;
     const width = 30;
     const done = submitted === 0 ? 0 : Math.round((finished / submitted) * width);
     const bar = '█'.repeat(done) + '░'.repeat(width - done);
-    const parts = [`${finished}/${submitted} task runs`, `${running} running`];
-    if (failed) parts.push(`${failed} failed`);
-    if (retried) parts.push(`${retried} retries`);
-    stream.write(`\r${bar} ${parts.join(' · ')}\x1b[K`);
+    stream.write(`\r${bar} ${text()}\x1b[K`);
     drawn = true;
-  }, 100);
+  }, tty ? 100 : everyMs);
   timer.unref();
   function clear(): void {
     if (drawn) stream.write('\r\x1b[K');

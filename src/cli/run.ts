@@ -1,5 +1,9 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { checkReportPath } from '../report/report-path.ts';
+import { reportHtml } from '../report/report.ts';
+import { eventsFile, keepRunLog, readRunLog } from '../report/run-log.ts';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { Flow, FlowRun } from '../core/flow.ts';
@@ -8,7 +12,7 @@ import { parseArgs } from './args.ts';
 import { showProgress } from './progress.ts';
 import { bindParameters, parameterNames } from './parameters.ts';
 
-const USAGE = 'Usage: weft run <file.ts>[:flowName] [--param key=value ...]';
+const USAGE = 'Usage: weft run <file.ts>[:flowName] [--param key=value ...] [--report report.html] [--no-history]';
 
 type AnyFlow = Flow<unknown[], unknown>;
 
@@ -18,7 +22,7 @@ type AnyFlow = Flow<unknown[], unknown>;
  * readable error if it fails. Ctrl-C cancels the run; a second Ctrl-C exits at once.
  */
 export async function runCommand(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, { repeatable: ['param'], flags: [] });
+  const parsed = parseArgs(argv, { repeatable: ['param'], single: ['report'], flags: ['no-history'] });
   if ('error' in parsed) return fail(`${parsed.error}\n${USAGE}`);
   const [target, ...extra] = parsed.positionals;
   if (!target || extra.length > 0) return fail(USAGE);
@@ -26,6 +30,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { file, flowName } = splitTarget(target);
   const path = resolve(file);
   if (!existsSync(path)) return fail(`weft run: no such file: ${file}`);
+  // Checked before the run, so a bad path does not cost the run's work.
+  let reportPath: string | undefined;
+  try {
+    const given = parsed.options.report?.[0];
+    reportPath = given === undefined ? undefined : checkReportPath('--report', given);
+  } catch (error) {
+    return fail(`weft run: ${(error as Error).message}`);
+  }
 
   await registerTypeScript();
   let module: Record<string, unknown>;
@@ -42,6 +54,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (typeof bound === 'string') return fail(bound);
 
   const run: FlowRun<unknown> = chosen.run(...bound);
+  // Every run's event log is kept (the last 50), so `weft report <id>` can render it later.
+  const kept = parsed.flags.has('no-history') && !reportPath ? undefined : keepRunLog(run, parsed.flags.has('no-history') ? { dir: mkdtempSync(join(tmpdir(), 'weft-run-')), keep: 1 } : {});
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
@@ -53,7 +67,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
   };
   process.on('SIGINT', onSignal);
-  const stopProgress = showProgress(run);
+  const every = Number(process.env.WEFT_PROGRESS_EVERY_MS);
+  const stopProgress = showProgress(run, process.stderr, Number.isFinite(every) && every > 0 ? every : undefined);
   try {
     const value = await run.result();
     stopProgress();
@@ -65,7 +80,32 @@ export async function runCommand(argv: string[]): Promise<number> {
     return interrupts > 0 ? 130 : 1;
   } finally {
     process.off('SIGINT', onSignal);
+    await wroteReports(run, chosen, kept, reportPath, !parsed.flags.has('no-history'));
   }
+}
+
+/** Writes `--report` from the kept log, and says on stderr where the report and the run log are. */
+async function wroteReports(run: FlowRun<unknown>, chosen: AnyFlow, kept: Promise<string> | undefined, reportPath: string | undefined, history: boolean): Promise<void> {
+  const runnerReport = chosen.options.taskRunner?.performanceReport;
+  if (runnerReport) console.error(`weft run: performance report: ${runnerReport}`);
+  if (!kept) return;
+  let dir: string;
+  try {
+    dir = await kept;
+  } catch (error) {
+    console.error(`weft run: the run log could not be kept: ${(error as Error).message}`);
+    return;
+  }
+  if (reportPath) {
+    try {
+      writeFileSync(reportPath, await reportHtml(readRunLog(eventsFile(dir))));
+      console.error(`weft run: performance report: ${reportPath}`);
+    } catch (error) {
+      console.error(`weft run: the report could not be written to ${reportPath}: ${(error as Error).message}`);
+    }
+  }
+  if (history) console.error(`weft run: run log: ${relative(process.cwd(), dir) || dir} (weft report ${run.id})`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 function splitTarget(target: string): { file: string; flowName: string | undefined } {

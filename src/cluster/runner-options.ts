@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RedisOptions } from 'ioredis';
-import { InvalidOptionError, UsageError } from '../errors.ts';
+import { InvalidOptionError } from '../errors.ts';
 import * as v from '../util/validate.ts';
 import type { AdaptOptions, Cluster } from './cluster.ts';
 import { parseAddress, type ClusterAddress } from './connection.ts';
@@ -9,6 +9,7 @@ import type { LocalCluster } from './local-cluster.ts';
 import { resolveAdapt } from './scaler.ts';
 import type { ClientSettings } from './session.ts';
 import type { AdaptiveBounds } from '../schedule/adaptive.ts';
+import { checkReportPath } from '../report/report-path.ts';
 
 /**
  * A temporary cluster's kind: a class (`LocalCluster`), a factory function returning a cluster
@@ -31,10 +32,7 @@ interface CommonOptions {
   clientOptions?: ClientOptions;
   /** Times a task may lose its worker (SIGKILL, crash) and run again elsewhere before it crashes with WorkerCrashedError. @default 3 */
   allowedFailures?: number;
-  /**
-   * Where to write the HTML performance report of each flow run. Not built yet: giving it is an
-   * error that says so, rather than an option that silently writes nothing.
-   */
+  /** Write the run's HTML performance report here when it ends (its directory must exist and be writable). */
   performanceReport?: string;
 }
 
@@ -103,7 +101,7 @@ export function resolveDistributedOptions(raw: DistributedTaskRunnerOptions<Clus
     clusterClass: o.clusterClass === undefined ? undefined : checkClusterClass(o.clusterClass),
     clusterOptions: o.clusterOptions === undefined ? undefined : v.plainObject('clusterOptions', o.clusterOptions),
     adapt: o.adapt === undefined ? undefined : resolveAdapt('adapt', o.adapt),
-    performanceReport: o.performanceReport === undefined ? undefined : notBuiltYet(v.string('performanceReport', o.performanceReport)),
+    performanceReport: o.performanceReport === undefined ? undefined : checkReportPath('performanceReport', o.performanceReport),
     client: {
       connectTimeoutMs: c.connectTimeoutMs === undefined ? 5000 : v.number('clientOptions.connectTimeoutMs', c.connectTimeoutMs, 1),
       reconnectTimeoutMs: c.reconnectTimeoutMs === undefined ? 5000 : v.number('clientOptions.reconnectTimeoutMs', c.reconnectTimeoutMs, 0),
@@ -161,12 +159,4 @@ export async function makeCluster(clusterClass: ClusterClass, options: Record<st
     throw new InvalidOptionError('clusterClass', `${CLASS_TEXT} that makes an object with start(), close() and address`, made);
   }
   return cluster as Cluster;
-}
-
-/** The performance report option: not built yet (the events it will fold are in the README, "Observing a run"). */
-function notBuiltYet(path: string): never {
-  throw new UsageError(
-    `performanceReport ('${path}'): the HTML performance report is not built yet in this version of weft. ` +
-      'Remove the option; meanwhile `await flow.run(...)` gives the run record with every task run\'s state, worker and timings.',
-  );
 }

@@ -7,6 +7,7 @@ import { isWeftWorker } from './is-main.ts';
 import { resolveFlowOptions, type FlowOptions, type ResolvedFlowOptions } from './options.ts';
 import type { FlowRunRecord, FlowRunState, TaskRunState } from './states.ts';
 import type { TaskRunner } from './task-runner.ts';
+import { startReport } from '../report/report.ts';
 
 /**
  * A flow: a function whose calls are flow runs. Calling it runs a flow run and resolves the
@@ -142,6 +143,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   // Let the caller attach listeners to the handle before the first event.
   await Promise.resolve();
   const { events, runner } = engine;
+  const report = runner.performanceReport ? startReport(engine.bus, runner.performanceReport) : undefined;
   events.emit('flow-run:started', { flowRunId: engine.id, flowName: record.flowName, parentFlowRunId: record.parentId, runner: runner.name, time: record.startedAt });
   let state: FlowRunState = 'Completed';
   let error: Error | undefined;
@@ -198,6 +200,13 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   record.durationMs = record.endedAt - record.startedAt;
   for (const t of record.taskRuns) record.counts[t.state]++;
   events.emit('flow-run:finished', { flowRunId: engine.id, flowName: record.flowName, state, time: record.endedAt, error });
+  if (report) {
+    try {
+      record.performanceReport = await report.finish();
+    } catch (reportError) {
+      console.error(`weft: the performance report of flow run ${engine.id} could not be written to ${runner.performanceReport}; the run's state stands:`, reportError);
+    }
+  }
   await callHook(state === 'Completed' ? options.onCompletion : options.onFailure, record, record.flowName);
   await callHook(options.onTerminal, record, record.flowName);
   return record;

@@ -76,4 +76,6 @@ export interface FlowRunRecord<R = unknown> {
   readonly subflowRunIds: string[];
   /** Task runs per final state. */
   counts: Record<TaskRunState, number>;
+  /** The HTML performance report, when the runner had `performanceReport` (also written to that path). */
+  performanceReport?: string;
 }

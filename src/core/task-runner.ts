@@ -112,6 +112,11 @@ export interface TaskRunner {
   readonly capacity: Resources | undefined;
   /** Whether task arguments and results cross a serialization boundary. */
   readonly serializes: boolean;
+  /**
+   * Where the flow run writes its HTML performance report when it ends (an absolute path,
+   * checked when the runner was made); the HTML is also on the run record.
+   */
+  readonly performanceReport?: string | undefined;
   start(context: RunnerContext): Promise<void>;
   /** Runs the job and resolves how it ended. Never rejects; aborting `job.cancellation` cancels it. */
   submit(job: TaskJob): Promise<TaskOutcome>;

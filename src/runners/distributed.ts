@@ -54,6 +54,10 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
     this.#base = base ?? callerModule(DistributedTaskRunner as unknown as (...args: never[]) => unknown);
   }
 
+  get performanceReport(): string | undefined {
+    return this.options.performanceReport;
+  }
+
   get name(): string {
     return this.options.address ? `distributed(${this.options.address.display})` : 'distributed(temporary cluster)';
   }

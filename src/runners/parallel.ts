@@ -9,6 +9,7 @@ import type { WorkerHandle } from '../pool/worker-handle.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
 import { PoolRunner } from './pool-runner.ts';
+import { checkReportPath } from '../report/report-path.ts';
 
 /** Where a {@link ParallelTaskRunner} runs its tasks. */
 export const Scheduler = {
@@ -38,6 +39,8 @@ export interface ParallelTaskRunnerOptions {
    * @default Node's own limit
    */
   maxHeapMb?: number;
+  /** Write the run's HTML performance report here when it ends (its directory must exist and be writable). */
+  performanceReport?: string;
 }
 
 export interface ResolvedParallelOptions {
@@ -45,11 +48,12 @@ export interface ResolvedParallelOptions {
   readonly workers: number;
   readonly resources: Resources;
   readonly maxHeapMb: number | undefined;
+  readonly performanceReport: string | undefined;
 }
 
 export function resolveParallelOptions(raw: ParallelTaskRunnerOptions | undefined): ResolvedParallelOptions {
   const o = v.plainObject('options', raw ?? {});
-  v.knownKeys('options', o, ['scheduler', 'workers', 'resources', 'maxHeapMb']);
+  v.knownKeys('options', o, ['scheduler', 'workers', 'resources', 'maxHeapMb', 'performanceReport']);
   const scheduler = o.scheduler ?? 'async';
   if (!Object.values(Scheduler).includes(scheduler as Scheduler)) {
     throw new InvalidOptionError('scheduler', `one of ${Object.values(Scheduler).map((s) => `'${s}'`).join(', ')}`, scheduler);
@@ -59,6 +63,7 @@ export function resolveParallelOptions(raw: ParallelTaskRunnerOptions | undefine
     workers: o.workers === undefined ? availableParallelism() : v.integer('workers', o.workers, 1),
     resources: resolveResources('resources', o.resources),
     maxHeapMb: resolveMaxHeap(scheduler as Scheduler, o.maxHeapMb),
+    performanceReport: o.performanceReport === undefined ? undefined : checkReportPath('performanceReport', o.performanceReport),
   };
 }
 
@@ -119,6 +124,10 @@ export class ParallelTaskRunner extends PoolRunner {
 
   get capacity(): Resources {
     return this.options.resources;
+  }
+
+  get performanceReport(): string | undefined {
+    return this.options.performanceReport;
   }
 
   protected makePool(context: RunnerContext): Pool {

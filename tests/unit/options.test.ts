@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { annotate, DistributedTaskRunner, flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task, UsageError } from '../../src/index.ts';
+import { annotate, DistributedTaskRunner, flow, InvalidOptionError, ParallelTaskRunner, SequentialTaskRunner, task } from '../../src/index.ts';
 import { resolveTaskOptions, retryDelay } from '../../src/core/options.ts';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 /** Asserts that `fn` throws InvalidOptionError for `option`, and that the message names the field, the expectation and the value. */
 function rejects(fn: () => unknown, option: string, expected: RegExp, received: string): void {
@@ -121,17 +124,33 @@ describe('runner options', () => {
   });
 
   it('SequentialTaskRunner validates its options', () => {
-    rejects(() => new SequentialTaskRunner({ workers: 2 } as never), 'options.workers', /one of the known options \(resources\)/, '`2` (number)');
+    rejects(() => new SequentialTaskRunner({ workers: 2 } as never), 'options.workers', /one of the known options \(resources, performanceReport\)/, '`2` (number)');
     rejects(() => new SequentialTaskRunner({ resources: { GPU: NaN } }), 'resources.GPU', /a finite number/, '`NaN` (number)');
     assert.deepEqual(new SequentialTaskRunner({ resources: { GPU: 1 } }).capacity, { GPU: 1 });
   });
 });
 
-describe('options of features not built yet', () => {
-  it('performanceReport is an error that says the report is not built, not an option that silently does nothing', () => {
-    assert.throws(
-      () => new DistributedTaskRunner({ performanceReport: 'report.html' }),
-      (e: unknown) => e instanceof UsageError && /performance report is not built yet/.test(e.message) && /run record/.test(e.message),
-    );
+describe('performanceReport', () => {
+  it('every runner takes it and checks the path at construction: a missing or unwritable directory is an error before the run', () => {
+    const makers = [
+      (p: string) => new SequentialTaskRunner({ performanceReport: p }),
+      (p: string) => new ParallelTaskRunner({ scheduler: 'threads', performanceReport: p }),
+      (p: string) => new DistributedTaskRunner({ performanceReport: p }),
+    ];
+    for (const make of makers) {
+      assert.equal(make('report.html').performanceReport, resolve('report.html'));
+      rejects(() => make('/no/such/dir/report.html'), 'performanceReport', /a path in a directory that exists: \/no\/such\/dir does not; create it first/, '`"/no/such/dir/report.html"` (string)');
+      rejects(() => make(tmpdir()), 'performanceReport', /is a directory/, `\`${JSON.stringify(tmpdir())}\` (string)`);
+      rejects(() => make(''), 'performanceReport', /a file path/, '`""` (string)');
+    }
+    if (process.getuid?.() !== 0) {
+      const dir = mkdtempSync(join(tmpdir(), 'weft-ro-'));
+      chmodSync(dir, 0o500);
+      try {
+        rejects(() => new SequentialTaskRunner({ performanceReport: join(dir, 'r.html') }), 'performanceReport', /is not writable/, `\`${JSON.stringify(join(dir, 'r.html'))}\` (string)`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * The performance report at scale: a flow of N no-op task runs on ParallelTaskRunner('async', 16)
+ * (the worst case for relative cost: the tasks themselves take no time), for N = 1,000, 10,000 and
+ * 100,000. Figures: the HTML file's size; at 100,000, first paint in Debian's chromium (navigation
+ * to the page drawn, two animation frames after the script finished), hover latency (the
+ * mousemove handler, p95 over 200 hovers across bars), and what the report adds to the run's wall
+ * time (the same run with and without `performanceReport`, interleaved, median of 3).
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flow, ParallelTaskRunner, task } from '../../src/index.ts';
+import { figure, median, report, type Figure } from '../lib/harness.ts';
+import { bar, launchBrowser } from '../../tests/helpers/browser.ts';
+
+process.env.WEFT_TASK_LOGS = 'off';
+const dir = mkdtempSync(join(tmpdir(), 'weft-bench-report-'));
+const noop = task(async function noop(x: number) {
+  return x;
+});
+const many = flow(async function many(n: number) {
+  const futures = [];
+  for (let i = 0; i < n; i++) futures.push(noop.submit(i));
+  let s = 0;
+  for (const f of futures) s += await f;
+  return s;
+});
+const runner = (path?: string) => new ParallelTaskRunner({ scheduler: 'async', workers: 16, ...(path && { performanceReport: path }) });
+
+async function wallMs(n: number, path?: string): Promise<number> {
+  const t0 = performance.now();
+  await many.withOptions({ taskRunner: runner(path) })(n);
+  return performance.now() - t0;
+}
+
+const figures: Figure[] = [];
+try {
+  const sizes = new Map<number, number>();
+  for (const n of [1_000, 10_000, 100_000]) {
+    const path = join(dir, `report-${n}.html`);
+    await wallMs(n, path);
+    sizes.set(n, statSync(path).size);
+  }
+  const kb = (b: number) => b / 1024;
+  figures.push(figure('report file, 1,000 task runs', kb(sizes.get(1_000)!), 'KB', 'target', 150, { text: '≤ 150 KB', met: sizes.get(1_000)! <= 150 * 1024 }));
+  figures.push(figure('report file, 10,000 task runs', kb(sizes.get(10_000)!), 'KB', 'the 1,000-run file', kb(sizes.get(1_000)!)));
+  figures.push(figure('report file, 100,000 task runs', kb(sizes.get(100_000)!), 'KB', 'target', 1024, { text: '≤ 1 MB', met: sizes.get(100_000)! <= 1024 * 1024 }));
+
+  // Overhead: interleaved runs with and without the report, after a warm-up of each.
+  const N = 100_000;
+  await wallMs(N);
+  await wallMs(N, join(dir, 'warm.html'));
+  const without: number[] = [];
+  const withReport: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    without.push(await wallMs(N));
+    withReport.push(await wallMs(N, join(dir, `overhead-${i}.html`)));
+  }
+  const base = median(without);
+  const withIt = median(withReport);
+  const pct = ((withIt - base) / base) * 100;
+  figures.push(figure('run wall time with performanceReport, 100,000 no-op task runs', withIt, 'ms', 'the same run without it', base, { text: '≤ 5% more', met: pct <= 5 }));
+  figures.push(figure('report overhead, 100,000 no-op task runs', pct, '%', 'target', 5, { text: '≤ 5%', met: pct <= 5 }));
+
+  let browser;
+  try {
+    browser = await launchBrowser();
+  } catch (error) {
+    console.warn(`bench report: no browser (${(error as Error).message.split('\n')[0]}); install it with: sudo apt-get install -y chromium`);
+  }
+  if (browser) {
+    const paints: number[] = [];
+    const hovers: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+      await page.goto(`file://${join(dir, 'report-100000.html')}`);
+      await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
+      paints.push(await page.evaluate(() => {
+        const frame = (globalThis as unknown as { requestAnimationFrame(f: () => void): void }).requestAnimationFrame;
+        return new Promise<number>((r) => frame(() => frame(() => r(performance.now()))));
+      }));
+      if (k === 0) {
+        const n = await page.evaluate(() => (globalThis as unknown as { weftReport: { attempts: number } }).weftReport.attempts);
+        for (let h = 0; h < 200; h++) {
+          const b = await bar(page, Math.floor((h * (n - 1)) / 199));
+          await page.mouse.move(b.x, b.y);
+        }
+        hovers.push(...(await page.evaluate(() => (globalThis as unknown as { weftReport: { hoverMs: number[] } }).weftReport.hoverMs)));
+      }
+      await page.close();
+    }
+    await browser.close();
+    const paint = median(paints);
+    const sorted = hovers.sort((a, b) => a - b);
+    const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1] ?? NaN;
+    figures.push(figure('first paint, 100,000 task runs (navigation → drawn)', paint, 'ms', 'target', 1500, { text: '≤ 1.5 s', met: paint <= 1500 }));
+    figures.push(figure(`hover answer p95 (${sorted.length} hovers), 100,000 task runs`, p95, 'ms', 'target', 50, { text: '≤ 50 ms', met: p95 <= 50 }));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+report('report', figures);

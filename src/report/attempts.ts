@@ -1,0 +1,189 @@
+import { EventLog, K } from './event-log.ts';
+
+/** How an attempt ended: the final states, `Retried` (it failed and another attempt followed), `Unfinished` (the log ended first). */
+export const ATTEMPT_STATES = ['Completed', 'Failed', 'Crashed', 'Cancelled', 'Retried', 'Unfinished'] as const;
+const RETRIED = 4;
+const UNFINISHED = 5;
+const CRASHED = 2;
+
+/**
+ * Every attempt of every task run in a log, in columns, and every task run. Attempt times are
+ * epoch ms; `wait` is ms from when the attempt was due (ready, or submitted when the events carry
+ * no ready time; for a retry, the retry's due time) to its start.
+ */
+export interface Attempts {
+  readonly length: number;
+  /** Attempt indices sorted by start. */
+  readonly order: Int32Array;
+  readonly run: Int32Array;
+  /** Index into `names`. */
+  readonly name: Int32Array;
+  /** The worker's code in the log's dictionary. */
+  readonly worker: Int32Array;
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+  /** Index into {@link ATTEMPT_STATES}. */
+  readonly state: Uint8Array;
+  readonly attempt: Int32Array;
+  readonly wait: Float64Array;
+  /** 1 where the end is start + `serviceMs` as measured where it ran; 0 where it is when the flow's process heard of it. */
+  readonly measured: Uint8Array;
+  readonly runs: number;
+  readonly runName: Int32Array;
+  /** Index into the final STATES of the log, -1 when the log ended before the run did. */
+  readonly runState: Int8Array;
+  readonly runRetries: Int32Array;
+  readonly runAttempts: Int32Array;
+  readonly runSubmitted: Float64Array;
+  /** NaN when the events carry no ready time. */
+  readonly runReady: Float64Array;
+  /** When the first attempt was due: ready time, or submission. */
+  readonly runDue: Float64Array;
+  readonly runEnd: Float64Array;
+  readonly names: readonly string[];
+  /** Whether any `started` event carried `readyTime`. */
+  readonly readyTimes: boolean;
+  runIdOf(run: number): string;
+}
+
+
+/**
+ * Pairs each task run's started / retried / finished events into attempts. A `started` while an
+ * attempt is open means the worker was lost and the run went elsewhere (the cluster's
+ * `allowedFailures`): the open attempt ends Crashed there. A `finished` with a `startTime` and no
+ * open attempt (its `started` was never seen) still gets its bar.
+ */
+export function pairAttempts(log: EventLog): Attempts {
+  const SUBMITTED = K['task-run:submitted'];
+  const STARTED = K['task-run:started'];
+  const RETRIED_EVENT = K['task-run:retried'];
+  const FINISHED = K['task-run:finished'];
+  // Bounds first, so every column is one typed array filled in place (no per-event allocation).
+  let maxRuns = 0;
+  let maxAttempts = 0;
+  const flows = new Map<number, Int32Array>();
+  for (let i = 0; i < log.length; i++) {
+    const k = log.kind[i];
+    if (k === SUBMITTED || k === STARTED || k === FINISHED) maxRuns++;
+    if (k === STARTED || k === FINISHED) maxAttempts++;
+  }
+  const strings = log.strings.length;
+  const names: string[] = [];
+  const nameOf = new Int32Array(strings).fill(-1);
+  const r = {
+    task: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
+    attempts: new Int32Array(maxRuns), submitted: new Float64Array(maxRuns), ready: new Float64Array(maxRuns).fill(NaN),
+    due: new Float64Array(maxRuns), end: new Float64Array(maxRuns).fill(NaN), open: new Int32Array(maxRuns).fill(-1), nextDue: new Float64Array(maxRuns).fill(NaN),
+  };
+  const a = {
+    run: new Int32Array(maxAttempts), name: new Int32Array(maxAttempts), worker: new Int32Array(maxAttempts), start: new Float64Array(maxAttempts),
+    end: new Float64Array(maxAttempts), state: new Uint8Array(maxAttempts), attempt: new Int32Array(maxAttempts), wait: new Float64Array(maxAttempts),
+    measured: new Uint8Array(maxAttempts),
+  };
+  let runs = 0;
+  let n = 0;
+  let readyTimes = false;
+  let lastTime = -Infinity;
+
+  // Task runs are keyed by (flow run, task run id): ids repeat across subflows.
+  const runIndex = (i: number): number => {
+    const f = log.flow[i]!;
+    let byTask = flows.get(f);
+    if (!byTask) flows.set(f, (byTask = new Int32Array(strings).fill(-1)));
+    const task = log.task[i]!;
+    let run = byTask[task]!;
+    if (run < 0) {
+      run = runs++;
+      byTask[task] = run;
+      const code = log.name[i]!;
+      let nm = nameOf[code]!;
+      if (nm < 0) nm = nameOf[code] = names.push(log.str(code) ?? '?') - 1;
+      const t = log.time[i]!;
+      r.task[run] = task;
+      r.name[run] = nm;
+      r.submitted[run] = t;
+      r.due[run] = t;
+    }
+    return run;
+  };
+  const close = (run: number, end: number, state: number): void => {
+    const at = r.open[run]!;
+    if (at < 0) return;
+    a.end[at] = end;
+    a.state[at] = state;
+    r.open[run] = -1;
+  };
+  const begin = (run: number, i: number, start: number, attempt: number): void => {
+    const next = r.nextDue[run]!;
+    const due = Number.isNaN(next) ? r.due[run]! : next;
+    a.run[n] = run;
+    a.name[n] = r.name[run]!;
+    a.worker[n] = log.worker[i]!;
+    a.start[n] = start;
+    a.end[n] = NaN;
+    a.state[n] = UNFINISHED;
+    a.attempt[n] = attempt;
+    a.wait[n] = Math.max(0, start - due);
+    r.open[run] = n++;
+    if (attempt > r.attempts[run]!) r.attempts[run] = attempt;
+  };
+
+  for (let i = 0; i < log.length; i++) {
+    const k = log.kind[i]!;
+    const t = log.time[i]!;
+    if (t > lastTime) lastTime = t;
+    if (k === SUBMITTED) {
+      runIndex(i);
+    } else if (k === STARTED) {
+      const run = runIndex(i);
+      const ready = log.y[i]!;
+      if (!Number.isNaN(ready) && r.attempts[run] === 0) {
+        readyTimes = true;
+        r.ready[run] = ready;
+        r.due[run] = ready;
+      }
+      close(run, t, CRASHED);
+      begin(run, i, t, log.x[i]!);
+    } else if (k === RETRIED_EVENT) {
+      const run = runIndex(i);
+      close(run, t, RETRIED);
+      r.retries[run]!++;
+      const delay = log.d[i]!;
+      r.nextDue[run] = t + (Number.isNaN(delay) ? 0 : delay);
+    } else if (k === FINISHED) {
+      const run = runIndex(i);
+      const startTime = log.y[i]!;
+      if (r.open[run]! < 0 && !Number.isNaN(startTime) && log.x[i]! > r.attempts[run]!) begin(run, i, startTime, log.x[i]!);
+      // Where the attempt's own run time is known, its end is start + run time, not the later
+      // moment the flow's process heard of it.
+      const at = r.open[run]!;
+      const service = log.d[i]!;
+      const measured = at >= 0 && !Number.isNaN(service);
+      if (measured) a.measured[at] = 1;
+      close(run, measured ? Math.min(t, a.start[at]! + service) : t, log.state[i]!);
+      r.state[run] = log.state[i]!;
+      r.end[run] = t;
+    }
+  }
+  for (let run = 0; run < runs; run++) {
+    const at = r.open[run]!;
+    if (at >= 0) a.end[at] = lastTime;
+    if (Number.isNaN(r.end[run]!)) r.end[run] = lastTime;
+  }
+
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  // Attempts are appended as they start, so they are nearly always in order already.
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) if (a.start[i]! < a.start[i - 1]!) sorted = false;
+  if (!sorted) order.sort((x, y) => a.start[x]! - a.start[y]! || x - y);
+  const cut = <T extends Int32Array | Int8Array | Uint8Array | Float64Array>(col: T, len: number): T => col.subarray(0, len) as T;
+  return {
+    length: n, order,
+    run: cut(a.run, n), name: cut(a.name, n), worker: cut(a.worker, n), start: cut(a.start, n), end: cut(a.end, n),
+    state: cut(a.state, n), attempt: cut(a.attempt, n), wait: cut(a.wait, n), measured: cut(a.measured, n),
+    runs, runName: cut(r.name, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
+    runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes,
+    runIdOf: (run) => log.str(r.task[run]!) ?? '',
+  };
+}
