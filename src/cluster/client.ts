@@ -286,12 +286,14 @@ export class ClusterClient {
         return this.listener.retried?.(m.taskRunId, p.taskName, m.attempt, m.delayMs, fromWireError(m.error), m.workerId, m.time);
       case 'log':
         return this.listener.log?.(m.taskRunId, p.taskName, m.level, m.message, m.workerId, m.time);
+      // A start folded into the result goes with the outcome: the engine emits it after the end of
+      // the run before it, which reaches the engine later than this message.
       case 'completed':
-        if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
-        return this.#resolve(m.taskRunId, { state: 'Completed', value: m.value, workerId: m.workerId });
+        p.lastWorker = m.workerId;
+        return this.#resolve(m.taskRunId, { state: 'Completed', value: m.value, workerId: m.workerId, started: m.started });
       case 'failed':
-        if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
-        return this.#resolve(m.taskRunId, { state: m.state, error: fromWireError(m.error), workerId: m.workerId });
+        p.lastWorker = m.workerId;
+        return this.#resolve(m.taskRunId, { state: m.state, error: fromWireError(m.error), workerId: m.workerId, started: m.started });
       case 'crashed': {
         const worker = p.lastWorker ?? 'unknown';
         const reason = `died while running it, and so did the workers it ran on after that (${m.crashes} worker deaths; allowedFailures is ${this.settings.allowedFailures})`;

@@ -24,6 +24,14 @@ interface LiveRun {
   readonly cancellation: RunSignal;
 }
 
+/** A run submitted in this turn, not yet handed to the runner. */
+interface Deferred {
+  readonly run: LiveRun;
+  readonly task: Task<never[], unknown>;
+  readonly args: readonly unknown[];
+  readonly options: ResolvedTaskOptions;
+}
+
 /**
  * The engine of one flow run: it records task runs, resolves their upstream futures, hands them
  * to the runner (or runs them inline), settles their futures and knows when everything is done.
@@ -42,6 +50,8 @@ export class FlowRunEngine implements FlowRunScope {
   readonly #counters = new Map<string, number>();
   #onIdle: (() => void) | undefined;
   #hooks: AttemptHooks | undefined;
+  /** Runs submitted in this turn, handed to the runner once the caller's code yields (see #defer). */
+  #deferred: Deferred[] = [];
   #accepting = true;
   #cancelReason: CancelledError | undefined;
 
@@ -93,7 +103,8 @@ export class FlowRunEngine implements FlowRunScope {
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
     } else if (upstream === undefined) {
-      this.#dispatch(run, task, args, options, inline);
+      if (inline) this.#dispatch(run, task, args, options, true);
+      else this.#defer({ run, task, args, options });
     } else {
       void this.#afterUpstream(run, task, args, options, inline, upstream);
     }
@@ -224,6 +235,23 @@ export class FlowRunEngine implements FlowRunScope {
     this.#dispatch(run, task, resolved, options, inline);
   }
 
+  /**
+   * No task body runs inside `submit()` or `map()`: an in-process runner would otherwise run a
+   * synchronous task to its end before the caller got its future back. The runs of one turn go
+   * to the runner together, in submission order, as soon as the caller's code yields.
+   */
+  #defer(entry: Deferred): void {
+    if (this.#deferred.push(entry) === 1) queueMicrotask(() => this.#flushDeferred());
+  }
+
+  #flushDeferred(): void {
+    const entries = this.#deferred;
+    this.#deferred = [];
+    for (const { run, task, args, options } of entries) {
+      if (!outcomeOf(run.future)) this.#dispatch(run, task, args, options, false); // else cancelled meanwhile
+    }
+  }
+
   #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
     const job: TaskJob = {
       taskRunId: run.record.id, flowRunId: this.id, ref: task.ref, fn: task.fn as (...args: never[]) => unknown,
@@ -257,8 +285,14 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   #finish(run: LiveRun, outcome: TaskOutcome): void {
-    if (!settleFuture(run.future, outcome)) return;
+    if (outcomeOf(run.future)) return;
     const { record } = run;
+    if (outcome.started && outcome.workerId !== undefined) {
+      this.events.emit('task-run:started', {
+        flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, attempt: outcome.started.attempt, workerId: outcome.workerId, time: outcome.started.time,
+      });
+    }
+    settleFuture(run.future, outcome);
     record.state = outcome.state as TaskRunState;
     record.endedAt = now();
     if (outcome.workerId !== undefined) record.workerId = outcome.workerId;

@@ -43,10 +43,20 @@ export interface TaskJob {
   readonly cancellation: RunSignal;
 }
 
+/**
+ * The start of a run's final attempt, when it reached the runner in the same report as the run's
+ * end (a worker batches both for a short task): the engine emits its `task-run:started` just
+ * before the run's `task-run:finished`, after the end of whatever ran before it in that slot.
+ */
+export interface ReportedStart {
+  readonly attempt: number;
+  readonly time: number;
+}
+
 /** How a task run ended, as a runner reports it. A runner's `submit` never rejects. */
 export type TaskOutcome =
-  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string }
-  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string };
+  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string; readonly started?: ReportedStart }
+  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string; readonly started?: ReportedStart };
 
 /**
  * Where tasks run. A flow run takes a fresh copy with `duplicate()`, calls `start()`, hands it

@@ -216,7 +216,10 @@ export class Pool {
     member.handle.run(job, entry.crashes).then((outcome) => {
       if (this.#usesResources) this.#resources.release(need);
       this.#settle(entry, outcome);
-      this.#release(member);
+      // The slot starts its next job a microtask later: the engine's reaction to this outcome
+      // (queued by #settle, on the promise submit() returned) runs first, so the run's
+      // 'task-run:finished' is emitted before the 'task-run:started' of the job that follows it.
+      queueMicrotask(() => this.#release(member));
     });
   }
 

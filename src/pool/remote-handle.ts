@@ -45,6 +45,8 @@ interface InFlight {
   readonly crashes: number;
   watchdog?: NodeJS.Timeout;
   cancelSent?: boolean;
+  /** A start that came after another job's end in one batch, not announced yet (see #onMessage). */
+  lateStart?: { attempt: number; time: number };
 }
 
 /**
@@ -67,6 +69,8 @@ export class RemoteHandle implements WorkerHandle {
   /** Task defs this worker already has, by the options object they came with. */
   readonly #defs = new Map<object, number>();
   readonly #defList: WireTaskDef[] = [];
+  /** Jobs holding a late start, announced on the next check phase unless their end comes first. */
+  #lateStarts: InFlight[] = [];
 
   private constructor(
     readonly id: string,
@@ -180,10 +184,34 @@ export class RemoteHandle implements WorkerHandle {
 
   #onMessage(message: FromWorker): void {
     if (message.type === 'fatal') this.#fatal = `threw an uncaught error outside its task's promise (${message.error.name}: ${message.error.message})`;
-    else if (message.type === 'batch') for (const event of message.events) this.#onEvent(event);
+    else if (message.type === 'batch') {
+      // The end of a job reaches the flow run's events a few microtasks after this loop (through
+      // the pool and the engine): a start that follows an end in one batch is held back until then,
+      // so the stream never shows the next job started before the one before it finished.
+      let ended = false;
+      for (const event of message.events) {
+        this.#onEvent(event, ended);
+        if (event.type === 'done') ended = true;
+      }
+    }
   }
 
-  #onEvent(event: JobEvent): void {
+  #announceLateStarts(): void {
+    const entries = this.#lateStarts;
+    this.#lateStarts = [];
+    for (const entry of entries) this.#announceLateStart(entry);
+  }
+
+  /** Emits a held-back start; a job whose end came first carried it on its outcome instead. */
+  #announceLateStart(entry: InFlight): void {
+    const start = entry.lateStart;
+    if (!start) return;
+    entry.lateStart = undefined;
+    const { job } = entry;
+    this.context.events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: start.attempt, workerId: this.id, time: start.time });
+  }
+
+  #onEvent(event: JobEvent, afterAnEnd: boolean): void {
     const events = this.context.events;
     if (event.type === 'log') {
       events.emit('task-run:log', { flowRunId: event.flowRunId, taskRunId: event.taskRunId, taskName: event.taskName, level: event.level, message: event.message, workerId: this.id, time: event.time });
@@ -193,17 +221,23 @@ export class RemoteHandle implements WorkerHandle {
     if (!entry) return;
     const { job } = entry;
     if (event.type === 'started') {
-      events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.time });
+      if (afterAnEnd) {
+        entry.lateStart = { attempt: event.attempt, time: event.time };
+        if (this.#lateStarts.push(entry) === 1) setImmediate(() => this.#announceLateStarts());
+      } else {
+        events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.time });
+      }
       if (job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
     } else if (event.type === 'retried') {
+      this.#announceLateStart(entry);
       events.emit('task-run:retried', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, delayMs: event.delayMs, error: fromWireError(event.error), workerId: this.id, time: event.time });
     } else {
-      if (event.attempt !== undefined) {
-        events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.startTime as number });
-      }
+      // A start that travelled with its end goes with the outcome: the engine emits it after the
+      // end of the job before it, which may be in this same batch but reaches the engine later.
+      const started = event.attempt === undefined ? undefined : { attempt: event.attempt, time: event.startTime as number };
       this.#finish(event.id, event.state === 'Completed'
-        ? { state: 'Completed', value: event.value, workerId: this.id, serviceMs: event.serviceMs }
-        : { state: event.state, error: fromWireError(event.error), workerId: this.id, serviceMs: event.serviceMs });
+        ? { state: 'Completed', value: event.value, workerId: this.id, serviceMs: event.serviceMs, started }
+        : { state: event.state, error: fromWireError(event.error), workerId: this.id, serviceMs: event.serviceMs, started });
     }
   }
 
@@ -244,9 +278,14 @@ export class RemoteHandle implements WorkerHandle {
     }
   }
 
-  #finish(id: number, outcome: HandleOutcome): void {
+  #finish(id: number, reported: HandleOutcome): void {
     const entry = this.#inFlight.get(id);
     if (!entry) return;
+    let outcome = reported;
+    if (entry.lateStart) {
+      if (outcome.state !== 'Requeue') outcome = { ...outcome, started: entry.lateStart };
+      entry.lateStart = undefined;
+    }
     this.#inFlight.delete(id);
     clearTimeout(entry.watchdog);
     if (this.#inFlight.size === 0 && this.#poll) {
