@@ -170,6 +170,11 @@ export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>,
       const ready: F[] = [];
       let wake: (() => void) | undefined;
       for (const f of all) {
+        // Futures done already are ready now, before any timeout applies (timeoutMs: 0 yields them).
+        if (f.done) {
+          ready.push(f);
+          continue;
+        }
         void f.wait().then(() => {
           ready.push(f);
           wake?.();
@@ -220,7 +225,9 @@ export async function wait<F extends TaskFuture<unknown>>(futures: Iterable<F>, 
   const { timeoutMs } = options;
   checkTimeout(timeoutMs);
   const everything = Promise.all(all.map((f) => f.wait()));
-  if (timeoutMs === undefined || timeoutMs > MAX_TIMER_MS) await everything;
+  if (all.every((f) => f.done)) {
+    // Nothing to wait for: done futures are done whatever the timeout, 0 included.
+  } else if (timeoutMs === undefined || timeoutMs > MAX_TIMER_MS) await everything;
   else {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([everything, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
