@@ -8,7 +8,8 @@ import { shortfall } from '../schedule/resources.ts';
 import { runAttempts, type AttemptHooks } from './attempts.ts';
 import { RunSignal } from './run-signal.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
-import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
+import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
+import { findFutures, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord, TaskRunState } from './states.ts';
 import type { Task } from './task.ts';
@@ -74,7 +75,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
-  submit<T>(task: Task<never[], unknown>, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined, inline: boolean): TaskFuture<T> {
+  submit<T>(task: Task<never[], unknown>, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean): TaskFuture<T> {
     if (!this.#accepting && !this.#cancelReason) {
       throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
     }
@@ -102,9 +103,11 @@ export class FlowRunEngine implements FlowRunScope {
     }
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
-    } else if (upstream === undefined) {
-      if (inline) this.#dispatch(run, task, args, options, true);
-      else this.#defer({ run, task, args, options });
+    } else if (upstream === undefined || upstream.required.length + upstream.tolerated.length === 0) {
+      // Nothing to wait for; at most quote() marks to unwrap.
+      const ready = upstream === undefined ? args : replaceFutures(args, () => undefined);
+      if (inline) this.#dispatch(run, task, ready, options, true);
+      else this.#defer({ run, task, args: ready, options });
     } else {
       void this.#afterUpstream(run, task, args, options, inline, upstream);
     }
@@ -194,25 +197,26 @@ export class FlowRunEngine implements FlowRunScope {
     }
   }
 
-  /** The futures a run waits for, or undefined when it waits for none (the fast path). */
-  #upstreamOf(taskName: string, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined): TaskFuture<unknown>[] | undefined {
-    let found: TaskFuture<unknown>[] | undefined;
-    const take = (value: unknown) => {
-      if (!isTaskFuture(value)) return;
-      if (!this.#owns(value.flowRunId)) {
-        throw new UsageError(`Task '${taskName}' was given a future (${value.taskRunId}) from another flow run: futures belong to the flow run that made them; pass its value (await it there) instead.`);
+  /**
+   * The futures a run waits for (in its arguments, anywhere in plain data, and in `waitFor`), or
+   * undefined when it waits for none and has no mark to unwrap (the fast path).
+   */
+  #upstreamOf(taskName: string, args: readonly unknown[], waitFor: readonly unknown[] | undefined): Upstream | undefined {
+    const check = (future: TaskFuture<unknown>) => {
+      if (!this.#owns(future.flowRunId)) {
+        throw new UsageError(`Task '${taskName}' was given a future (${future.taskRunId}) from another flow run: futures belong to the flow run that made them; pass its value (await it there) instead.`);
       }
-      (found ??= []).push(value);
     };
-    for (const arg of args) {
-      take(arg);
-      if (Array.isArray(arg)) for (const item of arg) take(item);
+    const found = findFutures(args, check);
+    if (!waitFor) return found;
+    for (const w of waitFor) {
+      if (!isTaskFuture(w) && !isAllowFailure(w)) throw new InvalidOptionError('waitFor', 'a list of TaskFutures from this flow run (or allowFailure(future))', w);
     }
-    if (waitFor) for (const w of waitFor) {
-      if (!isTaskFuture(w)) throw new InvalidOptionError('waitFor', 'a list of TaskFutures from this flow run', w);
-      take(w);
-    }
-    return found;
+    const ordering = findFutures(waitFor, check);
+    if (!ordering) return found;
+    // waitFor orders without passing values: its futures join the ones to wait for, not the arguments.
+    const required = [...(found?.required ?? []), ...ordering.required];
+    return { required, tolerated: [...(found?.tolerated ?? []), ...ordering.tolerated].filter((f) => !required.includes(f)), rewrite: found !== undefined };
   }
 
   /** Whether `flowRunId` is this run or one of its ancestors (whose futures a subflow may use). */
@@ -220,18 +224,22 @@ export class FlowRunEngine implements FlowRunScope {
     return this.id === flowRunId || (this.parent !== undefined && this.parent.#owns(flowRunId));
   }
 
-  async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
-    for (const f of upstream) markObserved(f);
-    await Promise.all(upstream.map(whenSettled));
+  async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: Upstream): Promise<void> {
+    const { required, tolerated } = upstream;
+    for (const f of required) markObserved(f);
+    for (const f of tolerated) markObserved(f);
+    await Promise.all([...required, ...tolerated].map(whenSettled));
     if (outcomeOf(run.future)) return; // cancelled while it waited
-    const failed = upstream.find((f) => outcomeOf(f)?.state !== 'Completed');
+    const failed = required.find((f) => outcomeOf(f)?.state !== 'Completed');
     if (failed) {
       const outcome = outcomeOf(failed) as Exclude<TaskOutcome, { state: 'Completed' }>;
       this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) });
       return;
     }
-    const value = (v: unknown) => (isTaskFuture(v) ? (outcomeOf(v) as { value: unknown }).value : v);
-    const resolved = args.map((arg) => (isTaskFuture(arg) ? value(arg) : Array.isArray(arg) ? arg.map(value) : arg));
+    const resolved = upstream.rewrite === false ? args : replaceFutures(args, (f) => {
+      const outcome = outcomeOf(f) as TaskOutcome;
+      return outcome.state === 'Completed' ? outcome.value : failureOf(f);
+    });
     this.#dispatch(run, task, resolved, options, inline);
   }
 

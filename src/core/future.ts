@@ -1,4 +1,6 @@
+import { inspect } from 'node:util';
 import { CancelledError, InvalidOptionError, TaskRunError } from '../errors.ts';
+import { UNSENDABLE_FUTURE, UNSENDABLE_KEY } from '../protocol/serialize.ts';
 import { storage } from './context.ts';
 import type { FinalTaskRunState, TaskRunRecord, TaskRunState } from './states.ts';
 import type { TaskOutcome } from './task-runner.ts';
@@ -13,8 +15,10 @@ let whenSettled: <T>(future: TaskFuture<T>) => Promise<void>;
 let markObserved: <T>(future: TaskFuture<T>) => void;
 /** @internal */
 let isObserved: <T>(future: TaskFuture<T>) => boolean;
+/** @internal What `result()` rejects with, for a run that ended and did not complete (allowFailure hands it on). */
+let failureOf: <T>(future: TaskFuture<T>) => Error | undefined;
 
-export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled };
+export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled, failureOf };
 
 /**
  * The eventual result of a submitted task run. `await f` and `Promise.all(fs)` work (it is
@@ -22,6 +26,12 @@ export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled };
  * error), `WorkerCrashedError` (its worker died) or {@link CancelledError}.
  */
 export class TaskFuture<T> implements PromiseLike<T> {
+  /**
+   * @internal An own property no structured clone can copy: a future that reaches a thread, a
+   * process or the network unresolved (inside `quote()` or a class instance) is a
+   * `SerializationError` naming where it was, never a silent `{}`.
+   */
+  readonly [UNSENDABLE_KEY]: symbol = UNSENDABLE_FUTURE;
   readonly #record: TaskRunRecord;
   readonly #flowRunId: string;
   // Typed for any future: a field with T in a parameter would make TaskFuture<T> invariant, and
@@ -94,6 +104,10 @@ export class TaskFuture<T> implements PromiseLike<T> {
     return `TaskFuture(${this.taskRunId}, ${this.state})`;
   }
 
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
   /**
    * Resolves when the run ends. A task running in the flow's process that waits here gives its
    * runner slot back meanwhile (Dask's secede/rejoin): otherwise tasks that wait on tasks they
@@ -133,6 +147,10 @@ export class TaskFuture<T> implements PromiseLike<T> {
       future.#observed = true;
     };
     isObserved = (future) => future.#observed;
+    failureOf = (future) => {
+      const outcome = future.#outcome;
+      return outcome && outcome.state !== 'Completed' ? future.#errorOf(outcome) : undefined;
+    };
   }
 }
 

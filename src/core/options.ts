@@ -3,6 +3,7 @@ import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
 import type { TaskRunner } from './task-runner.ts';
 import type { FlowRunRecord } from './states.ts';
+import type { AllowFailure } from './arguments.ts';
 
 /** Options of a task, given to `task(fn, options)` or `t.withOptions(options)`. */
 export interface TaskOptions {
@@ -27,8 +28,8 @@ export interface TaskOptions {
 
 /** Options of one submission: the task's options plus ordering without data. */
 export interface SubmitOptions extends TaskOptions {
-  /** Futures this run waits for (and fails with) without taking their values. */
-  waitFor?: readonly PromiseLike<unknown>[];
+  /** Futures this run waits for (and fails with, unless given as `allowFailure(f)`) without taking their values. */
+  waitFor?: readonly (PromiseLike<unknown> | AllowFailure<unknown>)[];
 }
 
 /** The options an engine sees: every field present, validated. */
