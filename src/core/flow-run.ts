@@ -14,6 +14,7 @@ import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord, TaskRunState } from './states.ts';
 import type { Task } from './task.ts';
 import type { TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { WireTaskDef } from '../protocol/messages.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
 const annotated = new WeakMap<object, WeakMap<ResolvedTaskOptions, ResolvedTaskOptions>>();
@@ -23,6 +24,10 @@ interface LiveRun {
   readonly future: TaskFuture<unknown>;
   readonly record: TaskRunRecord;
   readonly cancellation: RunSignal;
+}
+
+function notHere(): never {
+  throw new Error('unreachable: a task submitted from a worker runs in a worker');
 }
 
 /** A run submitted in this turn, not yet handed to the runner. */
@@ -162,6 +167,18 @@ export class FlowRunEngine implements FlowRunScope {
   /** A task of this run, in this process, is about to wait for other task runs: its runner lends its slot out. */
   secede(): () => void {
     return this.runner.secede?.() ?? (() => {});
+  }
+
+  submitNested(def: WireTaskDef, args: unknown[]): Promise<unknown> {
+    // Known by module and name, not by its function: it runs in a worker, never in this process.
+    const known: Pick<Task<never[], unknown>, 'taskName' | 'ref' | 'options' | 'fn'> = {
+      taskName: def.options.name, ref: def.ref, options: def.options, fn: notHere,
+    };
+    try {
+      return this.submit(known as Task<never[], unknown>, args, undefined, false).result();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** Task logs from wherever the task runs arrive here as events. */

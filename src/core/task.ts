@@ -111,7 +111,11 @@ function makeTask<A extends unknown[], R>(fn: (...args: A) => R, ref: TaskRef, o
     name: { value: options.name },
   });
   self.submit = (...args: Args<A>) => {
-    const flowRun = currentStore()?.flowRun as FlowRunEngine | undefined;
+    const store = currentStore();
+    const flowRun = store?.flowRun as FlowRunEngine | undefined;
+    if (!flowRun && store?.task) {
+      throw new UsageError(`${options.name}.submit() was called inside task '${store.task.taskName}', which runs in a worker (a thread, a process or a cluster worker), away from its flow run: submit from there through getClient(), as in getClient().submit(${options.name}, ...args); its runs go to the same runner and the same flow run.`);
+    }
     if (!flowRun) {
       throw new UsageError(`${options.name}.submit() was called outside a flow run: submit tasks from inside a flow (flow(async function main() { ... })), or call the task directly to run it here.`);
     }
@@ -146,8 +150,8 @@ async function callOutsideFlow<A extends unknown[], R>(fn: (...args: A) => R, op
   throw outcome.error;
 }
 
-/** Zips the iterables of a `map` call into one argument list per run. */
-function mapArgs(name: string, iterables: readonly unknown[]): unknown[][] {
+/** @internal Zips the iterables of a `map` call into one argument list per run (also `getClient().map`). */
+export function mapArgs(name: string, iterables: readonly unknown[]): unknown[][] {
   const columns: (unknown[] | Unmapped<unknown>)[] = iterables.map((it, i) => {
     if (isUnmapped(it)) return it;
     if (typeof it === 'string' || it === null || typeof it !== 'object' || typeof (it as Iterable<unknown>)[Symbol.iterator] !== 'function') {

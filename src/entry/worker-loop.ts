@@ -8,6 +8,7 @@ import type { DoneEvent, JobEvent, ToWorker, WireJob, WireTaskDef, WorkerPort } 
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { executeTask } from './execute.ts';
+import { serveNestedSubmissions } from './nested.ts';
 
 /**
  * The program inside every worker thread and child process of a local pool: it takes `run`
@@ -123,8 +124,11 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
     flush();
   };
 
+  const onSubmitted = serveNestedSubmissions(port);
   port.onMessage((message: ToWorker) => {
     switch (message.type) {
+      case 'submitted':
+        return onSubmitted(message);
       case 'run': {
         const { firstId, taskRunIds, args, defs, newDefs, flowRunId } = message;
         let next = 0;

@@ -293,7 +293,7 @@ export class Pool {
   #spare(): Member | undefined {
     let best: Member | undefined;
     for (const m of this.#members) {
-      if (m && m.handle.alive && !m.isolated && m.inFlight < this.#depth && (!best || m.inFlight < best.inFlight)) best = m;
+      if (m && m.handle.alive && !m.isolated && !m.handle.waiting && m.inFlight < this.#depth && (!best || m.inFlight < best.inFlight)) best = m;
     }
     return best;
   }

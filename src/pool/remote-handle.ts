@@ -1,9 +1,9 @@
-import { CancelledError, TaskTimeoutError, WorkerCrashedError } from '../errors.ts';
+import { CancelledError, TaskTimeoutError, UsageError, WorkerCrashedError } from '../errors.ts';
 import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
-import type { FromWorker, JobEvent, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
+import type { FromWorker, JobEvent, SubmittedResult, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
-import { fromWireError } from '../protocol/wire-error.ts';
+import { fromWireError, toWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
 
 /** The pool's end of one worker thread or child process. */
@@ -69,6 +69,9 @@ export class RemoteHandle implements WorkerHandle {
   /** Task defs this worker already has, by the options object they came with. */
   readonly #defs = new Map<object, number>();
   readonly #defList: WireTaskDef[] = [];
+  /** Task runs submitted from this worker (`getClient()`) not answered yet, and how to take the lent slot back. */
+  #nested = 0;
+  #rejoin: (() => void) | undefined;
   /** Jobs holding a late start, announced on the next check phase unless their end comes first. */
   #lateStarts: InFlight[] = [];
 
@@ -184,6 +187,7 @@ export class RemoteHandle implements WorkerHandle {
 
   #onMessage(message: FromWorker): void {
     if (message.type === 'fatal') this.#fatal = `threw an uncaught error outside its task's promise (${message.error.name}: ${message.error.message})`;
+    else if (message.type === 'submit') this.#submitNested(message);
     else if (message.type === 'batch') {
       // The end of a job reaches the flow run's events a few microtasks after this loop (through
       // the pool and the engine): a start that follows an end in one batch is held back until then,
@@ -193,6 +197,41 @@ export class RemoteHandle implements WorkerHandle {
         this.#onEvent(event, ended);
         if (event.type === 'done') ended = true;
       }
+    }
+  }
+
+  get waiting(): boolean {
+    return this.#nested > 0;
+  }
+
+  /**
+   * A task in this worker submits a task run (`getClient()`): the flow run records and runs it on
+   * this runner, and the answer goes back to the worker. While the task waits, this worker's slot
+   * is lent out (the pool starts another worker), so tasks waiting on their own cannot deadlock it.
+   */
+  #submitNested(message: FromWorker & { type: 'submit' }): void {
+    const { requestId } = message;
+    if (this.#nested++ === 0) this.#rejoin = this.context.flowRun.secede?.();
+    const submit = this.context.flowRun.submitNested?.bind(this.context.flowRun)
+      ?? (() => Promise.reject(new UsageError('This flow run cannot take task runs submitted from its workers.')));
+    void submit(message.task, message.args).then(
+      (value) => this.#answer({ type: 'submitted', requestId, state: 'Completed', value }),
+      (error: unknown) => this.#answer({ type: 'submitted', requestId, state: 'Failed', error: toWireError(error) }),
+    );
+  }
+
+  #answer(message: SubmittedResult): void {
+    if (--this.#nested === 0) {
+      const rejoin = this.#rejoin;
+      this.#rejoin = undefined;
+      rejoin?.();
+    }
+    if (!this.#alive) return;
+    try {
+      this.link.send(message, message.state === 'Completed' ? takeTransferList([message.value]) : NO_TRANSFER);
+    } catch (error) {
+      if (message.state !== 'Completed') return;
+      this.link.send({ type: 'submitted', requestId: message.requestId, state: 'Failed', error: toWireError(explain(message.value, 'result', error)) }, NO_TRANSFER);
     }
   }
 
