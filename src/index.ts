@@ -33,7 +33,9 @@ export { isMain } from './core/is-main.ts';
 export type { TaskOptions, SubmitOptions, FlowOptions, ResolvedTaskOptions } from './core/options.ts';
 export { TaskRunState, FlowRunState } from './core/states.ts';
 export type { TaskRunRecord, FlowRunRecord, FinalTaskRunState } from './core/states.ts';
-export type { TaskRunner, RunnerContext, TaskJob, TaskOutcome, LifecycleState } from './core/task-runner.ts';
+export type { TaskRunner, RunnerContext, TaskJob, TaskOutcome, LifecycleState, Lend } from './core/task-runner.ts';
+export type { Cancellation } from './core/run-signal.ts';
+export type { TaskRef } from './protocol/task-ref.ts';
 export { SequentialTaskRunner } from './runners/sequential.ts';
 export type { SequentialTaskRunnerOptions } from './runners/sequential.ts';
 export { ParallelTaskRunner, Scheduler } from './runners/parallel.ts';
@@ -47,7 +49,9 @@ export type { Cluster, AdaptOptions } from './cluster/cluster.ts';
 export { getClient } from './cluster/get-client.ts';
 export type { Client } from './cluster/get-client.ts';
 export type { Resources } from './schedule/resources.ts';
-export type { WeftEvents, WeftEventName, LogLevel } from './events/events.ts';
+export type { WeftEvents, WeftEventName, LogLevel, EventSink } from './events/events.ts';
+export { RunFold } from './events/fold.ts';
+export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
   ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,

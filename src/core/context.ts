@@ -4,7 +4,6 @@ import { InvalidOptionError, UsageError } from '../errors.ts';
 import type { LogLevel } from '../events/events.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
-import type { WireTaskDef } from '../protocol/messages.ts';
 
 /** Options that `annotate()` applies to every submit inside its callback. */
 export interface Annotations {
@@ -46,13 +45,6 @@ export interface FlowRunScope {
   readonly flowName: string;
   readonly signal: AbortSignal;
   log(taskRun: TaskScope | undefined, level: LogLevel, message: string): void;
-  /** Lends the calling task's runner slot out until the returned function is called. */
-  secede?(): () => void;
-  /**
-   * Submits a task run for a task that runs in a worker of this flow run's runner (`getClient()`
-   * there), recorded in this flow run; resolves its value, or rejects as `future.result()` does.
-   */
-  submitNested?(task: WireTaskDef, args: unknown[]): Promise<unknown>;
 }
 
 /** The current task attempt. */

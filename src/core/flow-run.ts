@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } from '../errors.ts';
 import { EventBus } from '../events/bus.ts';
-import { now, type LogLevel } from '../events/events.ts';
-import { recordAttempts } from '../events/recorder.ts';
-import { attemptEvents } from '../events/attempt-events.ts';
+import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
+import { RunFold } from '../events/fold.ts';
+import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { runAttempts, type AttemptHooks } from './attempts.ts';
 import { RunSignal } from './run-signal.ts';
@@ -11,10 +11,12 @@ import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
 import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { findFutures, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
-import type { TaskRunRecord, TaskRunState } from './states.ts';
+import type { TaskRunRecord } from './states.ts';
 import type { Task } from './task.ts';
-import type { TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { Lend, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { TaskRef } from '../protocol/task-ref.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
+import type { Cancellation } from './run-signal.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
 const annotated = new WeakMap<object, WeakMap<ResolvedTaskOptions, ResolvedTaskOptions>>();
@@ -24,6 +26,8 @@ interface LiveRun {
   readonly future: TaskFuture<unknown>;
   readonly record: TaskRunRecord;
   readonly cancellation: RunSignal;
+  /** When it was handed to the runner. */
+  readyTime?: number;
 }
 
 function notHere(): never {
@@ -45,8 +49,15 @@ interface Deferred {
  */
 export class FlowRunEngine implements FlowRunScope {
   readonly id = randomUUID();
-  readonly events = new EventBus();
-  readonly taskRuns: TaskRunRecord[] = [];
+  /** Where listeners subscribe (`FlowRun.on`); a subflow's bus forwards to its parent's. */
+  readonly bus = new EventBus();
+  /**
+   * Where this run's events are emitted, by the engine and by its runner: each event is folded
+   * into the run's records first (the fold is their only writer), then goes to the bus.
+   */
+  readonly events: EventSink;
+  readonly #fold: RunFold;
+  readonly taskRuns: TaskRunRecord[];
   readonly controller = new AbortController();
   /** Live task runs by id. */
   readonly #live = new Map<string, LiveRun>();
@@ -67,8 +78,17 @@ export class FlowRunEngine implements FlowRunScope {
     readonly parent: FlowRunEngine | undefined,
   ) {
     if (parent) parent.#children.add(this);
-    if (parent) this.events.forwardTo(parent.events);
-    recordAttempts(this.events, this.id, (id) => this.#live.get(id)?.record);
+    if (parent) this.bus.forwardTo(parent.bus);
+    const fold = (this.#fold = new RunFold({ flowRunId: this.id }));
+    this.taskRuns = fold.records;
+    const bus = this.bus;
+    this.events = {
+      emit<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
+        fold.apply(name, event);
+        bus.emit(name, event);
+      },
+      has: (name) => bus.has(name),
+    };
   }
 
   get signal(): AbortSignal {
@@ -90,22 +110,22 @@ export class FlowRunEngine implements FlowRunScope {
 
     const n = (this.#counters.get(options.name) ?? 0) + 1;
     this.#counters.set(options.name, n);
-    const record: TaskRunRecord = { id: `${options.name}-${n}`, taskName: options.name, state: 'Pending', submittedAt: now(), attempts: 0, tags: options.tags };
+    const taskRunId = `${options.name}-${n}`;
+    const time = now();
     if (!this.#accepting) {
       // The run has ended, cancelled, while its function went on: the future is Cancelled, and the
       // run's final record and its event stream stay as they ended.
+      const error = this.#cancelReason as CancelledError;
+      const record: TaskRunRecord = { id: taskRunId, taskName: options.name, state: 'Cancelled', submittedAt: time, endedAt: time, attempts: 0, tags: options.tags, error };
       const late = new TaskFuture<T>(record, this.id, () => false);
-      Object.assign(record, { state: 'Cancelled', endedAt: record.submittedAt, error: this.#cancelReason });
-      settleFuture(late, { state: 'Cancelled', error: this.#cancelReason as CancelledError });
+      settleFuture(late, { state: 'Cancelled', error });
       return late;
     }
-    this.taskRuns.push(record);
+    this.events.emit('task-run:submitted', { flowRunId: this.id, taskRunId, taskName: options.name, priority: options.priority, tags: options.tags, time });
+    const record = this.#fold.record(this.id, taskRunId) as TaskRunRecord;
     const future = new TaskFuture<T>(record, this.id, (f, reason) => this.#cancelOne(f, reason));
     const run: LiveRun = { future: future as TaskFuture<unknown>, record, cancellation: new RunSignal() };
-    this.#live.set(record.id, run);
-    if (this.events.has('task-run:submitted')) {
-      this.events.emit('task-run:submitted', { flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, priority: options.priority, time: record.submittedAt });
-    }
+    this.#live.set(taskRunId, run);
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
     } else if (upstream === undefined || upstream.required.length + upstream.tolerated.length === 0) {
@@ -162,11 +182,6 @@ export class FlowRunEngine implements FlowRunScope {
   removeChild(child: FlowRunEngine): void {
     this.#children.delete(child);
     this.#wakeIfIdle();
-  }
-
-  /** A task of this run, in this process, is about to wait for other task runs: its runner lends its slot out. */
-  secede(): () => void {
-    return this.runner.secede?.() ?? (() => {});
   }
 
   submitNested(def: WireTaskDef, args: unknown[]): Promise<unknown> {
@@ -278,10 +293,8 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
-    const job: TaskJob = {
-      taskRunId: run.record.id, flowRunId: this.id, ref: task.ref, fn: task.fn as (...args: never[]) => unknown,
-      args: args as unknown[], options, cancellation: run.cancellation,
-    };
+    const job = new Job(run.record.id, this.id, task.ref, task.fn as (...args: never[]) => unknown, args as unknown[], options, run.cancellation, now(), this);
+    run.readyTime = job.readyTime;
     let outcome: Promise<TaskOutcome>;
     try {
       outcome = inline ? this.#runInline(job) : this.runner.submit(job);
@@ -293,7 +306,19 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   #runInline(job: TaskJob): Promise<TaskOutcome> {
-    return runAttempts({ ...job, workerId: 'main' }, (this.#hooks ??= attemptEvents(this.events)), this);
+    // Called from inside a task (in this process), it waits in that task's slot: lend that one.
+    const outer = currentStore()?.task;
+    const lend: Lend | undefined = outer?.secede ? () => (outer.secede as () => () => void)() : undefined;
+    return this.runHere(job, 'main', lend);
+  }
+
+  /** Runs a job's attempts in this process: what {@link TaskJob.runHere} does. */
+  runHere(job: TaskJob, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
+    return runAttempts(
+      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId, readyTime: job.readyTime, lend },
+      (this.#hooks ??= attemptEvents(this.events)),
+      this,
+    );
   }
 
   #cancelOne<T>(future: TaskFuture<T>, reason: string): boolean {
@@ -309,29 +334,25 @@ export class FlowRunEngine implements FlowRunScope {
     this.#finish(run, { state: 'Cancelled', error });
   }
 
+  /** Settles the run's future and emits its end; the fold writes the record from that event. */
   #finish(run: LiveRun, outcome: TaskOutcome): void {
     if (outcomeOf(run.future)) return;
     const { record } = run;
     if (outcome.started && outcome.workerId !== undefined) {
-      this.events.emit('task-run:started', {
-        flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, attempt: outcome.started.attempt, workerId: outcome.workerId, time: outcome.started.time,
-      });
+      // A start that reached the runner with this end: announced now, after whatever ended before it.
+      emitStarted(this.events, { flowRunId: this.id, taskRunId: record.id, options: { name: record.taskName }, readyTime: run.readyTime }, outcome.started.attempt, outcome.workerId, outcome.started.time);
     }
     settleFuture(run.future, outcome);
-    record.state = outcome.state as TaskRunState;
-    record.endedAt = now();
-    if (outcome.workerId !== undefined) record.workerId = outcome.workerId;
-    if (outcome.state !== 'Completed') {
-      record.error = outcome.error;
-      if (outcome.state !== 'Cancelled') this.#failed.push(run.future);
-    }
-    this.#live.delete(run.record.id);
-    if (this.events.has('task-run:finished')) {
-      this.events.emit('task-run:finished', {
-        flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state: outcome.state,
-        workerId: record.workerId, time: record.endedAt, error: record.error,
-      });
-    }
+    if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
+    this.#live.delete(record.id);
+    const { attempt, startTime } = this.#fold.current(this.id, record.id);
+    const event: WeftEvents['task-run:finished'] = {
+      flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state: outcome.state,
+      workerId: outcome.workerId ?? record.workerId, time: now(), error: outcome.state === 'Completed' ? undefined : outcome.error, attempt,
+    };
+    if (startTime !== undefined) event.startTime = startTime;
+    if (outcome.serviceMs !== undefined) event.serviceMs = outcome.serviceMs;
+    this.events.emit('task-run:finished', event);
     this.#wakeIfIdle();
   }
 
@@ -341,5 +362,32 @@ export class FlowRunEngine implements FlowRunScope {
       this.#onIdle = undefined;
       wake();
     }
+  }
+}
+
+/** A task run as the engine hands it to its runner. */
+class Job implements TaskJob {
+  readonly #engine: FlowRunEngine;
+
+  constructor(
+    readonly taskRunId: string,
+    readonly flowRunId: string,
+    readonly ref: TaskRef,
+    readonly fn: (...args: never[]) => unknown,
+    readonly args: unknown[],
+    readonly options: ResolvedTaskOptions,
+    readonly cancellation: Cancellation,
+    readonly readyTime: number,
+    engine: FlowRunEngine,
+  ) {
+    this.#engine = engine;
+  }
+
+  runHere(workerId: string, lend?: Lend): Promise<TaskOutcome> {
+    return this.#engine.runHere(this, workerId, lend);
+  }
+
+  submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown> {
+    return this.#engine.submitNested(task, args);
   }
 }

@@ -114,7 +114,7 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
 
   /** Listens to this flow run's events (subflows' events included). Returns an unsubscribe function. */
   on<E extends WeftEventName>(name: E, listener: Listener<E>, options?: { first?: boolean }): () => void {
-    return this.#engine.events.on(name, listener, options);
+    return this.#engine.bus.on(name, listener, options);
   }
 
   /**
@@ -148,7 +148,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   let state: FlowRunState = 'Completed';
   let error: Error | undefined;
   try {
-    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, flowRun: engine });
+    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, signal: engine.signal });
   } catch (startError) {
     state = 'Crashed';
     error = startError as Error;
@@ -221,7 +221,7 @@ function emptyCounts(): Record<TaskRunState, number> {
 /** Task logs reach the terminal of the flow's process, labelled with the task run. */
 function printTaskLogs(engine: FlowRunEngine): void {
   if (process.env.WEFT_TASK_LOGS === 'off') return;
-  engine.events.on('task-run:log', (e) => {
+  engine.bus.on('task-run:log', (e) => {
     const label = e.taskRunId ? `[${e.taskRunId}${e.workerId === 'main' ? '' : ` @ ${e.workerId}`}]` : `[${e.taskName}]`;
     const line = `${label} ${e.message}`;
     if (e.level === 'error') console.error(line);

@@ -1,9 +1,11 @@
 import { CancelledError, TaskTimeoutError, UsageError, WorkerCrashedError } from '../errors.ts';
-import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
+import type { Lend, RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
-import type { FromWorker, JobEvent, SubmittedResult, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
+import { emitAttempt, emitStarted, outcomeOf } from '../events/attempt-events.ts';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
+import type { FromWorker, SubmittedResult, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
-import { fromWireError, toWireError } from '../protocol/wire-error.ts';
+import { toWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
 
 /** The pool's end of one worker thread or child process. */
@@ -45,6 +47,8 @@ interface InFlight {
   readonly crashes: number;
   watchdog?: NodeJS.Timeout;
   cancelSent?: boolean;
+  /** The pool's lend, for a task here that waits on task runs it submitted. */
+  readonly lend?: Lend;
   /** A start that came after another job's end in one batch, not announced yet (see #onMessage). */
   lateStart?: { attempt: number; time: number };
 }
@@ -69,9 +73,8 @@ export class RemoteHandle implements WorkerHandle {
   /** Task defs this worker already has, by the options object they came with. */
   readonly #defs = new Map<object, number>();
   readonly #defList: WireTaskDef[] = [];
-  /** Task runs submitted from this worker (`getClient()`) not answered yet, and how to take the lent slot back. */
+  /** Task runs submitted from this worker (`getClient()`) not answered yet. */
   #nested = 0;
-  #rejoin: (() => void) | undefined;
   /** Jobs holding a late start, announced on the next check phase unless their end comes first. */
   #lateStarts: InFlight[] = [];
 
@@ -113,11 +116,11 @@ export class RemoteHandle implements WorkerHandle {
     return this.#alive;
   }
 
-  run(job: TaskJob, crashes = 0): Promise<HandleOutcome> {
+  run(job: TaskJob, crashes = 0, lend?: Lend): Promise<HandleOutcome> {
     if (!this.#alive) return Promise.resolve({ state: 'Requeue', suspect: false });
     const id = this.#nextId++;
     return new Promise<HandleOutcome>((resolve) => {
-      this.#inFlight.set(id, { job, resolve, crashes });
+      this.#inFlight.set(id, { job, resolve, crashes, lend });
       this.#enqueue(id, job);
       this.#outboxTransfer.push(hasObjects(job.args) ? takeTransferList(job.args) : NO_TRANSFER);
       if (!this.#flushQueued) {
@@ -210,22 +213,27 @@ export class RemoteHandle implements WorkerHandle {
    * is lent out (the pool starts another worker), so tasks waiting on their own cannot deadlock it.
    */
   #submitNested(message: FromWorker & { type: 'submit' }): void {
-    const { requestId } = message;
-    if (this.#nested++ === 0) this.#rejoin = this.context.flowRun.secede?.();
-    const submit = this.context.flowRun.submitNested?.bind(this.context.flowRun)
-      ?? (() => Promise.reject(new UsageError('This flow run cannot take task runs submitted from its workers.')));
-    void submit(message.task, message.args).then(
-      (value) => this.#answer({ type: 'submitted', requestId, state: 'Completed', value }),
-      (error: unknown) => this.#answer({ type: 'submitted', requestId, state: 'Failed', error: toWireError(error) }),
+    const { requestId, parentTaskRunId } = message;
+    const parent = [...this.#inFlight.values()].find((e) => e.job.taskRunId === parentTaskRunId);
+    if (!parent) {
+      // Its task ended (cancelled, say) while the message was on its way: nothing waits for the answer.
+      this.#answer({ type: 'submitted', requestId, state: 'Failed', error: toWireError(new UsageError(`Task run '${parentTaskRunId}' submitted a task after it ended.`)) });
+      return;
+    }
+    this.#nested++;
+    const giveBack = parent.lend?.(parentTaskRunId);
+    const settle = (answer: SubmittedResult) => {
+      this.#nested--;
+      giveBack?.();
+      this.#answer(answer);
+    };
+    parent.job.submitNested(message.task, message.args).then(
+      (value) => settle({ type: 'submitted', requestId, state: 'Completed', value }),
+      (error: unknown) => settle({ type: 'submitted', requestId, state: 'Failed', error: toWireError(error) }),
     );
   }
 
   #answer(message: SubmittedResult): void {
-    if (--this.#nested === 0) {
-      const rejoin = this.#rejoin;
-      this.#rejoin = undefined;
-      rejoin?.();
-    }
     if (!this.#alive) return;
     try {
       this.link.send(message, message.state === 'Completed' ? takeTransferList([message.value]) : NO_TRANSFER);
@@ -246,37 +254,23 @@ export class RemoteHandle implements WorkerHandle {
     const start = entry.lateStart;
     if (!start) return;
     entry.lateStart = undefined;
-    const { job } = entry;
-    this.context.events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: start.attempt, workerId: this.id, time: start.time });
+    emitStarted(this.context.events, entry.job, start.attempt, this.id, start.time);
   }
 
-  #onEvent(event: JobEvent, afterAnEnd: boolean): void {
-    const events = this.context.events;
-    if (event.type === 'log') {
-      events.emit('task-run:log', { flowRunId: event.flowRunId, taskRunId: event.taskRunId, taskName: event.taskName, level: event.level, message: event.message, workerId: this.id, time: event.time });
-      return;
-    }
+  #onEvent(event: AttemptEvent<number>, afterAnEnd: boolean): void {
     const entry = this.#inFlight.get(event.id);
-    if (!entry) return;
-    const { job } = entry;
-    if (event.type === 'started') {
-      if (afterAnEnd) {
-        entry.lateStart = { attempt: event.attempt, time: event.time };
-        if (this.#lateStarts.push(entry) === 1) setImmediate(() => this.#announceLateStarts());
-      } else {
-        events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.time });
-      }
-      if (job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
-    } else if (event.type === 'retried') {
-      this.#announceLateStart(entry);
-      events.emit('task-run:retried', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, delayMs: event.delayMs, error: fromWireError(event.error), workerId: this.id, time: event.time });
+    if (entry && event.type === 'started' && afterAnEnd) {
+      entry.lateStart = { attempt: event.attempt, time: event.time };
+      if (this.#lateStarts.push(entry) === 1) setImmediate(() => this.#announceLateStarts());
     } else {
-      // A start that travelled with its end goes with the outcome: the engine emits it after the
-      // end of the job before it, which may be in this same batch but reaches the engine later.
-      const started = event.attempt === undefined ? undefined : { attempt: event.attempt, time: event.startTime as number };
-      this.#finish(event.id, event.state === 'Completed'
-        ? { state: 'Completed', value: event.value, workerId: this.id, serviceMs: event.serviceMs, started }
-        : { state: event.state, error: fromWireError(event.error), workerId: this.id, serviceMs: event.serviceMs, started });
+      if (entry && event.type === 'retried') this.#announceLateStart(entry);
+      emitAttempt(this.context.events, event, entry?.job, this.id);
+    }
+    if (!entry) return;
+    if (event.type === 'started') {
+      if (entry.job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
+    } else if (event.type === 'done') {
+      this.#finish(event.id, outcomeOf(event, this.id));
     }
   }
 

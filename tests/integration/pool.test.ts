@@ -15,7 +15,9 @@ import { within } from '../helpers/eventually.ts';
 function job(name: string, priority = 0): TaskJob {
   return {
     taskRunId: `${name}-1`, flowRunId: 'flow', ref: { module: 'file:///x.ts', name }, fn: () => undefined, args: [],
-    options: resolveTaskOptions({ priority }, undefined, name), cancellation: new RunSignal(),
+    options: resolveTaskOptions({ priority }, undefined, name), cancellation: new RunSignal(), readyTime: 0,
+    runHere: () => Promise.resolve({ state: 'Completed', value: undefined }),
+    submitNested: () => Promise.reject(new Error('these jobs submit nothing')),
   };
 }
 
