@@ -14,10 +14,12 @@
  *
  * @module
  */
-import { setDefaultTaskRunner } from './core/flow.ts';
+import { setDefaultTaskRunner, setRunObserver } from './core/flow.ts';
+import { printTaskLogs } from './events/task-logs.ts';
 import { SequentialTaskRunner } from './runners/sequential.ts';
 
 setDefaultTaskRunner(() => new SequentialTaskRunner());
+setRunObserver(printTaskLogs);
 
 export { task, unmapped } from './core/task.ts';
 export type { Task, Arg, Args, MapArgs, MapResult, Unmapped } from './core/task.ts';
@@ -25,7 +27,7 @@ export { quote, allowFailure } from './core/arguments.ts';
 export type { Quoted, AllowFailure } from './core/arguments.ts';
 export { flow, FlowRun } from './core/flow.ts';
 export type { Flow } from './core/flow.ts';
-export { TaskFuture, asCompleted, wait, AsCompletedTimeoutError } from './core/future.ts';
+export { TaskFuture, asCompleted, wait } from './core/future.ts';
 export type { CompletedFuture } from './core/future.ts';
 export { annotate, getRunContext } from './core/context.ts';
 export type { Annotations, RunContext, RunLogger } from './core/context.ts';
@@ -55,4 +57,5 @@ export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
   ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+  AsCompletedTimeoutError, WorkerStartError,
 } from './errors.ts';

@@ -12,8 +12,7 @@ import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFut
 import { findFutures, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
-import type { Task } from './task.ts';
-import type { Lend, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { Lend, TaskDef, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
 import type { Cancellation } from './run-signal.ts';
@@ -37,7 +36,7 @@ function notHere(): never {
 /** A run submitted in this turn, not yet handed to the runner. */
 interface Deferred {
   readonly run: LiveRun;
-  readonly task: Task<never[], unknown>;
+  readonly task: TaskDef;
   readonly args: readonly unknown[];
   readonly options: ResolvedTaskOptions;
 }
@@ -58,6 +57,8 @@ export class FlowRunEngine implements FlowRunScope {
   readonly events: EventSink;
   readonly #fold: RunFold;
   readonly taskRuns: TaskRunRecord[];
+  /** The ids of subflow runs started from this run, in order. */
+  readonly subflowRunIds: string[] = [];
   readonly controller = new AbortController();
   /** Live task runs by id. */
   readonly #live = new Map<string, LiveRun>();
@@ -77,8 +78,11 @@ export class FlowRunEngine implements FlowRunScope {
     readonly runner: TaskRunner,
     readonly parent: FlowRunEngine | undefined,
   ) {
-    if (parent) parent.#children.add(this);
-    if (parent) this.bus.forwardTo(parent.bus);
+    if (parent) {
+      parent.#children.add(this);
+      parent.subflowRunIds.push(this.id);
+      this.bus.forwardTo(parent.bus);
+    }
     const fold = (this.#fold = new RunFold({ flowRunId: this.id }));
     this.taskRuns = fold.records;
     const bus = this.bus;
@@ -100,7 +104,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
-  submit<T>(task: Task<never[], unknown>, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean): TaskFuture<T> {
+  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean): TaskFuture<T> {
     if (!this.#accepting && !this.#cancelReason) {
       throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
     }
@@ -175,10 +179,6 @@ export class FlowRunEngine implements FlowRunScope {
     return outcome && outcome.state !== 'Completed' ? outcome.error : undefined;
   }
 
-  addChild(child: FlowRunEngine): void {
-    this.#children.add(child);
-  }
-
   removeChild(child: FlowRunEngine): void {
     this.#children.delete(child);
     this.#wakeIfIdle();
@@ -186,11 +186,9 @@ export class FlowRunEngine implements FlowRunScope {
 
   submitNested(def: WireTaskDef, args: unknown[]): Promise<unknown> {
     // Known by module and name, not by its function: it runs in a worker, never in this process.
-    const known: Pick<Task<never[], unknown>, 'taskName' | 'ref' | 'options' | 'fn'> = {
-      taskName: def.options.name, ref: def.ref, options: def.options, fn: notHere,
-    };
+    const known: TaskDef = { taskName: def.options.name, ref: def.ref, options: def.options, fn: notHere };
     try {
-      return this.submit(known as Task<never[], unknown>, args, undefined, false).result();
+      return this.submit(known, args, undefined, false).result();
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -204,7 +202,7 @@ export class FlowRunEngine implements FlowRunScope {
     });
   }
 
-  #optionsFor(task: Task<never[], unknown>): ResolvedTaskOptions {
+  #optionsFor(task: TaskDef): ResolvedTaskOptions {
     const annotations = currentStore()?.annotations;
     if (annotations === undefined) return task.options;
     // Every submit inside one annotate() sees the same annotations object: resolve each
@@ -256,7 +254,7 @@ export class FlowRunEngine implements FlowRunScope {
     return this.id === flowRunId || (this.parent !== undefined && this.parent.#owns(flowRunId));
   }
 
-  async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: Upstream): Promise<void> {
+  async #afterUpstream(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: Upstream): Promise<void> {
     const { required, tolerated } = upstream;
     for (const f of required) markObserved(f);
     for (const f of tolerated) markObserved(f);
@@ -292,8 +290,8 @@ export class FlowRunEngine implements FlowRunScope {
     }
   }
 
-  #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
-    const job = new Job(run.record.id, this.id, task.ref, task.fn as (...args: never[]) => unknown, args as unknown[], options, run.cancellation, now(), this);
+  #dispatch(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
+    const job = new Job(run.record.id, this.id, task.ref, task.fn, args as unknown[], options, run.cancellation, now(), this);
     run.readyTime = job.readyTime;
     let outcome: Promise<TaskOutcome>;
     try {

@@ -1,6 +1,5 @@
 import type { EventSink } from '../events/events.ts';
 import type { Resources } from '../schedule/resources.ts';
-import type { ResolvedTaskOptions } from './options.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
 import type { Cancellation } from './run-signal.ts';
@@ -15,6 +14,25 @@ import type { Cancellation } from './run-signal.ts';
  * - `failed`: it could not start, or lost what it runs on.
  */
 export type LifecycleState = 'idle' | 'starting' | 'running' | 'draining' | 'closed' | 'failed';
+
+/** The options an engine sees: every field present, validated. */
+export interface ResolvedTaskOptions {
+  readonly name: string;
+  readonly retries: number;
+  readonly retryDelayMs: readonly number[];
+  readonly timeoutMs: number;
+  readonly priority: number;
+  readonly resources: Resources;
+  readonly tags: readonly string[];
+}
+
+/** What the engine needs of a task: its name, identity, function and options (a `Task` is one). */
+export interface TaskDef {
+  readonly taskName: string;
+  readonly ref: TaskRef;
+  readonly fn: (...args: never[]) => unknown;
+  readonly options: ResolvedTaskOptions;
+}
 
 /** What a runner is given when a flow run starts it. */
 export interface RunnerContext {

@@ -1,4 +1,4 @@
-import { CancelledError, UsageError, WorkerCrashedError } from '../errors.ts';
+import { CancelledError, UsageError, WorkerStartError } from '../errors.ts';
 import type { LifecycleState, Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { ReadyQueue } from '../schedule/ready-queue.ts';
 import { isEmpty, ResourcePool, type Resources } from '../schedule/resources.ts';
@@ -350,7 +350,7 @@ export class Pool {
           if (this.#state !== 'running') return;
           this.#lastStartError = error;
           if (++this.#startFailures < MAX_START_FAILURES) return this.#spawn(index);
-          this.#fail(error);
+          this.#fail(error, index);
         },
       )
       .finally(() => this.#starting.delete(attempt));
@@ -358,11 +358,12 @@ export class Pool {
   }
 
   /** Replacement workers keep dying at start-up: stop trying and fail what waits. */
-  #fail(error: unknown): void {
+  #fail(error: unknown, index: number): void {
     this.#state = 'failed';
-    const why = error instanceof Error ? error.message : String(error);
-    const crash = (entry: Entry) =>
-      entry.resolve({ state: 'Crashed', error: new WorkerCrashedError(entry.job.options.name, '(none)', `could not run: workers failed to start ${MAX_START_FAILURES} times in a row (${why})`) });
+    const last = error instanceof WorkerStartError ? error : undefined;
+    const failure = new WorkerStartError(last?.workerId ?? `number ${index} of the pool`, MAX_START_FAILURES, last?.reason ?? (error instanceof Error ? error.message : String(error)), error);
+    this.#lastStartError = failure;
+    const crash = (entry: Entry) => entry.resolve({ state: 'Crashed', error: failure });
     for (const entry of this.#queue.drain()) crash(entry);
     for (const entry of this.#suspects.splice(0)) crash(entry);
   }

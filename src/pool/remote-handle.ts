@@ -1,4 +1,4 @@
-import { CancelledError, TaskTimeoutError, UsageError, WorkerCrashedError } from '../errors.ts';
+import { CancelledError, TaskTimeoutError, UsageError, WorkerCrashedError, WorkerStartError } from '../errors.ts';
 import type { Lend, RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
 import { emitAttempt, emitStarted, outcomeOf } from '../events/attempt-events.ts';
@@ -96,7 +96,7 @@ export class RemoteHandle implements WorkerHandle {
         ready = true;
         clearTimeout(timer);
         void link.kill();
-        reject(new WorkerCrashedError('(none: the worker was starting)', id, `${reason} before it was ready; check the worker's options (maxHeapMb) and that weft and tsx load in a fresh ${id.split('-')[0]}`));
+        reject(new WorkerStartError(id, 1, `it ${reason} before it was ready`));
       };
       const timer = setTimeout(() => fail(`did not start within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
       link.onExit((reason) => fail(reason));
