@@ -44,6 +44,9 @@ export interface ClusterWorkerOptions {
   readonly lockMs?: number;
 }
 
+/** How long a job's holder is remembered: long enough for its stall to be found (a few lock lapses). */
+const HOLDER_TTL_MS = 10 * 60_000;
+
 /**
  * A cluster worker: takes batches of task runs from the cluster's BullMQ queues (the plain queue,
  * and one per resource requirement it can meet), runs them through `executeTask` up to
@@ -187,7 +190,8 @@ export class ClusterWorker implements WorkerRuntime {
       const crashes = payload.crashes + stalls;
       if (tasks.length === 0) return;
       if (crashes > payload.allowedFailures) {
-        await Promise.all(tasks.map((t) => this.#send(channel, { type: 'crashed', id: t.taskRunId, crashes })));
+        const died = (await (this.#redis as Redis).get(keys.holder(this.address.prefix, signature, String(job.id)))) ?? undefined;
+        await Promise.all(tasks.map((t) => this.#send(channel, died === undefined ? { type: 'crashed', id: t.taskRunId, crashes } : { type: 'crashed', id: t.taskRunId, crashes, workerId: died })));
         return;
       }
       if (tasks.length > 1 && stalls > 0) {
@@ -201,6 +205,9 @@ export class ClusterWorker implements WorkerRuntime {
         return;
       }
     }
+    // Who holds this job, for a crash report should this worker die with it: written before any
+    // of its tasks runs (not awaited: the command is on the socket before the task's code runs).
+    void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), this.id, 'PX', HOLDER_TTL_MS).catch(() => undefined);
     const hooks = this.#hooks(channel);
     await Promise.all(tasks.map((t) => this.#runOne(channel, t, hooks)));
   }
