@@ -133,11 +133,13 @@ export class SerializationError extends WeftError {
     readonly path: string,
     readonly valueType: string,
     cause?: unknown,
+    /** What to do instead, when the value's type calls for other advice than the usual. */
+    hint?: string,
   ) {
     super(
       `Cannot send ${path} (${valueType}) to another thread, process or machine: it cannot be structured-cloned. ` +
-        'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
-        'sockets and handles inside the task instead.',
+        (hint ?? 'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
+        'sockets and handles inside the task instead.'),
       cause === undefined ? undefined : { cause },
     );
   }

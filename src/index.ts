@@ -22,7 +22,9 @@ setDefaultTaskRunner(() => new SequentialTaskRunner());
 setRunObserver(printTaskLogs);
 
 export { task, unmapped } from './core/task.ts';
-export type { Task, Arg, Args, MapArgs, Unmapped } from './core/task.ts';
+export type { Task, Arg, Args, MapArgs, MapResult, Unmapped } from './core/task.ts';
+export { quote, allowFailure } from './core/arguments.ts';
+export type { Quoted, AllowFailure } from './core/arguments.ts';
 export { flow, FlowRun } from './core/flow.ts';
 export type { Flow } from './core/flow.ts';
 export { TaskFuture, asCompleted, wait } from './core/future.ts';

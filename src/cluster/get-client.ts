@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TaskRunError, UsageError } from '../errors.ts';
 import { currentStore } from '../core/context.ts';
-import type { Task } from '../core/task.ts';
+import { mapArgs, type Task, type Unmapped } from '../core/task.ts';
+import { nestedSubmitter } from '../core/nested.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { EventSink } from '../events/events.ts';
 import { ClusterSession } from './session.ts';
@@ -12,8 +13,8 @@ import { workerRuntime, type WorkerRuntime } from './runtime.ts';
 export interface Client {
   /** Runs `task` with `args` on the cluster; resolves its value or rejects with TaskRunError. */
   submit<A extends unknown[], R>(task: Task<A, R>, ...args: A): Promise<Awaited<R>>;
-  /** One run per element (zip), as `task.map`. */
-  map<A extends unknown[], R>(task: Task<A, R>, ...iterables: { [K in keyof A]: Iterable<A[K]> }): Promise<Awaited<R>>[];
+  /** One run per element (zip, equally long iterables), `unmapped(x)` passed whole, as `task.map`. */
+  map<A extends unknown[], R>(task: Task<A, R>, ...iterables: { [K in keyof A]: Iterable<A[K]> | Unmapped<A[K]> }): Promise<Awaited<R>>[];
   /** Waits for them all. */
   gather<T>(promises: readonly PromiseLike<T>[]): Promise<T[]>;
 }
@@ -21,8 +22,8 @@ export interface Client {
 /**
  * A client of the cluster the calling task runs on, for nested fan-out: tasks that submit more
  * tasks. While a task waits on work it submitted this way it gives its worker slot back, so a
- * one-slot worker cannot deadlock on itself. In a task that runs in the flow's process it submits
- * to the flow run's own runner.
+ * one-slot worker cannot deadlock on itself. On a local runner (sequential, async, threads,
+ * processes) it submits to the flow run's own runner, and the runs are recorded in that flow run.
  *
  * @example
  * export const fanOut = task(async function fanOut(n: number) {
@@ -36,8 +37,13 @@ export function getClient(): Client {
   if (!scope) throw new UsageError('getClient() was called outside a task: call it from inside a task that runs on a flow run.');
   const runtime = workerRuntime();
   if (!runtime) {
-    if (!store?.flowRun) throw new UsageError('getClient() found no cluster and no flow run to submit to: call it from a task that runs on a DistributedTaskRunner.');
-    return makeClient((task, args) => task.submit(...(args as never[])).result() as Promise<never>);
+    // In the flow's process (sequential, async): the task submits to its flow run directly.
+    if (store?.flowRun) return makeClient((task, args) => task.submit(...(args as never[])).result() as Promise<never>);
+    // In a worker thread or child process of a local pool: through the flow's process, which
+    // records the run in the same flow run and runs it on the same runner.
+    const viaPool = nestedSubmitter();
+    if (viaPool) return makeClient((task, args) => viaPool(scope.taskRunId, { ref: task.ref, options: task.options }, args) as Promise<never>);
+    throw new UsageError('getClient() found no flow run to submit to: call it from inside a task that a flow run runs.');
   }
   const parent = { taskRunId: scope.taskRunId, flowRunId: scope.flowRunId };
   return makeClient(async (task, args) => {
@@ -60,11 +66,8 @@ type SubmitFn = (task: Task<unknown[], unknown>, args: unknown[]) => Promise<nev
 function makeClient(submit: SubmitFn): Client {
   const client: Client = {
     submit: (task, ...args) => submit(task as unknown as Task<unknown[], unknown>, args),
-    map: (task, ...iterables) => {
-      const columns = iterables.map((it) => [...(it as Iterable<unknown>)]);
-      const n = Math.min(...columns.map((c) => c.length));
-      return Array.from({ length: n }, (_, i) => submit(task as unknown as Task<unknown[], unknown>, columns.map((c) => c[i])));
-    },
+    // The same rules as task.map: iterables zipped (equally long), unmapped(x) passed whole.
+    map: (task, ...iterables) => mapArgs(`getClient().map(${task.taskName})`, iterables).map((args) => submit(task as unknown as Task<unknown[], unknown>, args)),
     gather: (promises) => Promise.all(promises),
   };
   return client;

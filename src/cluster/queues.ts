@@ -37,6 +37,8 @@ export const keys = {
   workers: (prefix: string) => `${prefix}:workers`,
   requirements: (prefix: string) => `${prefix}:requirements`,
   control: (prefix: string) => `${prefix}:control`,
+  /** The worker that last took a job (a batch), so the worker that finds it stalled can name the one that died. */
+  holder: (prefix: string, signature: string, jobId: string) => `${prefix}:holder:${signature}:${jobId}`,
 };
 
 /** The BullMQ queue for tasks with this requirement signature. */

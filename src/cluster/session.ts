@@ -144,10 +144,14 @@ export class ClusterSession {
     emitAttempt(this.events, event, p?.task, workerId, -this.#clock.offsetMs);
     if (!p) return; // settled already (cancelled), or a duplicate
     if (event.type === 'started' || (event.type === 'done' && event.attempt !== undefined)) p.lastWorker = workerId;
-    if (event.type === 'done') return this.#pending.resolve(event.id, outcomeOf(event, workerId));
+    if (event.type === 'done') return this.#pending.resolve(event.id, outcomeOf(event, workerId, -this.#clock.offsetMs));
     if (event.type === 'crashed') {
-      const worker = p.lastWorker ?? 'unknown';
-      const reason = `died while running it, and so did the workers it ran on after that (${event.crashes} worker deaths; allowedFailures is ${this.settings.allowedFailures})`;
+      const worker = event.workerId ?? p.lastWorker ?? 'unknown';
+      const allowed = this.settings.allowedFailures;
+      const reruns = event.crashes - 1;
+      const reason = reruns > 0
+        ? `died while running it, after ${reruns} re-run${reruns > 1 ? 's' : ''} on workers that died too (allowedFailures is ${allowed})`
+        : `died while running it (allowedFailures is ${allowed}, so it was not run again)`;
       this.#pending.resolve(event.id, { state: 'Crashed', error: new WorkerCrashedError(p.task.options.name, worker, reason, event.crashes), workerId: worker });
     }
   }

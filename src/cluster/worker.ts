@@ -49,6 +49,9 @@ const byRef = (): never => {
   throw new Error('a cluster worker runs tasks by their ref, not by a function');
 };
 
+
+/** How long a job's holder is remembered: long enough for its stall to be found (a few lock lapses). */
+const HOLDER_TTL_MS = 10 * 60_000;
 /**
  * A cluster worker: takes batches of task runs from the cluster's BullMQ queues (its
  * {@link JobIntake}), decides what a job that may have run before needs ({@link rerunPlan}), and
@@ -187,9 +190,11 @@ export class ClusterWorker implements WorkerRuntime {
     switch (plan.action) {
       case 'skip':
         return;
-      case 'crash':
-        await Promise.all(plan.tasks.map((t) => this.#send(channel, { type: 'crashed', id: t.taskRunId, crashes: plan.crashes })));
+      case 'crash': {
+        const died = (await (this.#redis as Redis).get(keys.holder(this.address.prefix, signature, String(job.id)))) ?? undefined;
+        await Promise.all(plan.tasks.map((t) => this.#send(channel, died === undefined ? { type: 'crashed', id: t.taskRunId, crashes: plan.crashes } : { type: 'crashed', id: t.taskRunId, crashes: plan.crashes, workerId: died })));
         return;
+      }
       case 'split':
         await (this.#queues as ClusterQueues).add(signature, plan.tasks.map((t) => ({
           name: t.options.name, runs: 1, priority: t.options.priority,
@@ -197,6 +202,9 @@ export class ClusterWorker implements WorkerRuntime {
         })));
         return;
       case 'run': {
+        // Who holds this job, for a crash report should this worker die with it: written before any
+        // of its tasks runs (not awaited: the command is on the socket before the task's code runs).
+        void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), this.id, 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
         await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks)));
       }

@@ -67,12 +67,20 @@ function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, 
   if (runSignal.aborted) onAbort();
   else runSignal.addEventListener('abort', onAbort, { once: true });
   return new Promise<unknown>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timedOut = () => {
       const error = new TaskTimeoutError(options.name, options.timeoutMs);
       controller.abort(error);
       reject(error);
-    }, options.timeoutMs);
-    call(request, attempt, controller.signal, hooks, flowRun).then(resolve, reject).finally(() => {
+    };
+    const timer = setTimeout(timedOut, options.timeoutMs);
+    const start = performance.now();
+    // A synchronous body (or one that blocks the thread) keeps the timer from firing while it runs:
+    // an attempt that ended past its deadline is a timeout all the same, its value discarded.
+    const overdue = () => performance.now() - start >= options.timeoutMs;
+    call(request, attempt, controller.signal, hooks, flowRun).then(
+      (value) => (overdue() ? timedOut() : resolve(value)),
+      (error: unknown) => (overdue() ? timedOut() : reject(error)),
+    ).finally(() => {
       clearTimeout(timer);
       runSignal.removeEventListener('abort', onAbort);
     });

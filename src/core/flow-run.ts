@@ -3,16 +3,18 @@ import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } f
 import { EventBus } from '../events/bus.ts';
 import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
 import { RunFold } from '../events/fold.ts';
-import { attemptEvents } from '../events/attempt-events.ts';
+import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { runAttempts, type AttemptHooks } from './attempts.ts';
 import { RunSignal } from './run-signal.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
-import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
+import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
+import { findFutures, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
 import type { Lend, TaskDef, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
+import type { WireTaskDef } from '../protocol/messages.ts';
 import type { Cancellation } from './run-signal.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
@@ -23,6 +25,20 @@ interface LiveRun {
   readonly future: TaskFuture<unknown>;
   readonly record: TaskRunRecord;
   readonly cancellation: RunSignal;
+  /** When it was handed to the runner. */
+  readyTime?: number;
+}
+
+function notHere(): never {
+  throw new Error('unreachable: a task submitted from a worker runs in a worker');
+}
+
+/** A run submitted in this turn, not yet handed to the runner. */
+interface Deferred {
+  readonly run: LiveRun;
+  readonly task: TaskDef;
+  readonly args: readonly unknown[];
+  readonly options: ResolvedTaskOptions;
 }
 
 /**
@@ -52,6 +68,8 @@ export class FlowRunEngine implements FlowRunScope {
   readonly #counters = new Map<string, number>();
   #onIdle: (() => void) | undefined;
   #hooks: AttemptHooks | undefined;
+  /** Runs submitted in this turn, handed to the runner once the caller's code yields (see #defer). */
+  #deferred: Deferred[] = [];
   #accepting = true;
   #cancelReason: CancelledError | undefined;
 
@@ -86,7 +104,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
-  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined, inline: boolean): TaskFuture<T> {
+  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean): TaskFuture<T> {
     if (!this.#accepting && !this.#cancelReason) {
       throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
     }
@@ -114,8 +132,11 @@ export class FlowRunEngine implements FlowRunScope {
     this.#live.set(taskRunId, run);
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
-    } else if (upstream === undefined) {
-      this.#dispatch(run, task, args, options, inline);
+    } else if (upstream === undefined || upstream.required.length + upstream.tolerated.length === 0) {
+      // Nothing to wait for; at most quote() marks to unwrap.
+      const ready = upstream === undefined ? args : replaceFutures(args, () => undefined);
+      if (inline) this.#dispatch(run, task, ready, options, true);
+      else this.#defer({ run, task, args: ready, options });
     } else {
       void this.#afterUpstream(run, task, args, options, inline, upstream);
     }
@@ -163,6 +184,16 @@ export class FlowRunEngine implements FlowRunScope {
     this.#wakeIfIdle();
   }
 
+  submitNested(def: WireTaskDef, args: unknown[]): Promise<unknown> {
+    // Known by module and name, not by its function: it runs in a worker, never in this process.
+    const known: TaskDef = { taskName: def.options.name, ref: def.ref, options: def.options, fn: notHere };
+    try {
+      return this.submit(known, args, undefined, false).result();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
   /** Task logs from wherever the task runs arrive here as events. */
   log(taskRun: TaskScope | undefined, level: LogLevel, message: string): void {
     this.events.emit('task-run:log', {
@@ -196,25 +227,26 @@ export class FlowRunEngine implements FlowRunScope {
     }
   }
 
-  /** The futures a run waits for, or undefined when it waits for none (the fast path). */
-  #upstreamOf(taskName: string, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined): TaskFuture<unknown>[] | undefined {
-    let found: TaskFuture<unknown>[] | undefined;
-    const take = (value: unknown) => {
-      if (!isTaskFuture(value)) return;
-      if (!this.#owns(value.flowRunId)) {
-        throw new UsageError(`Task '${taskName}' was given a future (${value.taskRunId}) from another flow run: futures belong to the flow run that made them; pass its value (await it there) instead.`);
+  /**
+   * The futures a run waits for (in its arguments, anywhere in plain data, and in `waitFor`), or
+   * undefined when it waits for none and has no mark to unwrap (the fast path).
+   */
+  #upstreamOf(taskName: string, args: readonly unknown[], waitFor: readonly unknown[] | undefined): Upstream | undefined {
+    const check = (future: TaskFuture<unknown>) => {
+      if (!this.#owns(future.flowRunId)) {
+        throw new UsageError(`Task '${taskName}' was given a future (${future.taskRunId}) from another flow run: futures belong to the flow run that made them; pass its value (await it there) instead.`);
       }
-      (found ??= []).push(value);
     };
-    for (const arg of args) {
-      take(arg);
-      if (Array.isArray(arg)) for (const item of arg) take(item);
+    const found = findFutures(args, check);
+    if (!waitFor) return found;
+    for (const w of waitFor) {
+      if (!isTaskFuture(w) && !isAllowFailure(w)) throw new InvalidOptionError('waitFor', 'a list of TaskFutures from this flow run (or allowFailure(future))', w);
     }
-    if (waitFor) for (const w of waitFor) {
-      if (!isTaskFuture(w)) throw new InvalidOptionError('waitFor', 'a list of TaskFutures from this flow run', w);
-      take(w);
-    }
-    return found;
+    const ordering = findFutures(waitFor, check);
+    if (!ordering) return found;
+    // waitFor orders without passing values: its futures join the ones to wait for, not the arguments.
+    const required = [...(found?.required ?? []), ...ordering.required];
+    return { required, tolerated: [...(found?.tolerated ?? []), ...ordering.tolerated].filter((f) => !required.includes(f)), rewrite: found !== undefined };
   }
 
   /** Whether `flowRunId` is this run or one of its ancestors (whose futures a subflow may use). */
@@ -222,23 +254,45 @@ export class FlowRunEngine implements FlowRunScope {
     return this.id === flowRunId || (this.parent !== undefined && this.parent.#owns(flowRunId));
   }
 
-  async #afterUpstream(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
-    for (const f of upstream) markObserved(f);
-    await Promise.all(upstream.map(whenSettled));
+  async #afterUpstream(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: Upstream): Promise<void> {
+    const { required, tolerated } = upstream;
+    for (const f of required) markObserved(f);
+    for (const f of tolerated) markObserved(f);
+    await Promise.all([...required, ...tolerated].map(whenSettled));
     if (outcomeOf(run.future)) return; // cancelled while it waited
-    const failed = upstream.find((f) => outcomeOf(f)?.state !== 'Completed');
+    const failed = required.find((f) => outcomeOf(f)?.state !== 'Completed');
     if (failed) {
       const outcome = outcomeOf(failed) as Exclude<TaskOutcome, { state: 'Completed' }>;
       this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) });
       return;
     }
-    const value = (v: unknown) => (isTaskFuture(v) ? (outcomeOf(v) as { value: unknown }).value : v);
-    const resolved = args.map((arg) => (isTaskFuture(arg) ? value(arg) : Array.isArray(arg) ? arg.map(value) : arg));
+    const resolved = upstream.rewrite === false ? args : replaceFutures(args, (f) => {
+      const outcome = outcomeOf(f) as TaskOutcome;
+      return outcome.state === 'Completed' ? outcome.value : failureOf(f);
+    });
     this.#dispatch(run, task, resolved, options, inline);
+  }
+
+  /**
+   * No task body runs inside `submit()` or `map()`: an in-process runner would otherwise run a
+   * synchronous task to its end before the caller got its future back. The runs of one turn go
+   * to the runner together, in submission order, as soon as the caller's code yields.
+   */
+  #defer(entry: Deferred): void {
+    if (this.#deferred.push(entry) === 1) queueMicrotask(() => this.#flushDeferred());
+  }
+
+  #flushDeferred(): void {
+    const entries = this.#deferred;
+    this.#deferred = [];
+    for (const { run, task, args, options } of entries) {
+      if (!outcomeOf(run.future)) this.#dispatch(run, task, args, options, false); // else cancelled meanwhile
+    }
   }
 
   #dispatch(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
     const job = new Job(run.record.id, this.id, task.ref, task.fn, args as unknown[], options, run.cancellation, now(), this);
+    run.readyTime = job.readyTime;
     let outcome: Promise<TaskOutcome>;
     try {
       outcome = inline ? this.#runInline(job) : this.runner.submit(job);
@@ -280,8 +334,13 @@ export class FlowRunEngine implements FlowRunScope {
 
   /** Settles the run's future and emits its end; the fold writes the record from that event. */
   #finish(run: LiveRun, outcome: TaskOutcome): void {
-    if (!settleFuture(run.future, outcome)) return;
+    if (outcomeOf(run.future)) return;
     const { record } = run;
+    if (outcome.started && outcome.workerId !== undefined) {
+      // A start that reached the runner with this end: announced now, after whatever ended before it.
+      emitStarted(this.events, { flowRunId: this.id, taskRunId: record.id, options: { name: record.taskName }, readyTime: run.readyTime }, outcome.started.attempt, outcome.workerId, outcome.started.time);
+    }
+    settleFuture(run.future, outcome);
     if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
     this.#live.delete(record.id);
     const { attempt, startTime } = this.#fold.current(this.id, record.id);
@@ -324,5 +383,9 @@ class Job implements TaskJob {
 
   runHere(workerId: string, lend?: Lend): Promise<TaskOutcome> {
     return this.#engine.runHere(this, workerId, lend);
+  }
+
+  submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown> {
+    return this.#engine.submitNested(task, args);
   }
 }

@@ -1,4 +1,6 @@
+import { inspect } from 'node:util';
 import { AsCompletedTimeoutError, CancelledError, InvalidOptionError, TaskRunError } from '../errors.ts';
+import { UNSENDABLE_FUTURE, UNSENDABLE_KEY } from '../protocol/serialize.ts';
 import { MAX_TIMER_MS } from '../util/validate.ts';
 import { storage } from './context.ts';
 import type { FinalTaskRunState, TaskRunRecord, TaskRunState } from './states.ts';
@@ -14,8 +16,10 @@ let whenSettled: <T>(future: TaskFuture<T>) => Promise<void>;
 let markObserved: <T>(future: TaskFuture<T>) => void;
 /** @internal */
 let isObserved: <T>(future: TaskFuture<T>) => boolean;
+/** @internal What `result()` rejects with, for a run that ended and did not complete (allowFailure hands it on). */
+let failureOf: <T>(future: TaskFuture<T>) => Error | undefined;
 
-export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled };
+export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled, failureOf };
 
 /**
  * The eventual result of a submitted task run. `await f` and `Promise.all(fs)` work (it is
@@ -23,6 +27,12 @@ export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled };
  * error), `WorkerCrashedError` (its worker died) or {@link CancelledError}.
  */
 export class TaskFuture<T> implements PromiseLike<T> {
+  /**
+   * @internal An own property no structured clone can copy: a future that reaches a thread, a
+   * process or the network unresolved (inside `quote()` or a class instance) is a
+   * `SerializationError` naming where it was, never a silent `{}`.
+   */
+  readonly [UNSENDABLE_KEY]: symbol = UNSENDABLE_FUTURE;
   readonly #record: TaskRunRecord;
   readonly #flowRunId: string;
   // Typed for any future: a field with T in a parameter would make TaskFuture<T> invariant, and
@@ -95,6 +105,10 @@ export class TaskFuture<T> implements PromiseLike<T> {
     return `TaskFuture(${this.taskRunId}, ${this.state})`;
   }
 
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
   /**
    * Resolves when the run ends. A task running in the flow's process that waits here gives its
    * runner slot back meanwhile (Dask's secede/rejoin): otherwise tasks that wait on tasks they
@@ -134,6 +148,10 @@ export class TaskFuture<T> implements PromiseLike<T> {
       future.#observed = true;
     };
     isObserved = (future) => future.#observed;
+    failureOf = (future) => {
+      const outcome = future.#outcome;
+      return outcome && outcome.state !== 'Completed' ? future.#errorOf(outcome) : undefined;
+    };
   }
 }
 
@@ -171,6 +189,11 @@ export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>,
       const ready: F[] = [];
       let wake: (() => void) | undefined;
       for (const f of all) {
+        // Futures done already are ready now, before any timeout applies (timeoutMs: 0 yields them).
+        if (f.done) {
+          ready.push(f);
+          continue;
+        }
         void f.wait().then(() => {
           ready.push(f);
           wake?.();
@@ -213,7 +236,9 @@ export async function wait<F extends TaskFuture<unknown>>(futures: Iterable<F>, 
   const { timeoutMs } = options;
   checkTimeout(timeoutMs);
   const everything = Promise.all(all.map((f) => f.wait()));
-  if (timeoutMs === undefined || timeoutMs > MAX_TIMER_MS) await everything;
+  if (all.every((f) => f.done)) {
+    // Nothing to wait for: done futures are done whatever the timeout, 0 included.
+  } else if (timeoutMs === undefined || timeoutMs > MAX_TIMER_MS) await everything;
   else {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([everything, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);

@@ -5,6 +5,7 @@ import type { ResolvedTaskOptions, TaskRunner } from './task-runner.ts';
 
 export type { ResolvedTaskOptions } from './task-runner.ts';
 import type { FlowRunRecord } from './states.ts';
+import type { AllowFailure } from './arguments.ts';
 
 /** Options of a task, given to `task(fn, options)` or `t.withOptions(options)`. */
 export interface TaskOptions {
@@ -29,8 +30,8 @@ export interface TaskOptions {
 
 /** Options of one submission: the task's options plus ordering without data. */
 export interface SubmitOptions extends TaskOptions {
-  /** Futures this run waits for (and fails with) without taking their values. */
-  waitFor?: readonly PromiseLike<unknown>[];
+  /** Futures this run waits for (and fails with, unless given as `allowFailure(f)`) without taking their values. */
+  waitFor?: readonly (PromiseLike<unknown> | AllowFailure<unknown>)[];
 }
 
 

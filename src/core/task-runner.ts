@@ -1,6 +1,7 @@
 import type { EventSink } from '../events/events.ts';
 import type { Resources } from '../schedule/resources.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
+import type { WireTaskDef } from '../protocol/messages.ts';
 import type { Cancellation } from './run-signal.ts';
 
 /**
@@ -80,6 +81,23 @@ export interface TaskJob {
    * task runs give its slot back meanwhile. Never rejects.
    */
   runHere(workerId: string, lend?: Lend): Promise<TaskOutcome>;
+  /**
+   * This job's task, running in a worker (a thread, a process), submits another task run
+   * (`getClient()` there): it is recorded in this job's flow run and runs on the same runner.
+   * Resolves its value, or rejects as `future.result()` does.
+   */
+  submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown>;
+}
+
+/**
+/**
+ * The start of a run's final attempt, when it reached the runner in the same report as the run's
+ * end (a worker batches both for a short task): the engine emits its `task-run:started` just
+ * before the run's `task-run:finished`, after the end of whatever ran before it in that slot.
+ */
+export interface ReportedStart {
+  readonly attempt: number;
+  readonly time: number;
 }
 
 /**
@@ -87,8 +105,8 @@ export interface TaskJob {
  * how long the final attempt ran, measured where it ran (for `task-run:finished`).
  */
 export type TaskOutcome =
-  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string; readonly serviceMs?: number }
-  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string; readonly serviceMs?: number };
+  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string; readonly serviceMs?: number; readonly started?: ReportedStart }
+  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string; readonly serviceMs?: number; readonly started?: ReportedStart };
 
 /**
  * Where tasks run. A flow run takes a fresh copy with `duplicate()`, calls `start()`, hands it

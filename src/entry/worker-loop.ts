@@ -9,6 +9,7 @@ import type { ToWorker, WireJob, WireTaskDef, WorkerPort } from '../protocol/mes
 import { encodeBatch, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { executeTask } from './execute.ts';
+import { serveNestedSubmissions } from './nested.ts';
 
 /**
  * The program inside every worker thread and child process of a local pool: it takes `run`
@@ -111,8 +112,11 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
     flush();
   };
 
+  const onSubmitted = serveNestedSubmissions(port);
   port.onMessage((message: ToWorker) => {
     switch (message.type) {
+      case 'submitted':
+        return onSubmitted(message);
       case 'run': {
         const { firstId, taskRunIds, args, defs, newDefs, flowRunId } = message;
         let next = 0;

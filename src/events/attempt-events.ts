@@ -21,7 +21,8 @@ export interface AttemptRun {
   readonly readyTime?: number;
 }
 
-function started(sink: EventSink, run: AttemptRun, attempt: number, workerId: string, time: number): void {
+/** Emits an attempt's start (also for the engine, when a start reached it with its run's end). */
+export function emitStarted(sink: EventSink, run: AttemptRun, attempt: number, workerId: string, time: number): void {
   sink.emit('task-run:started', { flowRunId: run.flowRunId, taskRunId: run.taskRunId, taskName: run.options.name, attempt, workerId, readyTime: run.readyTime ?? time, time });
 }
 
@@ -43,30 +44,33 @@ export function emitAttempt(sink: EventSink, event: AttemptEvent<unknown>, run: 
       });
       return;
     case 'started':
-      if (run) started(sink, run, event.attempt, workerId, event.time + offsetMs);
+      if (run) emitStarted(sink, run, event.attempt, workerId, event.time + offsetMs);
       return;
     case 'retried':
       if (run) retried(sink, run, event.attempt, event.delayMs, fromWireError(event.error), workerId, event.time + offsetMs);
       return;
     case 'done':
-      if (run && event.attempt !== undefined) started(sink, run, event.attempt, workerId, (event.startTime as number) + offsetMs);
+      // A start that travelled with its end goes with the outcome ({@link outcomeOf}): the engine
+      // announces it after the end of what ran before it, which may be in the same batch but
+      // reaches the engine later (through the pool), so the stream never shows them overlap.
       return;
     case 'crashed':
       return;
   }
 }
 
-/** The outcome a 'done' event reports, its error rebuilt. */
-export function outcomeOf(event: DoneEvent<unknown>, workerId: string): TaskOutcome {
+/** The outcome a 'done' event reports, its error rebuilt, with the start it carries (times moved by `offsetMs`). */
+export function outcomeOf(event: DoneEvent<unknown>, workerId: string, offsetMs = 0): TaskOutcome {
+  const started = event.attempt === undefined ? undefined : { attempt: event.attempt, time: (event.startTime as number) + offsetMs };
   return event.state === 'Completed'
-    ? { state: 'Completed', value: event.value, workerId, serviceMs: event.serviceMs }
-    : { state: event.state, error: fromWireError(event.error), workerId, serviceMs: event.serviceMs };
+    ? { state: 'Completed', value: event.value, workerId, serviceMs: event.serviceMs, started }
+    : { state: event.state, error: fromWireError(event.error), workerId, serviceMs: event.serviceMs, started };
 }
 
 /** Attempt hooks for attempts that run in this process: their events go straight to the sink. */
 export function attemptEvents(sink: EventSink): AttemptHooks {
   return {
-    started: (r, attempt, time) => started(sink, r, attempt, r.workerId, time),
+    started: (r, attempt, time) => emitStarted(sink, r, attempt, r.workerId, time),
     retried: (r, attempt, error, delayMs) => retried(sink, r, attempt, delayMs, error as Error, r.workerId, now()),
     log: (r, level, message) => sink.emit('task-run:log', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, level, message, workerId: r.workerId, time: now() }),
   };

@@ -239,7 +239,10 @@ export class Pool {
     member.handle.run(job, entry.crashes, this.lend).then((outcome) => {
       if (this.#usesResources) this.#resources.release(need);
       this.#settle(entry, outcome);
-      this.#release(member);
+      // The slot starts its next job a microtask later: the engine's reaction to this outcome
+      // (queued by #settle, on the promise submit() returned) runs first, so the run's
+      // 'task-run:finished' is emitted before the 'task-run:started' of the job that follows it.
+      queueMicrotask(() => this.#release(member));
     });
   }
 
@@ -313,7 +316,7 @@ export class Pool {
   #spare(): Member | undefined {
     let best: Member | undefined;
     for (const m of this.#members) {
-      if (m && m.handle.alive && !m.isolated && m.inFlight < this.#depth && (!best || m.inFlight < best.inFlight)) best = m;
+      if (m && m.handle.alive && !m.isolated && !m.handle.waiting && m.inFlight < this.#depth && (!best || m.inFlight < best.inFlight)) best = m;
     }
     return best;
   }

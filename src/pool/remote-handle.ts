@@ -1,10 +1,11 @@
-import { CancelledError, TaskTimeoutError, WorkerCrashedError, WorkerStartError } from '../errors.ts';
-import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
+import { CancelledError, TaskTimeoutError, UsageError, WorkerCrashedError, WorkerStartError } from '../errors.ts';
+import type { Lend, RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
-import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
+import { emitAttempt, emitStarted, outcomeOf } from '../events/attempt-events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
-import type { FromWorker, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
+import type { FromWorker, SubmittedResult, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
 import { encodeBatch, explain, serialize, takeTransferList } from '../protocol/serialize.ts';
+import { toWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
 
 /** The pool's end of one worker thread or child process. */
@@ -46,6 +47,10 @@ interface InFlight {
   readonly crashes: number;
   watchdog?: NodeJS.Timeout;
   cancelSent?: boolean;
+  /** The pool's lend, for a task here that waits on task runs it submitted. */
+  readonly lend?: Lend;
+  /** A start that came after another job's end in one batch, not announced yet (see #onMessage). */
+  lateStart?: { attempt: number; time: number };
 }
 
 /**
@@ -68,6 +73,10 @@ export class RemoteHandle implements WorkerHandle {
   /** Task defs this worker already has, by the options object they came with. */
   readonly #defs = new Map<object, number>();
   readonly #defList: WireTaskDef[] = [];
+  /** Task runs submitted from this worker (`getClient()`) not answered yet. */
+  #nested = 0;
+  /** Jobs holding a late start, announced on the next check phase unless their end comes first. */
+  #lateStarts: InFlight[] = [];
 
   private constructor(
     readonly id: string,
@@ -107,11 +116,11 @@ export class RemoteHandle implements WorkerHandle {
     return this.#alive;
   }
 
-  run(job: TaskJob, crashes = 0): Promise<HandleOutcome> {
+  run(job: TaskJob, crashes = 0, lend?: Lend): Promise<HandleOutcome> {
     if (!this.#alive) return Promise.resolve({ state: 'Requeue', suspect: false });
     const id = this.#nextId++;
     return new Promise<HandleOutcome>((resolve) => {
-      this.#inFlight.set(id, { job, resolve, crashes });
+      this.#inFlight.set(id, { job, resolve, crashes, lend });
       this.#enqueue(id, job);
       this.#outboxTransfer.push(hasObjects(job.args) ? takeTransferList(job.args) : NO_TRANSFER);
       if (!this.#flushQueued) {
@@ -185,12 +194,82 @@ export class RemoteHandle implements WorkerHandle {
 
   #onMessage(message: FromWorker): void {
     if (message.type === 'fatal') this.#fatal = `threw an uncaught error outside its task's promise (${message.error.name}: ${message.error.message})`;
-    else if (message.type === 'batch') for (const event of message.events) this.#onEvent(event);
+    else if (message.type === 'submit') this.#submitNested(message);
+    else if (message.type === 'batch') {
+      // The end of a job reaches the flow run's events a few microtasks after this loop (through
+      // the pool and the engine): a start that follows an end in one batch is held back until then,
+      // so the stream never shows the next job started before the one before it finished.
+      let ended = false;
+      for (const event of message.events) {
+        this.#onEvent(event, ended);
+        if (event.type === 'done') ended = true;
+      }
+    }
   }
 
-  #onEvent(event: AttemptEvent<number>): void {
+  get waiting(): boolean {
+    return this.#nested > 0;
+  }
+
+  /**
+   * A task in this worker submits a task run (`getClient()`): the flow run records and runs it on
+   * this runner, and the answer goes back to the worker. While the task waits, this worker's slot
+   * is lent out (the pool starts another worker), so tasks waiting on their own cannot deadlock it.
+   */
+  #submitNested(message: FromWorker & { type: 'submit' }): void {
+    const { requestId, parentTaskRunId } = message;
+    const parent = [...this.#inFlight.values()].find((e) => e.job.taskRunId === parentTaskRunId);
+    if (!parent) {
+      // Its task ended (cancelled, say) while the message was on its way: nothing waits for the answer.
+      this.#answer({ type: 'submitted', requestId, state: 'Failed', error: toWireError(new UsageError(`Task run '${parentTaskRunId}' submitted a task after it ended.`)) });
+      return;
+    }
+    this.#nested++;
+    const giveBack = parent.lend?.(parentTaskRunId);
+    const settle = (answer: SubmittedResult) => {
+      this.#nested--;
+      giveBack?.();
+      this.#answer(answer);
+    };
+    parent.job.submitNested(message.task, message.args).then(
+      (value) => settle({ type: 'submitted', requestId, state: 'Completed', value }),
+      (error: unknown) => settle({ type: 'submitted', requestId, state: 'Failed', error: toWireError(error) }),
+    );
+  }
+
+  #answer(message: SubmittedResult): void {
+    if (!this.#alive) return;
+    try {
+      this.link.send(message, message.state === 'Completed' ? takeTransferList([message.value]) : NO_TRANSFER);
+    } catch (error) {
+      if (message.state !== 'Completed') return;
+      this.link.send({ type: 'submitted', requestId: message.requestId, state: 'Failed', error: toWireError(explain(message.value, 'result', error)) }, NO_TRANSFER);
+    }
+  }
+
+  #announceLateStarts(): void {
+    const entries = this.#lateStarts;
+    this.#lateStarts = [];
+    for (const entry of entries) this.#announceLateStart(entry);
+  }
+
+  /** Emits a held-back start; a job whose end came first carried it on its outcome instead. */
+  #announceLateStart(entry: InFlight): void {
+    const start = entry.lateStart;
+    if (!start) return;
+    entry.lateStart = undefined;
+    emitStarted(this.context.events, entry.job, start.attempt, this.id, start.time);
+  }
+
+  #onEvent(event: AttemptEvent<number>, afterAnEnd: boolean): void {
     const entry = this.#inFlight.get(event.id);
-    emitAttempt(this.context.events, event, entry?.job, this.id);
+    if (entry && event.type === 'started' && afterAnEnd) {
+      entry.lateStart = { attempt: event.attempt, time: event.time };
+      if (this.#lateStarts.push(entry) === 1) setImmediate(() => this.#announceLateStarts());
+    } else {
+      if (entry && event.type === 'retried') this.#announceLateStart(entry);
+      emitAttempt(this.context.events, event, entry?.job, this.id);
+    }
     if (!entry) return;
     if (event.type === 'started') {
       if (entry.job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
@@ -236,9 +315,14 @@ export class RemoteHandle implements WorkerHandle {
     }
   }
 
-  #finish(id: number, outcome: HandleOutcome): void {
+  #finish(id: number, reported: HandleOutcome): void {
     const entry = this.#inFlight.get(id);
     if (!entry) return;
+    let outcome = reported;
+    if (entry.lateStart) {
+      if (outcome.state !== 'Requeue') outcome = { ...outcome, started: entry.lateStart };
+      entry.lateStart = undefined;
+    }
     this.#inFlight.delete(id);
     clearTimeout(entry.watchdog);
     if (this.#inFlight.size === 0 && this.#poll) {

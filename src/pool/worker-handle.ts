@@ -20,6 +20,11 @@ export interface WorkerHandle {
   /** False once the worker died or was stopped; the pool replaces it. */
   readonly alive: boolean;
   /**
+   * True while its running job waits on task runs it submitted (`getClient()`): nothing is
+   * pipelined behind it then, since a job queued there could be the one it waits for.
+   */
+  readonly waiting?: boolean;
+  /**
    * Runs one job and resolves how it ended. Never rejects. `crashes` counts the workers that
    * already died with this job in them; `lend` is the pool's, for tasks that run in this process.
    */

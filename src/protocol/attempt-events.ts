@@ -22,7 +22,8 @@ export type AttemptEvent<Id = number | string> =
   | { readonly type: 'log'; readonly id: Id; readonly taskRunId: string; readonly flowRunId: string; readonly taskName: string; readonly level: LogLevel; readonly message: string; readonly time: number }
   | DoneEvent<Id>
   /** The run's workers died more than its allowed failures (cluster: the worker that took the re-run says so). */
-  | { readonly type: 'crashed'; readonly id: Id; readonly crashes: number };
+  /** `workerId`: the worker that died with it last, when the cluster knows it. */
+  | { readonly type: 'crashed'; readonly id: Id; readonly crashes: number; readonly workerId?: string };
 
 /**
  * A run ended. Flat, one object per run, since thousands travel each second: `serviceMs` is how

@@ -46,10 +46,21 @@ export interface WireJob {
   readonly task: WireTaskDef | undefined;
 }
 
+/**
+ * How a task run submitted from a worker (`getClient()` in a task) ended, as the flow's process
+ * answers it: its value, or what `future.result()` rejects with there.
+ */
+export type SubmittedResult = { readonly type: 'submitted'; readonly requestId: number } & (
+  | { readonly state: 'Completed'; readonly value: unknown }
+  | { readonly state: 'Failed'; readonly error: WireError }
+);
+
 /** The pool → worker messages. */
 export type ToWorker =
   /** Run these jobs (all of one flow run: a runner serves one), one after another, in order. */
   | ({ readonly type: 'run'; readonly flowRunId: string } & WireJobs)
+  /** The answer to a worker's `submit`. */
+  | SubmittedResult
   /** Abort this job's signal (it is queued in the worker, or cooperative). */
   | { readonly type: 'cancel'; readonly id: number; readonly reason: string }
   /** Finish nothing more and exit. */
@@ -64,7 +75,13 @@ export type FromWorker =
   /** The worker is about to die of an uncaught error (a throw from a timer, say). */
   | { readonly type: 'fatal'; readonly error: WireError }
   /** What happened to jobs, in order; a job's attempt events name it by its job id. */
-  | { readonly type: 'batch'; readonly events: readonly AttemptEvent<number>[] };
+  | { readonly type: 'batch'; readonly events: readonly AttemptEvent<number>[] }
+  /**
+   * A task running here submits a task run to the flow run (`getClient()`): the flow's process
+   * records it, runs it on the same runner and answers with `submitted` and the same `requestId`.
+   * `parentTaskRunId` is the submitting task's run, whose worker lends its slot while it waits.
+   */
+  | { readonly type: 'submit'; readonly requestId: number; readonly parentTaskRunId: string; readonly task: WireTaskDef; readonly args: unknown[] };
 
 /** The data a worker program is started with (thread `workerData`, process environment). */
 export interface WorkerBoot {

@@ -54,6 +54,16 @@ export function isTransferMarked(value: ArrayBufferLike): boolean {
   return transferMarks.has(value);
 }
 
+/** The own property (and its value, which cannot be cloned) that marks a TaskFuture. */
+export const UNSENDABLE_KEY = '__weftFuture';
+export const UNSENDABLE_FUTURE: symbol = Symbol.for('weft.unresolved-future');
+
+function isFuture(value: object): boolean {
+  return (value as { [UNSENDABLE_KEY]?: unknown })[UNSENDABLE_KEY] === UNSENDABLE_FUTURE;
+}
+
+const FUTURE_HINT = 'It is a TaskFuture that weft did not wait for (it was inside quote() or a class instance): pass it on its own or in plain data (arrays, objects, Map, Set), where weft waits for it and passes its value, or await it first.';
+
 /** Serializes `value`, throwing {@link SerializationError} naming the path (`args[1].callback`) on failure. */
 export function serialize(value: unknown, path: string): Buffer {
   try {
@@ -108,13 +118,14 @@ export function deserialize<T>(buffer: Buffer | Uint8Array): T {
 /** Builds the {@link SerializationError} for a value that failed to clone, naming the deepest path at fault. */
 export function explain(value: unknown, path: string, cause?: unknown): SerializationError {
   const found = findUncloneable(value, path, new Set());
-  return found ? new SerializationError(found.path, found.type, cause) : new SerializationError(path, typeName(value), cause);
+  return found ? new SerializationError(found.path, found.type, cause, found.hint) : new SerializationError(path, typeName(value), cause);
 }
 
 /** The path of the first value inside `value` that cannot be structured-cloned, or undefined. */
-export function findUncloneable(value: unknown, path: string, seen: Set<object>): { path: string; type: string } | undefined {
+export function findUncloneable(value: unknown, path: string, seen: Set<object>): { path: string; type: string; hint?: string } | undefined {
   if (typeof value === 'function' || typeof value === 'symbol') return { path, type: typeName(value) };
   if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
+  if (isFuture(value)) return { path, type: 'TaskFuture', hint: FUTURE_HINT };
   seen.add(value);
   if (cloneable(value)) return undefined;
   // The value fails as a whole: look for the culprit among its parts, else it is the culprit.

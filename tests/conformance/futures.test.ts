@@ -104,6 +104,29 @@ for (const r of RUNNERS) {
       assert.deepEqual(await within(f(), 20_000, 'the flow'), { done: ['add'], notDone: ['sleep'], allDone: 1, allNotDone: 0 });
     });
 
+    it('asCompleted and wait with timeoutMs 0 give the futures already done before the timeout applies', async () => {
+      const f = flow(async function timeoutZeroFlow() {
+        const quick = add.submit(1, 2);
+        const slow = sleep.submit(5_000, 'slow');
+        await quick;
+        const yielded: string[] = [];
+        let timedOut: unknown;
+        try {
+          for await (const done of asCompleted([quick, slow], { timeoutMs: 0 })) yielded.push(done.taskName);
+        } catch (error) {
+          timedOut = error;
+        }
+        const onlyDone: string[] = [];
+        for await (const done of asCompleted([quick], { timeoutMs: 0 })) onlyDone.push(done.taskName);
+        const { done, notDone } = await wait([quick, slow], { timeoutMs: 0 });
+        slow.cancel();
+        return { yielded, timedOut: (timedOut as Error)?.name, onlyDone, done: [...done].map((x) => x.taskName), notDone: [...notDone].map((x) => x.taskName) };
+      }, { taskRunner: r.make() });
+      assert.deepEqual(await within(f(), 20_000, 'the flow'), {
+        yielded: ['add'], timedOut: 'AsCompletedTimeoutError', onlyDone: ['add'], done: ['add'], notDone: ['sleep'],
+      });
+    });
+
     it('future.wait() resolves the final state and never rejects', async () => {
       const f = flow(async function waitStateFlow() {
         const ok = add.submit(1, 2);

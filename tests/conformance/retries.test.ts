@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { flow, TaskRunError, TaskTimeoutError, type TaskRunState } from '../../src/index.ts';
-import { awaitAbort, flaky, retried, sleep, stubborn, userTimeout } from '../fixtures/core/tasks.ts';
+import { awaitAbort, block, flaky, retried, sleep, stubborn, userTimeout } from '../fixtures/core/tasks.ts';
 import { readMarker, within } from '../helpers/eventually.ts';
 import { RUNNERS } from './runners.ts';
 
@@ -94,6 +94,28 @@ for (const r of RUNNERS) {
       const record = await within(f.run(), 20_000, 'the flow');
       assert.ok((record.result as TaskRunError).cause instanceof TaskTimeoutError);
       assert.equal(record.taskRuns[0]?.attempts, 2);
+    });
+
+    it('a synchronous task that outlives timeoutMs never ends Completed: Failed with TaskTimeoutError, retried like any timeout', async () => {
+      // Where the runner cannot interrupt the body (the flow's thread, a cluster worker's event
+      // loop) the attempt fails as soon as the body returns; threads and processes would stop a
+      // body that ran on past the grace period; 300 ms ends before that, so both paths report here.
+      const f = flow(async function syncTimeoutFlow() {
+        const submitted = await block.withOptions({ timeoutMs: 100, retries: 1 }).submit(300, 'late').result().catch((e: unknown) => e);
+        const inline = await block.withOptions({ timeoutMs: 100 })(300, 'late').catch((e: unknown) => e);
+        return [submitted, inline];
+      }, { taskRunner: r.make() });
+      const run = f.run();
+      const retriedWith: unknown[] = [];
+      run.on('task-run:retried', (e) => retriedWith.push(e.error));
+      const record = await within(run, 20_000, 'the flow');
+      for (const error of record.result as unknown[]) {
+        assert.ok(error instanceof TaskRunError, String(error));
+        assert.ok(error.cause instanceof TaskTimeoutError, String(error.cause));
+      }
+      assert.deepEqual(record.taskRuns.map((t) => [t.state, t.attempts]), [['Failed', 2], ['Failed', 1]]);
+      assert.equal(retriedWith.length, 1);
+      assert.ok(retriedWith[0] instanceof TaskTimeoutError, String(retriedWith[0]));
     });
 
     it("keeps a task's own TimeoutError apart from weft's timeout", async () => {

@@ -71,6 +71,25 @@ test('a task that kills every worker it runs on crashes after allowedFailures re
   assert.ok(crash instanceof WorkerCrashedError, String(crash));
   assert.equal(crash.attempts, 2);
   assert.equal(typeof crash.workerId, 'string');
+  assert.match(crash.message, /after 1 re-run on workers that died too/);
+});
+
+test('with allowedFailures 0, a crash names the worker that died and says nothing of re-runs', async () => {
+  const main = flow(async function killsOnce() {
+    return suicide.submit().result().catch((e: unknown) => e);
+  }, {
+    taskRunner: new DistributedTaskRunner({ allowedFailures: 0, clusterClass: recorded, clusterOptions: { workers: 1, threadsPerWorker: 1, lockMs: 1000 } }),
+  });
+  const run = main.run();
+  const joined: string[] = [];
+  run.on('worker:joined', (e) => joined.push(e.workerId));
+  const error = (await run).result;
+  const crash = error instanceof WorkerCrashedError ? error : (error as Error).cause;
+  assert.ok(crash instanceof WorkerCrashedError, String(error));
+  assert.notEqual(crash.workerId, 'unknown');
+  assert.ok(joined.includes(crash.workerId), `${crash.workerId} is one of the cluster's workers (${joined.join(', ')})`);
+  assert.match(crash.message, new RegExp(`worker ${crash.workerId} died while running it \\(allowedFailures is 0, so it was not run again\\)`));
+  assert.doesNotMatch(crash.message, /re-run|so did/);
 });
 
 test('Redis killed mid-run: every pending future rejects with ClusterConnectionError', async () => {

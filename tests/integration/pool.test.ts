@@ -18,6 +18,7 @@ function job(name: string, priority = 0): TaskJob {
     taskRunId: `${name}-1`, flowRunId: 'flow', ref: { module: 'file:///x.ts', name }, fn: () => undefined, args: [],
     options: resolveTaskOptions({ priority }, undefined, name), cancellation: new RunSignal(), readyTime: 0,
     runHere: () => Promise.resolve({ state: 'Completed', value: undefined }),
+    submitNested: () => Promise.reject(new Error('these jobs submit nothing')),
   };
 }
 

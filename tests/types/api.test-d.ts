@@ -4,7 +4,7 @@
  * types loosen, tsc reports the directive as unused.
  */
 import {
-  annotate, asCompleted, DistributedTaskRunner, flow, LocalCluster, getRunContext, ParallelTaskRunner, SequentialTaskRunner, task, unmapped, wait,
+  allowFailure, annotate, asCompleted, DistributedTaskRunner, flow, LocalCluster, getRunContext, ParallelTaskRunner, quote, SequentialTaskRunner, task, unmapped, wait,
   type Arg, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
 } from '../../src/index.ts';
 
@@ -21,6 +21,19 @@ export const size = task(function size(path: string) {
 });
 export const total = task(async function total(sizes: number[]) {
   return sizes.reduce((a, b) => a + b, 0);
+});
+
+export const describeSize = task(async function describeSize(size: number | Error) {
+  return size instanceof Error ? size.message : `${size} bytes`;
+});
+export const settings = task(async function settings(config: { name: string; sizes: Map<string, number>; tags: Set<string>; pairs: [number, string][] }) {
+  return config.name;
+});
+export const callBack = task(async function callBack(callback: () => number) {
+  return callback();
+});
+export const cities = task(async function cities() {
+  return ['Paris', 'Lima'];
 });
 
 expectTrue<Equal<typeof download, Task<[year: number, month: number], Promise<string>>>>();
@@ -75,6 +88,17 @@ export const plumes = flow(async function plumes(year: number) {
     void either;
   }
 
+  // Futures anywhere in plain data, typed by where they sit.
+  const nested: TaskFuture<string> = settings.submit({ name: f, sizes: new Map([['a', n]]), tags: new Set([f, 'x']), pairs: [[n, f]] });
+  // quote(x) passes x whole, typed as x.
+  const quoted: TaskFuture<number> = total.submit(quote([1, 2, 3]));
+  // allowFailure(f) fits a parameter that also takes the error standing in for the value.
+  const tolerant: TaskFuture<string> = describeSize.submit(allowFailure(n));
+  const orderedAfterFailure = size.withOptions({ waitFor: [allowFailure(n)] }).submit('x');
+  // map over a future of a list: a promise of the futures, once the list is known.
+  const mappedLater: Promise<TaskFuture<number>[]> = size.map(cities.submit());
+  expectTrue<Equal<typeof mappedLater, Promise<TaskFuture<number>[]>>>();
+
   // withOptions keeps the task's type.
   const w: Task<[year: number, month: number], Promise<string>> = download.withOptions({ priority: 5, waitFor: [n] });
   const p: number = annotate({ priority: 1, resources: { GPU: 1 }, retries: 1 }, () => 1);
@@ -105,8 +129,25 @@ export const plumes = flow(async function plumes(year: number) {
   annotate({ timeoutMs: 5 }, () => 1);
   // @ts-expect-error: a future is not its value
   const notValue: string = f;
+  // @ts-expect-error: allowFailure only where the parameter takes an Error too
+  size.submit(allowFailure(f));
+  // @ts-expect-error: allowFailure of a future of the wrong type
+  describeSize.submit(allowFailure(f));
+  // @ts-expect-error: a future of the wrong type nested in an object
+  settings.submit({ name: n, sizes: new Map(), tags: new Set(), pairs: [] });
+  // @ts-expect-error: a Map holding a future of the wrong type
+  settings.submit({ name: 'a', sizes: new Map([['a', f]]), tags: new Set(), pairs: [] });
+  // @ts-expect-error: quote keeps the type: a quoted string is no number list
+  total.submit(quote('a'));
+  // @ts-expect-error: map over a future of a list of the wrong element type
+  total.map(cities.submit());
+  // @ts-expect-error: map over the future itself is a promise, not the futures
+  const notYet: TaskFuture<number>[] = size.map(cities.submit());
+  // @ts-expect-error: a function parameter takes a function, not an object that looks like one
+  callBack.submit({});
 
   void [value, values, list, viaResult, state, final, cancelled, mapped, mappedFutures, t, t2, a1, a2, a3, anyFuture, notDone, doneSet, w, p, signal, wrong, notValue];
+  void [nested, quoted, tolerant, orderedAfterFailure, mappedLater, notYet];
   return values;
 }, { taskRunner: new ParallelTaskRunner({ scheduler: 'async', workers: 12 }) });
 
