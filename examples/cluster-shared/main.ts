@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DistributedTaskRunner, flow, isMain, task } from 'weft';
+import { DistributedTaskRunner, flow, isMain, task } from 'weftjs';
 
 export const square = task(function square(x: number) {
   return x * x;
