@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { Flow, FlowRun } from '../core/flow.ts';
-import { registerTypeScript } from '../loader/register.ts';
+import { loaderFor } from '../loader/register.ts';
 import { parseArgs } from './args.ts';
 import { showProgress } from './progress.ts';
 import { bindParameters, parameterNames } from './parameters.ts';
@@ -27,8 +27,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const path = resolve(file);
   if (!existsSync(path)) return fail(`weft run: no such file: ${file}`);
 
-  await registerTypeScript();
   let module: Record<string, unknown>;
+  try {
+    await loaderFor(path);
+  } catch (error) {
+    return fail(`weft run: ${(error as Error).message}`);
+  }
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ClusterConnectionError, InvalidOptionError, UsageError } from '../errors.ts';
 import type { LifecycleState } from '../core/task-runner.ts';
-import { loaderExecArgv } from '../loader/register.ts';
+import { entryExecArgv } from '../loader/register.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
 import { projectRoot, type AdaptOptions, type Cluster } from './cluster.ts';
@@ -181,7 +181,7 @@ export class LocalCluster implements Cluster {
     const options = { ...this.workerOptions, id: `local-${index}`, graceMs: 10_000 };
     // WEFT_WORKER_EXEC_ARGV adds node flags to worker processes (e.g. --cpu-prof to profile them).
     const extra = process.env.WEFT_WORKER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...extra, ...loaderExecArgv(), WORKER_MAIN], {
+    const child = spawn(process.execPath, [...extra, ...entryExecArgv(WORKER_MAIN), WORKER_MAIN], {
       env: { ...process.env, WEFT_WORKER_OPTIONS: JSON.stringify(options) },
       // Worker output goes to stderr: the flow's stdout stays the program's own (and parsable).
       stdio: ['ignore', 2, 2, 'ipc'],

@@ -7,7 +7,6 @@
  */
 import { connect as connectSocket } from 'node:net';
 import { markWeftWorker } from '../core/is-main.ts';
-import { registerTypeScript } from '../loader/register.ts';
 import { ClusterWorker, type ClusterWorkerOptions } from './worker.ts';
 
 /** What a worker process tells the LocalCluster that started it. */
@@ -31,7 +30,6 @@ export interface RunWorkerOptions {
  */
 export async function runWorker(options: ClusterWorkerOptions, run: RunWorkerOptions): Promise<number> {
   markWeftWorker();
-  await registerTypeScript();
   const worker = new ClusterWorker(options);
   try {
     await worker.start();

@@ -12,7 +12,7 @@
  * runs from the installed package. Nothing here reaches back into the repository's src/.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,13 +27,36 @@ let scratch: string;
 let tsApp: string;
 let jsApp: string;
 
-function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): SpawnSyncReturns<string> {
+type Result = Pick<SpawnSyncReturns<string>, 'status' | 'signal' | 'stdout' | 'stderr' | 'error'>;
+
+function environment(env: Record<string, string>): NodeJS.ProcessEnv {
   // `npm_config_*` from the `npm test` that started this would point the scratch installs back at the repository.
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS' && k !== 'INIT_CWD'));
-  return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000, env: { ...clean, ...env } });
+  return { ...clean, ...env };
 }
 
-function ok(r: SpawnSyncReturns<string>, what: string): string {
+function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Result {
+  return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000, env: environment(env) });
+}
+
+/** Like {@link sh}, without blocking: the cases run a few at a time. */
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
+    child.once('exit', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+function ok(r: Result, what: string): string {
   assert.equal(r.status, 0, `${what} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}${r.error ? `\n${r.error.message}` : ''}`);
   return r.stdout;
 }
@@ -134,21 +157,21 @@ describe('the installed package', () => {
   });
 
   for (const runner of RUNNERS) {
-    describe(`on ${runner}`, () => {
-      it('npx tsx flow.ts', () => {
-        assert.equal(ok(sh('npx', ['--no', 'tsx', 'flow.ts'], tsApp, { RUNNER: runner }), 'npx tsx').trim(), EXPECTED);
+    describe(`on ${runner}`, { concurrency: 3 }, () => {
+      it('npx tsx flow.ts', async () => {
+        assert.equal(ok(await run('npx', ['--no', 'tsx', 'flow.ts'], tsApp, { RUNNER: runner }), 'npx tsx').trim(), EXPECTED);
       });
-      it('node --import tsx flow.ts', () => {
-        assert.equal(ok(sh(process.execPath, ['--import', 'tsx', 'flow.ts'], tsApp, { RUNNER: runner }), 'node --import tsx').trim(), EXPECTED);
+      it('node --import tsx flow.ts', async () => {
+        assert.equal(ok(await run(process.execPath, ['--import', 'tsx', 'flow.ts'], tsApp, { RUNNER: runner }), 'node --import tsx').trim(), EXPECTED);
       });
-      it('npx weft run flow.ts', () => {
-        assert.equal(ok(sh('npx', ['--no', 'weft', 'run', 'flow.ts', '--param', 'n=4'], tsApp, { RUNNER: runner }), 'weft run').trim(), EXPECTED);
+      it('npx weft run flow.ts', async () => {
+        assert.equal(ok(await run('npx', ['--no', 'weft', 'run', 'flow.ts', '--param', 'n=4'], tsApp, { RUNNER: runner }), 'weft run').trim(), EXPECTED);
       });
-      it('node flow.js (compiled, no tsx installed)', () => {
-        assert.equal(ok(sh(process.execPath, ['flow.js'], jsApp, { RUNNER: runner }), 'node flow.js').trim(), EXPECTED);
+      it('node flow.js (compiled, no tsx installed)', async () => {
+        assert.equal(ok(await run(process.execPath, ['flow.js'], jsApp, { RUNNER: runner }), 'node flow.js').trim(), EXPECTED);
       });
-      it('npx weft run flow.js (compiled, no tsx installed)', () => {
-        assert.equal(ok(sh('npx', ['--no', 'weft', 'run', 'flow.js', '--param', 'n=4'], jsApp, { RUNNER: runner }), 'weft run flow.js').trim(), EXPECTED);
+      it('npx weft run flow.js (compiled, no tsx installed)', async () => {
+        assert.equal(ok(await run('npx', ['--no', 'weft', 'run', 'flow.js', '--param', 'n=4'], jsApp, { RUNNER: runner }), 'weft run flow.js').trim(), EXPECTED);
       });
     });
   }
@@ -161,11 +184,11 @@ describe('the installed package', () => {
     assert.match(r.stderr, /npm install --save-dev tsx/);
   });
 
-  describe('the examples, from the installed package', () => {
+  describe('the examples, from the installed package', { concurrency: 3 }, () => {
     for (const example of readdirSync(join(REPO, 'examples')).sort()) {
       const entry = existsSync(join(REPO, 'examples', example, 'main.ts')) ? 'main.ts' : 'flow.ts';
-      it(`examples/${example}/${entry}`, () => {
-        const r = sh(process.execPath, ['--import', 'tsx', join('examples', example, entry)], tsApp, { WEFT_EXAMPLE_SCALE: '0.02', PLUMES_DELAY_MS: '20' });
+      it(`examples/${example}/${entry}`, async () => {
+        const r = await run(process.execPath, ['--import', 'tsx', join('examples', example, entry)], tsApp, { WEFT_EXAMPLE_SCALE: '0.02', PLUMES_DELAY_MS: '20' });
         ok(r, `examples/${example}`);
         assert.notEqual(r.stdout.trim(), '', `examples/${example} printed nothing`);
       });
