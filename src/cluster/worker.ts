@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,7 @@ import { executeTask } from '../entry/execute.ts';
 import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { shortfall, type Resources } from '../schedule/resources.ts';
-import { connect, parseAddress, type ClusterAddress } from './connection.ts';
+import { connect, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
 import { ClusterConnectionError } from '../errors.ts';
 import { Outbox } from './outbox.ts';
 import { bounded } from './bounded.ts';
@@ -31,7 +32,7 @@ export interface ClusterWorkerOptions {
   readonly resources: Resources;
   /** Only task modules under this directory are imported; jobs naming others are refused. */
   readonly root: string;
-  /** The worker's id in events and task runs. @default `${hostname}-${pid}` */
+  /** The worker's id in events and task runs. @default `${hostname}-${pid}-${6 random hex digits}` */
   readonly id?: string;
   /**
    * How long a job's lock lasts without renewal: a worker that dies is noticed after about this
@@ -39,6 +40,8 @@ export interface ClusterWorkerOptions {
    * taken for dead. @default 30000 (BullMQ's own default)
    */
   readonly lockMs?: number;
+  /** How long a refused first connection is tried again (a Redis still starting). @default 10000 */
+  readonly connectMs?: number;
 }
 
 /**
@@ -72,7 +75,8 @@ export class ClusterWorker implements WorkerRuntime {
   constructor(options: ClusterWorkerOptions) {
     this.#options = options;
     this.address = parseAddress('address', options.address);
-    this.id = options.id ?? `${hostname()}-${process.pid}`;
+    // Random too: containers often share a hostname and a pid (1), and ids must stay unique.
+    this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.#slots = new Slots(options.concurrency, options.resources);
     this.#root = realpathSync(options.root);
   }
@@ -81,9 +85,19 @@ export class ClusterWorker implements WorkerRuntime {
     return this.#options.concurrency;
   }
 
+  /** Task runs executing here now. */
+  get runningTasks(): number {
+    return this.#running.size;
+  }
+
+  /** Whether its main Redis connection is up (`weft worker`'s --death-timeout watches it). */
+  get connected(): boolean {
+    return this.#redis?.status === 'ready';
+  }
+
   /** Connects, registers, and starts taking jobs. */
   async start(): Promise<void> {
-    this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, 10_000);
+    this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix);
     this.#sub = this.#redis.duplicate();
     this.#sub.on('error', () => undefined);
@@ -97,16 +111,21 @@ export class ClusterWorker implements WorkerRuntime {
 
   /**
    * Stops taking jobs, lets running ones finish for up to `graceMs` (after that they are handed
-   * back: their locks lapse and other workers run them), and leaves the registry.
+   * back: their locks lapse and other workers run them), and leaves the registry. Aborting
+   * `hurry` ends the grace period at once.
    */
-  async close(graceMs = 10_000): Promise<void> {
+  async close(graceMs = 10_000, hurry?: AbortSignal): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#heartbeat);
     const workers = [...this.#workers.values()];
     let timer: NodeJS.Timeout | undefined;
     const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+      // `hurry` ends the grace early (a second Ctrl-C): the running tasks are handed back now.
+      hurry?.addEventListener('abort', () => resolve(false), { once: true });
+    });
     const finished = await Promise.race([graceful, late]);
     clearTimeout(timer);
     if (!finished) await bounded(Promise.all(workers.map((w) => w.close(true))), 1000);
@@ -307,8 +326,9 @@ export class ClusterWorker implements WorkerRuntime {
 }
 
 /**
- * Connects, trying again until `withinMs` has passed: a LocalCluster starts its workers while its
- * Redis is still starting, and a `weft worker` may come up before the cluster does.
+ * Connects, trying a refused connection again until `withinMs` has passed: a LocalCluster starts
+ * its workers while its Redis is still starting. A host that does not resolve or a wrong password
+ * fails at once.
  */
 async function connectPatiently(address: ClusterAddress, name: string, withinMs: number): Promise<Redis> {
   const deadline = Date.now() + withinMs;
@@ -316,7 +336,7 @@ async function connectPatiently(address: ClusterAddress, name: string, withinMs:
     try {
       return await connect(address, { connectTimeoutMs: Math.max(100, deadline - Date.now()), name });
     } catch (error) {
-      if (!(error instanceof ClusterConnectionError) || Date.now() >= deadline) throw error;
+      if (!(error instanceof ClusterConnectionError) || !mayRetry(error) || Date.now() >= deadline) throw error;
       await new Promise((r) => setTimeout(r, 25));
     }
   }
