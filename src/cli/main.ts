@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
-  if (name === 'help') return rest[0] === undefined ? main(['--help']) : main([rest[0], '--help', ...rest.slice(1)]);
+  if (name === 'help') return main([...rest, '--help']);
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     console.error(`weft: unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}'. Run 'weft --help' for the commands.`);
