@@ -29,7 +29,7 @@ const SPEC: CommandSpec = {
 };
 
 /** How long a refused first connection is tried again: a cluster restarting, not a wrong address. */
-const CONNECT_MS = 3000;
+const CONNECT_MS = 2000;
 
 /** `weft worker`: joins a cluster until SIGINT/SIGTERM (or the cluster is gone). Resolves the exit code. */
 export async function workerCommand(argv: string[]): Promise<number> {
