@@ -111,18 +111,13 @@ export const sumOfSquares = flow(async function sumOfSquares(n: number): Promise
 if (isMain(import.meta)) console.log(await sumOfSquares(4));
 `;
 
-/** The tsconfig the README's Install section gives TypeScript users. */
-const README_TSCONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    strict: true,
-    skipLibCheck: true,
-    allowImportingTsExtensions: true,
-    noEmit: true,
-  },
-};
+/** The tsconfig the Install section of the README (as packed) gives TypeScript users. */
+function readmeTsconfig(readme: string): object {
+  const install = readme.slice(readme.indexOf('## Install'));
+  const block = /```json\n([\s\S]*?)\n```/.exec(install);
+  assert.ok(block, "a tsconfig in the README's Install section");
+  return JSON.parse(block[1] as string) as object;
+}
 
 before(() => {
   scratch = mkdtempSync(join(tmpdir(), 'weft-package-'));
@@ -133,7 +128,8 @@ before(() => {
   install(jsApp, [tarball]);
   writeFileSync(join(tsApp, 'tasks.ts'), TASKS);
   writeFileSync(join(tsApp, 'flow.ts'), FLOW);
-  writeFileSync(join(tsApp, 'tsconfig.json'), JSON.stringify({ ...README_TSCONFIG, include: ['*.ts'] }, null, 2));
+  const readme = readFileSync(join(tsApp, 'node_modules/weftjs/README.md'), 'utf8');
+  writeFileSync(join(tsApp, 'tsconfig.json'), JSON.stringify({ ...readmeTsconfig(readme), include: ['*.ts'] }, null, 2));
   // Compiled JavaScript, as a project with a build step ships it: the same sources through tsc.
   writeFileSync(join(tsApp, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { noEmit: false, rewriteRelativeImportExtensions: true, outDir: jsApp }, include: ['*.ts'] }, null, 2));
   ok(sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], tsApp), 'tsc (compile the flow)');
@@ -152,8 +148,10 @@ describe('the installed package', () => {
     assert.ok(!existsSync(join(tsApp, 'node_modules/weftjs/src')), 'the package ships no sources');
   });
 
-  it("type-checks the flow with the README's tsconfig", () => {
+  it("type-checks the flow with the README's tsconfig, and with its Bundler variant", () => {
     ok(sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], tsApp), 'tsc --noEmit');
+    writeFileSync(join(tsApp, 'tsconfig.bundler.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { module: 'Preserve', moduleResolution: 'Bundler' }, include: ['*.ts'] }));
+    ok(sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.bundler.json'], tsApp), 'tsc --noEmit (Bundler)');
   });
 
   for (const runner of RUNNERS) {
