@@ -1,7 +1,7 @@
-import * as v8 from 'node:v8';
+import { cloneable } from './serialize.ts';
 import {
-  CancelledError, ClusterConnectionError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
-  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError,
+  AsCompletedTimeoutError, CancelledError, ClusterConnectionError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
+  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, WorkerStartError,
 } from '../errors.ts';
 
 /**
@@ -19,7 +19,7 @@ export interface WireError {
 
 const WEFT_CLASSES: Record<string, { prototype: object }> = {
   TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError, ClusterConnectionError,
-  CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError,
+  CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError, AsCompletedTimeoutError, WorkerStartError,
 };
 const BUILTIN: Record<string, { prototype: object }> = {
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError,
@@ -60,14 +60,4 @@ export function fromWireError(wire: WireError): Error {
     Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true });
   }
   return error;
-}
-
-function cloneable(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
-  try {
-    v8.serialize(value);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CancelledError, ClusterConnectionError, ErrorCode, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
-  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError,
+  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, AsCompletedTimeoutError, WorkerStartError,
 } from '../../src/index.ts';
 import { fromWireError, toWireError } from '../../src/protocol/wire-error.ts';
 
@@ -18,6 +18,8 @@ const samples: [WeftError, string, string][] = [
   [new UpstreamFailedError('render', 'download', 'download-1', 'Failed'), 'UpstreamFailedError', ErrorCode.UpstreamFailed],
   [new InvalidOptionError('retries', 'an integer ≥ 0', -1), 'InvalidOptionError', ErrorCode.InvalidOption],
   [new UsageError('do it differently'), 'UsageError', ErrorCode.Usage],
+  [new AsCompletedTimeoutError(2, 50), 'AsCompletedTimeoutError', ErrorCode.AsCompletedTimeout],
+  [new WorkerStartError('process-3', 3, 'it exited with code 9 before it was ready'), 'WorkerStartError', ErrorCode.WorkerStart],
 ];
 
 describe('errors', () => {
