@@ -4,7 +4,7 @@
  * that name the option and point to `--help`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,20 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 
-function weft(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** Runs the CLI (not blocking, so that the cases run side by side). */
+function weft(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
 }
 
 /** Every command's help, and what its options' usage lines must say. */
@@ -24,27 +35,29 @@ const COMMANDS: Record<string, { args: string[]; options: Record<string, string 
   'weft worker': { args: ['worker'], options: { address: undefined, concurrency: 'the core count', resources: 'none', root: "the nearest package.json's directory", name: 'host-pid-random', 'death-timeout': '60', 'grace-ms': '30000', 'lock-ms': '30000' } },
 };
 
-describe('weft --help and --version', () => {
-  it('weft --help lists the commands and exits 0; weft alone prints it to stderr and exits 2', () => {
-    const help = weft('--help');
+describe('weft --help and --version', { concurrency: 4 }, () => {
+  it('weft --help lists the commands and exits 0; weft alone prints it to stderr and exits 2', async () => {
+    const help = await weft('--help');
     assert.equal(help.code, 0, help.err);
     for (const c of ['run', 'cluster', 'worker']) assert.match(help.out, new RegExp(`^  ${c} `, 'm'));
     assert.match(help.out, /--version/);
-    const bare = weft();
+    const bare = await weft();
     assert.equal(bare.code, 2);
     assert.match(bare.err, /Usage: weft <command>/);
   });
 
-  it('weft --version prints the package name and version', () => {
+  it('weft --version prints the package name and version', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-    const r = weft('--version');
+    const r = await weft('--version');
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.trim(), `weftjs ${pkg.version}`);
   });
 
   for (const [command, { args, options }] of Object.entries(COMMANDS)) {
-    it(`${command} --help lists every option with its default, and exits 0`, () => {
-      for (const help of [weft(...args, '--help'), weft(...args, '-h'), weft('help', ...args)]) {
+    it(`${command} --help lists every option with its default, and exits 0`, async () => {
+      // -h and `weft help <command>` are the same help; one command checks them, to spare processes.
+      const variants = command === 'weft worker' ? [weft(...args, '--help'), weft(...args, '-h'), weft('help', ...args)] : [weft(...args, '--help')];
+      for (const help of await Promise.all(variants)) {
         assert.equal(help.code, 0, help.err);
         assert.match(help.out, new RegExp(`^Usage: ${command}`));
         const lines = help.out.split('\n');
@@ -58,8 +71,8 @@ describe('weft --help and --version', () => {
       }
     });
 
-    it(`${command}: an unknown option is an error naming it and pointing to --help`, () => {
-      const r = weft(...args, ...(command === 'weft run' ? ['flow.ts'] : []), '--bogus', '1');
+    it(`${command}: an unknown option is an error naming it and pointing to --help`, async () => {
+      const r = await weft(...args, ...(command === 'weft run' ? ['flow.ts'] : []), '--bogus', '1');
       assert.equal(r.code, 2);
       assert.match(r.err, new RegExp(`${command}: unknown option --bogus\\. Run '${command} --help' for its options\\.`));
     });
@@ -74,16 +87,16 @@ describe('weft --help and --version', () => {
     }
   });
 
-  it('weft cluster --help lists its subcommands; an unknown command or subcommand points to --help', () => {
-    const help = weft('cluster', '--help');
+  it('weft cluster --help lists its subcommands; an unknown command or subcommand points to --help', async () => {
+    const [help, down, unknown, option] = await Promise.all([weft('cluster', '--help'), weft('cluster', 'down'), weft('frobnicate'), weft('--frobnicate')]);
     assert.equal(help.code, 0);
     assert.match(help.out, /^ {2}up /m);
-    assert.match(weft('cluster', 'down').err, /unknown subcommand 'down'\. Run 'weft cluster --help'/);
-    assert.match(weft('frobnicate').err, /unknown command 'frobnicate'\. Run 'weft --help'/);
-    assert.match(weft('--frobnicate').err, /unknown option '--frobnicate'\. Run 'weft --help'/);
+    assert.match(down.err, /unknown subcommand 'down'\. Run 'weft cluster --help'/);
+    assert.match(unknown.err, /unknown command 'frobnicate'\. Run 'weft --help'/);
+    assert.match(option.err, /unknown option '--frobnicate'\. Run 'weft --help'/);
   });
 
-  it('bad values and missing options are usage errors (exit 2) that name the option', () => {
+  it('bad values and missing options are usage errors (exit 2) that name the option', async () => {
     const cases: [string[], RegExp][] = [
       [['worker'], /weft worker: --address is required\. Run 'weft worker --help'/],
       [['worker', '--address', 'redis://127.0.0.1:1', '--concurrency', '0'], /Expected --concurrency to be an integer ≥ 1, got '0'/],
@@ -95,8 +108,9 @@ describe('weft --help and --version', () => {
       [['run'], /weft run: missing <file.ts>\[:flowName\]/],
       [['run', 'a.ts', 'b.ts'], /weft run: unexpected argument 'b.ts'/],
     ];
-    for (const [args, expected] of cases) {
-      const r = weft(...args);
+    const results = await Promise.all(cases.map(([args]) => weft(...args)));
+    for (const [i, [args, expected]] of cases.entries()) {
+      const r = results[i] as Awaited<ReturnType<typeof weft>>;
       assert.equal(r.code, 2, `weft ${args.join(' ')}: ${r.err}`);
       assert.match(r.err, expected);
     }

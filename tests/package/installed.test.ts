@@ -36,7 +36,8 @@ function environment(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Result {
-  return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000, env: environment(env) });
+  // Generous: these bound hangs, not speed (a build under a loaded machine takes minutes).
+  return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 600_000, env: environment(env) });
 }
 
 /** Like {@link sh}, without blocking: the cases run a few at a time. */
@@ -47,7 +48,7 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.once('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
     child.once('exit', (status, signal) => {
       clearTimeout(timer);
@@ -134,7 +135,7 @@ before(() => {
   writeFileSync(join(tsApp, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { noEmit: false, rewriteRelativeImportExtensions: true, outDir: jsApp }, include: ['*.ts'] }, null, 2));
   ok(sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], tsApp), 'tsc (compile the flow)');
   cpSync(join(REPO, 'examples'), join(tsApp, 'examples'), { recursive: true });
-}, { timeout: 300_000 });
+}, { timeout: 900_000 });
 
 after(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
