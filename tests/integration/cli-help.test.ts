@@ -20,7 +20,8 @@ function weft(...args: string[]): Promise<{ code: number | null; out: string; er
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    // A bound for hangs only: on a loaded machine a CLI start can take a minute.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, out, err });
