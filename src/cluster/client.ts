@@ -8,7 +8,7 @@ import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { ClockSync } from './clock.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { Cancellation } from '../core/run-signal.ts';
-import { serialize } from '../protocol/serialize.ts';
+import { encodeBatch, serialize } from '../protocol/serialize.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import { bounded } from './bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
@@ -223,26 +223,16 @@ export class ClusterClient {
    * tasks whose arguments cannot are failed with SerializationError naming the path, and the rest go.
    */
   #encode(tasks: TaskWire[]): string | undefined {
-    const payload = (list: TaskWire[]): BatchPayload => ({ channel: this.channel, tasks: list, crashes: 0, allowedFailures: this.settings.allowedFailures });
+    const payload = (list: readonly TaskWire[]): BatchPayload => ({ channel: this.channel, tasks: list, crashes: 0, allowedFailures: this.settings.allowedFailures });
     try {
-      return v8.serialize(payload(tasks)).toString('base64');
-    } catch {
-      const good = tasks.filter((t) => {
-        try {
-          serialize(t.args, 'args');
-          return true;
-        } catch (error) {
-          this.#resolve(t.taskRunId, { state: 'Failed', error: error as Error });
-          return false;
-        }
+      return encodeBatch(tasks, {
+        encode: (list) => v8.serialize(payload(list)).toString('base64'),
+        check: (t) => serialize(t.args, 'args'),
+        culprit: (t, error) => void this.#resolve(t.taskRunId, { state: 'Failed', error }),
       });
-      if (good.length === 0) return undefined;
-      try {
-        return v8.serialize(payload(good)).toString('base64');
-      } catch (error) {
-        for (const t of good) this.#resolve(t.taskRunId, { state: 'Failed', error: error as Error });
-        return undefined;
-      }
+    } catch (error) {
+      for (const t of tasks) this.#resolve(t.taskRunId, { state: 'Failed', error: error as Error });
+      return undefined;
     }
   }
 

@@ -2,8 +2,8 @@ import * as v8 from 'node:v8';
 import type { Redis } from 'ioredis';
 import { keys, type WorkerBatch } from './protocol.ts';
 import { AttemptBatch, type AttemptEvent } from '../protocol/attempt-events.ts';
-import { serialize } from '../protocol/serialize.ts';
-import { toWireError } from '../protocol/wire-error.ts';
+import { checkResult, failedResult } from '../protocol/attempt-events.ts';
+import { encodeBatch } from '../protocol/serialize.ts';
 
 /** Result lists and done sets expire a day after their last write, so a client that vanished leaves nothing for long. */
 const KEY_TTL_S = 24 * 3600;
@@ -71,20 +71,9 @@ export class Outbox {
  * SerializationError naming it (`result.callback`), so only its own task fails.
  */
 function encode(workerId: string, events: AttemptEvent<string>[]): Buffer {
-  try {
-    return v8.serialize({ workerId, events } satisfies WorkerBatch);
-  } catch {
-    return v8.serialize({
-      workerId,
-      events: events.map((e): AttemptEvent<string> => {
-        if (e.type !== 'done' || e.state !== 'Completed') return e;
-        try {
-          serialize(e.value, 'result');
-          return e;
-        } catch (error) {
-          return { type: 'done', id: e.id, serviceMs: e.serviceMs, attempt: e.attempt, startTime: e.startTime, state: 'Failed', error: toWireError(error) };
-        }
-      }),
-    } satisfies WorkerBatch);
-  }
+  return encodeBatch(events, {
+    encode: (list) => v8.serialize({ workerId, events: list } satisfies WorkerBatch),
+    check: checkResult,
+    culprit: failedResult,
+  }) as Buffer;
 }

@@ -4,9 +4,9 @@ import { storage } from '../core/context.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import { now, type LogLevel } from '../events/events.ts';
-import { AttemptBatch, type AttemptEvent, type DoneEvent } from '../protocol/attempt-events.ts';
+import { AttemptBatch, checkResult, failedResult, type AttemptEvent, type DoneEvent } from '../protocol/attempt-events.ts';
 import type { ToWorker, WireJob, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
-import { explain, takeTransferList } from '../protocol/serialize.ts';
+import { encodeBatch, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { executeTask } from './execute.ts';
 
@@ -36,12 +36,12 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
     const events = batch.take();
     const moving = transfers;
     transfers = undefined;
-    try {
-      port.post({ type: 'batch', events }, moving ? [...moving.values()].flat() : undefined);
-    } catch {
-      // Something in the batch cannot be cloned (a task's result): send one by one to find it.
-      for (const event of events) postAlone(port, event, moving?.get(event));
-    }
+    // A result that cannot be cloned fails its own run, named; the rest go together.
+    encodeBatch(events, {
+      encode: (list) => port.post({ type: 'batch', events: list }, moving ? list.flatMap((e) => moving.get(e) ?? []) : undefined),
+      check: checkResult,
+      culprit: failedResult,
+    });
   };
   const schedule = (): void => {
     if (flushScheduled) return;
@@ -144,17 +144,6 @@ function toDone(id: number, outcome: TaskOutcome, serviceMs: number): DoneEvent<
   return outcome.state === 'Completed'
     ? { type: 'done', id, serviceMs, state: 'Completed', value: outcome.value }
     : { type: 'done', id, serviceMs, state: outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed', error: toWireError(outcome.error) };
-}
-
-/** Sends one event; a result that cannot be cloned becomes a Failed outcome naming its path. */
-function postAlone(port: WorkerPort, event: AttemptEvent<number>, transfer: ArrayBuffer[] | undefined): void {
-  try {
-    port.post({ type: 'batch', events: [event] }, transfer);
-  } catch (error) {
-    if (event.type !== 'done' || event.state !== 'Completed') throw error;
-    const failed: AttemptEvent<number> = { type: 'done', id: event.id, serviceMs: event.serviceMs, attempt: event.attempt, startTime: event.startTime, state: 'Failed', error: toWireError(explain(event.value, 'result', error)) };
-    port.post({ type: 'batch', events: [failed] });
-  }
 }
 
 /** A task whose runs take less than this (ms) is short: its start is not reported on its own. */

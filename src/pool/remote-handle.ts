@@ -4,7 +4,7 @@ import { now } from '../events/events.ts';
 import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import type { FromWorker, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
-import { explain, takeTransferList } from '../protocol/serialize.ts';
+import { encodeBatch, explain, serialize, takeTransferList } from '../protocol/serialize.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
 
 /** The pool's end of one worker thread or child process. */
@@ -159,24 +159,28 @@ export class RemoteHandle implements WorkerHandle {
     this.#outboxTransfer = [];
     const flowRunId = this.context.flowRunId;
     if (!this.#alive || jobs.taskRunIds.length === 0) return;
-    try {
-      this.link.send({ type: 'run', flowRunId, ...jobs }, transfers.flat());
-    } catch {
-      // Each job goes alone and whole: the one that introduced a def may be the one that fails.
-      // Numbering starts over; a def number always arrives with its def before it is used alone.
-      const fresh = new Map(jobs.newDefs.map(([i, , task]) => [i, task]));
-      const whole = jobs.taskRunIds.map((_, i) => fresh.get(i) ?? (this.#defList[(jobs.defs[i] as number) - 1] as WireTaskDef));
-      this.#defs.clear();
-      this.#defList.length = 0;
-      jobs.taskRunIds.forEach((taskRunId, i) => {
-        const args = jobs.args[i] as unknown[];
-        try {
-          this.link.send({ type: 'run', flowRunId, firstId: jobs.firstId + i, taskRunIds: [taskRunId], args: [args], defs: [0], newDefs: [[0, 0, whole[i] as WireTaskDef]] }, transfers[i] ?? []);
-        } catch (error) {
-          this.#finish(jobs.firstId + i, { state: 'Failed', error: explain(args, 'args', error), workerId: this.id });
+    const all = jobs.taskRunIds.map((_, i) => i);
+    encodeBatch(all, {
+      encode: () => this.link.send({ type: 'run', flowRunId, ...jobs }, transfers.flat()),
+      check: (i) => void serialize(jobs.args[i], 'args'),
+      culprit: (i, error) => void this.#finish(jobs.firstId + i, { state: 'Failed', error, workerId: this.id }),
+      // The rest go alone and whole, renumbered: the job that introduced a def may be the one that
+      // failed, so every def travels with its job, and the worker's def table starts over.
+      rest: (kept) => {
+        const fresh = new Map(jobs.newDefs.map(([i, , task]) => [i, task]));
+        const whole = jobs.taskRunIds.map((_, i) => fresh.get(i) ?? (this.#defList[(jobs.defs[i] as number) - 1] as WireTaskDef));
+        this.#defs.clear();
+        this.#defList.length = 0;
+        for (const i of kept) {
+          const args = jobs.args[i] as unknown[];
+          try {
+            this.link.send({ type: 'run', flowRunId, firstId: jobs.firstId + i, taskRunIds: [jobs.taskRunIds[i] as string], args: [args], defs: [0], newDefs: [[0, 0, whole[i] as WireTaskDef]] }, transfers[i] ?? []);
+          } catch (error) {
+            this.#finish(jobs.firstId + i, { state: 'Failed', error: explain(args, 'args', error), workerId: this.id });
+          }
         }
-      });
-    }
+      },
+    });
   }
 
   #onMessage(message: FromWorker): void {

@@ -1,5 +1,7 @@
 import type { LogLevel } from '../events/events.ts';
-import type { WireError } from './wire-error.ts';
+import type { SerializationError } from '../errors.ts';
+import { serialize } from './serialize.ts';
+import { toWireError, type WireError } from './wire-error.ts';
 
 /**
  * What happened to one attempt of a task run, as the side that ran it reports it. The same union
@@ -76,4 +78,15 @@ export class AttemptBatch<Id> {
     this.#startedAt.clear();
     return holes === 0 ? (events as AttemptEvent<Id>[]) : events.filter((e): e is AttemptEvent<Id> => e !== undefined);
   }
+}
+
+/** For {@link encodeBatch}: a result that cannot cross throws, naming its path (`result.callback`). */
+export function checkResult(event: AttemptEvent<unknown>): void {
+  if (event.type === 'done' && event.state === 'Completed') serialize(event.value, 'result');
+}
+
+/** For {@link encodeBatch}: a result that cannot cross becomes its run's Failed 'done'. */
+export function failedResult<Id>(event: AttemptEvent<Id>, error: SerializationError): AttemptEvent<Id> {
+  const done = event as DoneEvent<Id>;
+  return { type: 'done', id: done.id, serviceMs: done.serviceMs, attempt: done.attempt, startTime: done.startTime, state: 'Failed', error: toWireError(error) };
 }

@@ -63,6 +63,44 @@ export function serialize(value: unknown, path: string): Buffer {
   }
 }
 
+/** How {@link encodeBatch} encodes a batch, and what it does with an item that cannot cross. */
+export interface BatchEncoding<T, R> {
+  /** Encodes (or sends) items together; throws, having sent nothing, if one cannot cross. */
+  readonly encode: (items: readonly T[]) => R;
+  /** Throws {@link SerializationError} naming the path if this item cannot cross alone. */
+  readonly check: (item: T) => void;
+  /** What goes instead of an item that cannot cross (a Failed result), or undefined to drop it (its run is settled by the caller). */
+  readonly culprit: (item: T, error: SerializationError) => T | undefined;
+  /** How the items left after the culprits go out, if not with `encode`; called even with none left (to reset state). */
+  readonly rest?: (items: readonly T[]) => R;
+}
+
+/**
+ * Encodes a batch in one go (the fast path: one structured clone for many items); only when that
+ * fails is each item checked alone, so the ones that cannot cross are named (`args[1].callback`)
+ * and only they fail, and the rest go together. Undefined when nothing was left to encode. Every
+ * batch that crosses a boundary (jobs to a worker, results back, tasks to a cluster, a cluster
+ * worker's events) goes through here.
+ */
+export function encodeBatch<T, R>(items: readonly T[], how: BatchEncoding<T, R>): R | undefined {
+  try {
+    return how.encode(items);
+  } catch {
+    const kept: T[] = [];
+    for (const item of items) {
+      try {
+        how.check(item);
+        kept.push(item);
+      } catch (error) {
+        const instead = how.culprit(item, error instanceof SerializationError ? error : explain(item, 'value', error));
+        if (instead !== undefined) kept.push(instead);
+      }
+    }
+    if (how.rest) return how.rest(kept);
+    return kept.length === 0 ? undefined : how.encode(kept);
+  }
+}
+
 export function deserialize<T>(buffer: Buffer | Uint8Array): T {
   return v8.deserialize(buffer) as T;
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import * as v8 from 'node:v8';
 import { SerializationError } from '../../src/errors.ts';
-import { deserialize, explain, findUncloneable, serialize, takeTransferList, transfer } from '../../src/protocol/serialize.ts';
+import { deserialize, encodeBatch, explain, findUncloneable, serialize, takeTransferList, transfer } from '../../src/protocol/serialize.ts';
 
 function pathOf(value: unknown, root = 'args'): { path: string; valueType: string } {
   try {
@@ -88,3 +89,36 @@ describe('serialize', () => {
 function callback(): () => void {
   return function cb(): void {};
 }
+
+describe('encodeBatch', () => {
+  const encode = (items: readonly unknown[]) => v8.serialize(items);
+  it('encodes the whole batch at once when it can, without checking items one by one', () => {
+    let checked = 0;
+    const out = encodeBatch([1, { a: 2 }], { encode, check: () => void checked++, culprit: () => undefined });
+    assert.deepEqual(v8.deserialize(out as Buffer), [1, { a: 2 }]);
+    assert.equal(checked, 0);
+  });
+
+  it('names each item that cannot cross, replaces or drops it, and sends the rest together', () => {
+    const named: string[] = [];
+    const items: unknown[] = [1, { f: () => 1 }, 3, { g: Symbol('s') }];
+    const out = encodeBatch(items, {
+      encode,
+      check: (item) => void serialize(item, 'result'),
+      culprit: (item, error) => {
+        named.push(error.path);
+        return item === items[1] ? 'replaced' : undefined;
+      },
+    });
+    assert.deepEqual(named, ['result.f', 'result.g']);
+    assert.deepEqual(v8.deserialize(out as Buffer), [1, 'replaced', 3]);
+  });
+
+  it('gives undefined when no item is left, and calls rest (even with none left) instead of encode', () => {
+    const bad = { f: () => 1 };
+    assert.equal(encodeBatch([bad], { encode, check: (i) => void serialize(i, 'x'), culprit: () => undefined }), undefined);
+    const rests: number[] = [];
+    encodeBatch([bad], { encode, check: (i) => void serialize(i, 'x'), culprit: () => undefined, rest: (kept) => void rests.push(kept.length) });
+    assert.deepEqual(rests, [0]);
+  });
+});
