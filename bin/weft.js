@@ -13,5 +13,7 @@ if (!useSource && existsSync(built)) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
+  // Tells src/loader/register.ts that this thread's loader is installed, so it is not installed twice.
+  globalThis[Symbol.for('weft.ts-loader')] = true;
   await import(source.href);
 }

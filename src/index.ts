@@ -3,7 +3,7 @@
  * task runner decides where the tasks run.
  *
  * @example
- * import { flow, task, ParallelTaskRunner, isMain } from 'weft';
+ * import { flow, task, ParallelTaskRunner, isMain } from 'weftjs';
  *
  * export const double = task(async function double(x: number) { return 2 * x; });
  * export const main = flow(async function main(n: number) {

@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DistributedTaskRunner, isMain } from 'weft';
+import { DistributedTaskRunner, isMain } from 'weftjs';
 import { plumes } from '../plumes/flow.ts';
 import { startImageServer } from '../plumes/server.ts';
 

@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DistributedTaskRunner, flow, getRunContext, isMain, task } from 'weft';
+import { DistributedTaskRunner, flow, getRunContext, isMain, task } from 'weftjs';
 
 export const fragile = task(async function fragile(marker: string) {
   if (!existsSync(marker)) {

@@ -5,7 +5,7 @@
  *
  *   node --import tsx examples/cluster-priority/main.ts
  */
-import { annotate, DistributedTaskRunner, flow, isMain, task } from 'weft';
+import { annotate, DistributedTaskRunner, flow, isMain, task } from 'weftjs';
 
 export const step = task(async function step(label: string, ms: number) {
   await new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@
  *
  *   node --import tsx examples/cluster-resources/main.ts
  */
-import { DistributedTaskRunner, flow, isMain, task } from 'weft';
+import { DistributedTaskRunner, flow, isMain, task } from 'weftjs';
 
 export interface Span {
   readonly kind: string;

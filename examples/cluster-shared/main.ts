@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DistributedTaskRunner, flow, isMain, task } from 'weft';
+import { DistributedTaskRunner, flow, isMain, task } from 'weftjs';
 
 export const square = task(function square(x: number) {
   return x * x;
@@ -21,7 +21,8 @@ export const sumOfSquares = flow(async function sumOfSquares(from: number, to: n
 
 /** Starts `weft cluster up` and resolves its address and a function that stops it. */
 async function clusterUp(): Promise<{ address: string; stop: () => Promise<void> }> {
-  const bin = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
+  // The `weft` CLI of the weftjs this script imports (bin/ sits beside its dist/ or src/).
+  const bin = fileURLToPath(new URL('../bin/weft.js', import.meta.resolve('weftjs')));
   const child = spawn(process.execPath, [bin, 'cluster', 'up', '--workers', '2', '--threads-per-worker', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const address = await new Promise<string>((resolve, reject) => {

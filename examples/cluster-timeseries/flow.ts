@@ -3,7 +3,7 @@
  * map task per partition sums each year's values in it, and a reduce task turns the partial sums
  * into a yearly mean. The series is computed, not downloaded, so the example runs offline.
  */
-import { flow, task } from 'weft';
+import { flow, task } from 'weftjs';
 
 const DAY_MS = 86_400_000;
 

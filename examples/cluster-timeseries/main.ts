@@ -3,7 +3,7 @@
  *
  *   node --import tsx examples/cluster-timeseries/main.ts
  */
-import { DistributedTaskRunner, isMain } from 'weft';
+import { DistributedTaskRunner, isMain } from 'weftjs';
 import { partitions, timeseries } from './flow.ts';
 
 export async function main(): Promise<{ means: Map<number, number>; partitions: number }> {

@@ -9,7 +9,7 @@
  * 'threads' ≈ 'processes' ≈ half of that once their workers have started.
  */
 import { availableParallelism } from 'node:os';
-import { flow, isMain, ParallelTaskRunner, SequentialTaskRunner, task, type TaskRunner } from 'weft';
+import { flow, isMain, ParallelTaskRunner, SequentialTaskRunner, task, type TaskRunner } from 'weftjs';
 
 /** How many primes lie in [from, to): plain CPU work, no IO. */
 export const countPrimes = task(function countPrimes(from: number, to: number) {

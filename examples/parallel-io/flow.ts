@@ -10,7 +10,7 @@
  * event loop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { flow, getRunContext, isMain, ParallelTaskRunner, SequentialTaskRunner, task, type TaskRunner } from 'weft';
+import { flow, getRunContext, isMain, ParallelTaskRunner, SequentialTaskRunner, task, type TaskRunner } from 'weftjs';
 
 /** Pretends to fetch a page: waits `latencyMs`, then returns its size. */
 export const fetchPage = task(async function fetchPage(id: number, latencyMs: number) {

@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { flow, getRunContext, task } from 'weft';
+import { flow, getRunContext, task } from 'weftjs';
 
 /** Downloads one month's image and returns where it was saved. */
 export const download = task(async function download(baseUrl: string, year: number, month: number, outDir: string) {

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMain, ParallelTaskRunner, SequentialTaskRunner } from 'weft';
+import { isMain, ParallelTaskRunner, SequentialTaskRunner } from 'weftjs';
 import { plumes } from './flow.ts';
 import { startImageServer } from './server.ts';
 

@@ -2,7 +2,7 @@
  * The smallest weft program. Run it with `npx weft run examples/quickstart/flow.ts --param n=5`
  * or directly with `npx tsx examples/quickstart/flow.ts`.
  */
-import { flow, isMain, ParallelTaskRunner, task } from 'weft';
+import { flow, isMain, ParallelTaskRunner, task } from 'weftjs';
 
 export const square = task(async function square(x: number) {
   return x * x;

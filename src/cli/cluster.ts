@@ -1,30 +1,51 @@
 import { WeftError } from '../errors.ts';
-import { intFlag, parseFlags } from '../cluster/cli-args.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { parseResources } from '../schedule/resources.ts';
+import { intOption, optionValue, parseCommand, type CommandSpec } from './args.ts';
 
-const USAGE = `Usage: weft cluster up [--workers N] [--threads-per-worker K] [--resources GPU=1,process=1] [--port P] [--root DIR]
-  Starts a long-lived cluster on this machine (a private redis-server and N workers), prints its
-  address, and runs until Ctrl-C / SIGTERM. Point runners at it with
-  new DistributedTaskRunner({ address }), and add workers from other machines with weft worker.`;
+const SPEC: CommandSpec = {
+  command: 'weft cluster up',
+  summary: [
+    'Starts a long-lived cluster on this machine (a private redis-server and N workers), prints its',
+    'address, and runs until Ctrl-C / SIGTERM (running tasks then get 10 s to finish). Point runners at',
+    'it with new DistributedTaskRunner({ address }); add workers from other machines with weft worker.',
+  ].join('\n'),
+  options: [
+    { name: 'workers', value: 'N', help: 'worker processes', default: 'the core count up to 4 cores, else about √cores' },
+    { name: 'threads-per-worker', value: 'K', help: 'tasks each worker runs at once', default: 'cores / workers' },
+    { name: 'resources', value: 'GPU=1,...', help: 'what each worker declares, for tasks that ask for resources', default: 'none' },
+    { name: 'port', value: 'P', help: 'the Redis port; 0 picks a free loopback port', default: '0' },
+    { name: 'root', value: 'DIR', help: 'workers import task modules only under DIR', default: "the nearest package.json's directory" },
+  ],
+};
+
+const CLUSTER_USAGE = `Usage: weft cluster <subcommand> [options]
+
+Subcommands:
+  up  start a long-lived cluster on this machine (weft cluster up --help for its options)`;
 
 /** `weft cluster up`: runs a LocalCluster until SIGINT/SIGTERM. Resolves the exit code. */
 export async function clusterCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'up') {
-    console.error(sub === undefined || sub === '--help' ? USAGE : `weft cluster: unknown subcommand '${sub}'.\n${USAGE}`);
-    return sub === '--help' ? 0 : 2;
+  if (sub === '--help' || sub === '-h') {
+    console.log(CLUSTER_USAGE);
+    return 0;
   }
+  if (sub !== 'up') {
+    console.error(sub === undefined ? CLUSTER_USAGE : `weft cluster: unknown subcommand '${sub}'. Run 'weft cluster --help' for the subcommands.`);
+    return 2;
+  }
+  const parsed = parseCommand(rest, SPEC);
+  if (typeof parsed === 'number') return parsed;
   let cluster: LocalCluster;
   try {
-    const flags = parseFlags(rest, ['workers', 'threads-per-worker', 'resources', 'port', 'root'], USAGE);
-    const resources = flags.get('resources');
+    const resources = optionValue(parsed, 'resources');
     cluster = new LocalCluster({
-      workers: intFlag(flags, 'workers', 0, undefined),
-      threadsPerWorker: intFlag(flags, 'threads-per-worker', 1, undefined),
+      workers: intOption(parsed, 'workers', 0, undefined),
+      threadsPerWorker: intOption(parsed, 'threads-per-worker', 1, undefined),
       resources: resources === undefined ? undefined : parseResources('--resources', resources),
-      port: intFlag(flags, 'port', 0, 0),
-      root: flags.get('root'),
+      port: intOption(parsed, 'port', 0, 0),
+      root: optionValue(parsed, 'root'),
     });
   } catch (error) {
     console.error(`weft cluster: ${(error as Error).message}`);

@@ -7,12 +7,27 @@ import { eventsFile, keepRunLog, readRunLog } from '../report/run-log.ts';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { Flow, FlowRun } from '../core/flow.ts';
-import { registerTypeScript } from '../loader/register.ts';
-import { parseArgs } from './args.ts';
+import { loaderFor } from '../loader/register.ts';
+import { parseCommand, type CommandSpec } from './args.ts';
 import { showProgress } from './progress.ts';
 import { bindParameters, parameterNames } from './parameters.ts';
 
-const USAGE = 'Usage: weft run <file.ts>[:flowName] [--param key=value ...] [--report report.html] [--no-history]';
+const SPEC: CommandSpec = {
+  command: 'weft run',
+  args: '<file.ts>[:flowName]',
+  summary: [
+    'Imports the file (TypeScript runs directly, through tsx), runs its flow (the only one it exports,',
+    'or the one named after the colon) with each --param bound to the parameter of that name, prints',
+    'the result and exits 0. A failed flow prints its error and exits 1; bad usage exits 2. Ctrl-C',
+    'cancels the flow run; a second Ctrl-C exits at once.',
+  ].join('\n'),
+  positionals: { min: 1, max: 1 },
+  options: [
+    { name: 'param', value: 'key=value', repeatable: true, help: 'a flow parameter; the value parses as JSON when it can (n=5 is a number), else it is a string' },
+    { name: 'report', value: 'report.html', help: 'write the run\'s performance report there (its directory must exist)' },
+    { name: 'no-history', help: 'keep no event log of this run under .weft/runs/' },
+  ],
+};
 
 type AnyFlow = Flow<unknown[], unknown>;
 
@@ -22,10 +37,9 @@ type AnyFlow = Flow<unknown[], unknown>;
  * readable error if it fails. Ctrl-C cancels the run; a second Ctrl-C exits at once.
  */
 export async function runCommand(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, { repeatable: ['param'], single: ['report'], flags: ['no-history'] });
-  if ('error' in parsed) return fail(`${parsed.error}\n${USAGE}`);
-  const [target, ...extra] = parsed.positionals;
-  if (!target || extra.length > 0) return fail(USAGE);
+  const parsed = parseCommand(argv, SPEC);
+  if (typeof parsed === 'number') return parsed;
+  const target = parsed.positionals[0] as string;
 
   const { file, flowName } = splitTarget(target);
   const path = resolve(file);
@@ -33,14 +47,18 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Checked before the run, so a bad path does not cost the run's work.
   let reportPath: string | undefined;
   try {
-    const given = parsed.options.report?.[0];
+    const given = parsed.options.get('report')?.[0];
     reportPath = given === undefined ? undefined : checkReportPath('--report', given);
   } catch (error) {
     return fail(`weft run: ${(error as Error).message}`);
   }
 
-  await registerTypeScript();
   let module: Record<string, unknown>;
+  try {
+    await loaderFor(path);
+  } catch (error) {
+    return fail(`weft run: ${(error as Error).message}`);
+  }
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
@@ -49,7 +67,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const chosen = chooseFlow(module, file, flowName);
   if (typeof chosen === 'string') return fail(chosen);
 
-  const params = parsed.options.param ?? [];
+  const params = [...(parsed.options.get('param') ?? [])];
   const bound = bindParameters(chosen.flowName, parameterNames(chosen.fn as (...args: never[]) => unknown), params);
   if (typeof bound === 'string') return fail(bound);
 

@@ -1,15 +1,18 @@
 import { resolve } from 'node:path';
 import { listRuns, RUNS_DIR } from '../report/run-log.ts';
-import { parseArgs } from './args.ts';
+import { parseCommand, type CommandSpec } from './args.ts';
 
-const USAGE = 'Usage: weft runs [--limit N]';
+const SPEC: CommandSpec = {
+  command: 'weft runs',
+  summary: 'Lists the runs kept under .weft/runs/, newest first, with state, duration and task-run counts.',
+  options: [{ name: 'limit', value: 'N', help: 'how many runs to list', default: '20' }],
+};
 
 /** `weft runs`: the kept runs, newest first, with state, duration and task-run counts. */
 export async function runsCommand(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, { single: ['limit'], flags: [] });
-  if ('error' in parsed) return fail(`${parsed.error}\n${USAGE}`);
-  if (parsed.positionals.length > 0) return fail(USAGE);
-  const limitText = parsed.options.limit?.[0] ?? '20';
+  const parsed = parseCommand(argv, SPEC);
+  if (typeof parsed === 'number') return parsed;
+  const limitText = parsed.options.get('limit')?.[0] ?? '20';
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1) return fail(`weft runs: --limit takes a whole number ≥ 1, got '${limitText}'`);
   const dir = resolve(RUNS_DIR);

@@ -1,44 +1,67 @@
 import { availableParallelism } from 'node:os';
-import { intFlag, parseFlags } from '../cluster/cli-args.ts';
 import { projectRoot } from '../cluster/cluster.ts';
 import { parseAddress } from '../cluster/connection.ts';
 import { runWorker } from '../cluster/worker-main.ts';
 import { parseResources } from '../schedule/resources.ts';
+import { intOption, optionValue, parseCommand, type CommandSpec } from './args.ts';
 
-const USAGE = `Usage: weft worker --address redis://host:port [--concurrency K] [--resources GPU=1,process=1] [--root DIR] [--name ID] [--grace-ms MS] [--lock-ms MS]
-  Joins this machine to a cluster as one worker running up to K tasks at once (default: the core
-  count). It imports task modules only under DIR (default: the nearest package.json's directory),
-  so start it from your project's checkout. Ctrl-C / SIGTERM stops it: running tasks get
-  --grace-ms (default 30000) to finish, then go back to the cluster for other workers. If this
-  worker dies, its tasks run elsewhere after --lock-ms (default 30000); a task blocking the event
-  loop longer than that is taken for dead too.`;
+const SPEC: CommandSpec = {
+  command: 'weft worker',
+  summary: [
+    'Joins this machine to a cluster as one worker running up to K tasks at once. It imports task',
+    'modules only under --root, so start it from your project\'s checkout. A bad address fails at',
+    'once, saying why (connection refused, host not found, authentication). If the cluster goes away,',
+    'the worker tries again for --death-timeout seconds, then exits 1. Ctrl-C / SIGTERM stops it:',
+    'running tasks get --grace-ms to finish (a second Ctrl-C hands them back at once), then go back',
+    'to the cluster for other workers. If this worker dies, its tasks run elsewhere after --lock-ms;',
+    'a task blocking the event loop longer than that is taken for dead too.',
+  ].join('\n'),
+  options: [
+    { name: 'address', value: 'URL', required: true, help: "the cluster's Redis: redis://[:password@]host:port[/db][?prefix=name] (weft cluster up prints it)" },
+    { name: 'concurrency', value: 'K', help: 'tasks run at once', default: 'the core count' },
+    { name: 'resources', value: 'GPU=1,...', help: 'what this worker has, for tasks that ask for resources', default: 'none' },
+    { name: 'root', value: 'DIR', help: 'import task modules only under DIR', default: "the nearest package.json's directory" },
+    { name: 'name', value: 'ID', help: "the worker's id in events and task runs", default: 'host-pid-random' },
+    { name: 'death-timeout', value: 'S', help: 'seconds the cluster may be unreachable before the worker exits', default: '60' },
+    { name: 'grace-ms', value: 'MS', help: 'how long running tasks may finish when the worker stops', default: '30000' },
+    { name: 'lock-ms', value: 'MS', help: "how long a dead worker's tasks wait before they run elsewhere", default: '30000' },
+  ],
+};
 
-/** `weft worker`: joins a cluster until SIGINT/SIGTERM. Resolves the exit code. */
+/** How long a refused first connection is tried again: a cluster restarting, not a wrong address. */
+const CONNECT_MS = 2000;
+
+/** `weft worker`: joins a cluster until SIGINT/SIGTERM (or the cluster is gone). Resolves the exit code. */
 export async function workerCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, SPEC);
+  if (typeof parsed === 'number') return parsed;
   let options;
   let graceMs: number;
+  let deathTimeoutMs: number;
   try {
-    const flags = parseFlags(argv, ['address', 'concurrency', 'resources', 'root', 'name', 'grace-ms', 'lock-ms'], USAGE);
-    const address = flags.get('address');
-    if (address === undefined) throw new Error(`--address is required.\n${USAGE}`);
+    const address = optionValue(parsed, 'address') as string;
     parseAddress('--address', address);
-    const resources = flags.get('resources');
+    const resources = optionValue(parsed, 'resources');
     options = {
       address,
-      concurrency: intFlag(flags, 'concurrency', 1, availableParallelism()) as number,
+      concurrency: intOption(parsed, 'concurrency', 1, availableParallelism()),
       resources: resources === undefined ? {} : parseResources('--resources', resources),
-      root: flags.get('root') ?? projectRoot(),
-      id: flags.get('name'),
-      lockMs: intFlag(flags, 'lock-ms', 500, undefined),
+      root: optionValue(parsed, 'root') ?? projectRoot(),
+      id: optionValue(parsed, 'name'),
+      lockMs: intOption(parsed, 'lock-ms', 500, undefined),
+      connectMs: CONNECT_MS,
     };
-    graceMs = intFlag(flags, 'grace-ms', 0, 30_000) as number;
+    graceMs = intOption(parsed, 'grace-ms', 0, 30_000);
+    deathTimeoutMs = intOption(parsed, 'death-timeout', 1, 60) * 1000;
   } catch (error) {
-    console.error(`weft worker: ${(error as Error).message}`);
+    const message = (error as Error).message.replace(/([^.])$/, '$1.');
+    console.error(`weft worker: ${message} Run 'weft worker --help' for its options.`);
     return 2;
   }
   try {
     const code = await runWorker(options, {
       graceMs,
+      deathTimeoutMs,
       onReady: (w) => console.log(`weft worker ${w.id}: joined ${w.address.display} (concurrency ${options.concurrency}, resources ${JSON.stringify(options.resources)}, root ${options.root})`),
     });
     console.log('weft worker: stopped.');

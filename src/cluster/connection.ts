@@ -70,7 +70,9 @@ export async function connect(address: ClusterAddress, options: ConnectOptions):
     retryStrategy: (times) => Math.min(50 * times, 500),
   });
   // Errors surface through commands and the owner's 'close' handling; without a listener ioredis would print them.
-  redis.on('error', () => undefined);
+  // The first one is kept: a failed connect() only says "Connection is closed", the event says why.
+  let first: Error | undefined;
+  redis.on('error', (error: Error) => (first ??= error));
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -81,9 +83,50 @@ export async function connect(address: ClusterAddress, options: ConnectOptions):
     ]);
   } catch (error) {
     redis.disconnect();
-    throw new ClusterConnectionError(address.display, (error as Error).message || String(error), error);
+    const cause = first ?? error;
+    throw new ClusterConnectionError(address.display, explain(cause, address), cause);
   } finally {
     clearTimeout(timer);
   }
   return redis;
+}
+
+/** Why a connection failed, as an operator would act on it. */
+export type ConnectFailure = 'refused' | 'host-not-found' | 'authentication' | 'timeout' | 'other';
+
+/** The kind of a connection failure, from the error ioredis reported (a {@link ClusterConnectionError}'s cause). */
+export function failureKind(error: unknown): ConnectFailure {
+  const cause = error instanceof ClusterConnectionError ? error.cause : error;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return 'host-not-found';
+  if (/^(NOAUTH|WRONGPASS)|invalid password|ERR AUTH/i.test(message)) return 'authentication';
+  if (code === 'ETIMEDOUT' || /no answer within/.test(message)) return 'timeout';
+  return 'other';
+}
+
+/** Only a refused connection may be worth trying again (a server still starting); the rest will not mend. */
+export function mayRetry(error: unknown): boolean {
+  return failureKind(error) === 'refused';
+}
+
+function explain(cause: unknown, address: ClusterAddress): string {
+  const host = address.redis.host ?? '127.0.0.1';
+  const where = `${host}:${address.redis.port ?? 6379}`;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  switch (failureKind(cause)) {
+    case 'refused':
+      return `connection refused: nothing listens on ${where} (is the cluster up, and is the port right?)`;
+    case 'host-not-found':
+      return `host not found: '${host}' does not resolve (check the host name)`;
+    case 'authentication':
+      return /^NOAUTH/.test(message)
+        ? 'authentication required: the server needs a password and the address gives none (redis://:password@host:port)'
+        : `authentication failed: the password${address.redis.username ? ' or user name' : ''} in the address is wrong (${message.split('\n')[0]})`;
+    case 'timeout':
+      return `no answer from ${where}: ${message} (a host that is down, or a firewall dropping the packets)`;
+    default:
+      return message || String(cause);
+  }
 }

@@ -63,12 +63,16 @@ export class JobIntake {
    * Stops taking jobs and waits up to `graceMs` for the jobs in hand; resolves whether they all
    * finished. Those that did not are handed back: their locks lapse and other workers run them.
    */
-  async close(graceMs: number): Promise<boolean> {
+  async close(graceMs: number, hurry?: AbortSignal): Promise<boolean> {
     this.#closing = true;
     const workers = [...this.#workers.values()];
     let timer: NodeJS.Timeout | undefined;
     const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+      // `hurry` ends the grace early (a second Ctrl-C): the running tasks are handed back now.
+      hurry?.addEventListener('abort', () => resolve(false), { once: true });
+    });
     const finished = await Promise.race([graceful, late]);
     clearTimeout(timer);
     if (!finished) await bounded(Promise.all(workers.map((w) => w.close(true))), 1000);

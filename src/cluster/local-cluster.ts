@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.ts';
-import { loaderExecArgv } from '../loader/register.ts';
+import { entryExecArgv } from '../loader/register.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import { stopProcess } from '../util/process.ts';
 import { siblingPath } from '../util/sibling.ts';
@@ -91,7 +91,7 @@ export class NodeLauncher implements WorkerLauncher {
     const options = { ...this.options, address, id, graceMs: WORKER_GRACE_MS };
     // WEFT_WORKER_EXEC_ARGV adds node flags to worker processes (e.g. --cpu-prof to profile them).
     const extra = process.env.WEFT_WORKER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...extra, ...loaderExecArgv(), WORKER_MAIN], {
+    const child = spawn(process.execPath, [...extra, ...entryExecArgv(WORKER_MAIN), WORKER_MAIN], {
       env: { ...process.env, WEFT_WORKER_OPTIONS: JSON.stringify(options) },
       stdio: ['ignore', 2, 2, 'ipc'],
     });

@@ -13,7 +13,7 @@ import { checkReportPath } from '../report/report-path.ts';
 
 /**
  * A temporary cluster's kind: a class (`LocalCluster`), a factory function returning a cluster
- * (or a promise of one), or a `'module:Export'` string naming either (`'weft:LocalCluster'`,
+ * (or a promise of one), or a `'module:Export'` string naming either (`'weftjs:LocalCluster'`,
  * `'./my-cluster.ts:SshCluster'`; a relative module resolves from the module that built the runner).
  */
 export type ClusterClass = (abstract new (...args: never[]) => Cluster) | ((...args: never[]) => Cluster | Promise<Cluster>) | string;
@@ -111,7 +111,7 @@ export function resolveDistributedOptions(raw: DistributedTaskRunnerOptions<Clus
   };
 }
 
-const CLASS_TEXT = "a cluster class, a factory function, or a 'module:Export' string such as 'weft:LocalCluster' or './cluster.ts:MyCluster'";
+const CLASS_TEXT = "a cluster class, a factory function, or a 'module:Export' string such as 'weftjs:LocalCluster' or './cluster.ts:MyCluster'";
 
 function checkClusterClass(value: unknown): ClusterClass {
   if (typeof value === 'function') return value as ClusterClass;
@@ -130,13 +130,13 @@ function splitSpec(spec: string): { module: string; name: string } | undefined {
 /**
  * Makes the cluster a `clusterClass` names: `new C(options)` for a class, `f(options)` for a
  * factory, after importing a `'module:Export'` string (relative to `base`, the module that built
- * the runner; `weft` is this package).
+ * the runner; `weftjs` (or the old name `weft`) is this package).
  */
 export async function makeCluster(clusterClass: ClusterClass, options: Record<string, unknown> | undefined, base: string | undefined, weftEntry: string): Promise<Cluster> {
   let target: unknown = clusterClass;
   if (typeof clusterClass === 'string') {
     const { module, name } = splitSpec(clusterClass) as { module: string; name: string };
-    const url = module === 'weft' ? weftEntry
+    const url = module === 'weftjs' || module === 'weft' ? weftEntry
       : module.startsWith('./') || module.startsWith('../') ? new URL(module, base ?? pathToFileURL(`${process.cwd()}/`)).href
       : isAbsolute(module) ? pathToFileURL(module).href
       : module;

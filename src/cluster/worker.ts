@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import type { Job, Redis } from './libs.ts';
@@ -13,7 +14,7 @@ import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
-import { connect, parseAddress, type ClusterAddress } from './connection.ts';
+import { connect, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
 import { JobIntake } from './intake.ts';
 import { ModuleGuard } from './module-guard.ts';
 import { Outbox } from './outbox.ts';
@@ -42,6 +43,8 @@ export interface ClusterWorkerOptions {
    * taken for dead. @default 30000 (BullMQ's own default)
    */
   readonly lockMs?: number;
+  /** How long a refused first connection is tried again (a Redis still starting). @default 10000 */
+  readonly connectMs?: number;
 }
 
 /** The function of a job on a cluster worker: never called, since the task runs by its ref (`executeTask` imports it). */
@@ -49,9 +52,9 @@ const byRef = (): never => {
   throw new Error('a cluster worker runs tasks by their ref, not by a function');
 };
 
-
 /** How long a job's holder is remembered: long enough for its stall to be found (a few lock lapses). */
 const HOLDER_TTL_MS = 10 * 60_000;
+
 /**
  * A cluster worker: takes batches of task runs from the cluster's BullMQ queues (its
  * {@link JobIntake}), decides what a job that may have run before needs ({@link rerunPlan}), and
@@ -92,7 +95,8 @@ export class ClusterWorker implements WorkerRuntime {
   constructor(options: ClusterWorkerOptions) {
     this.#options = options;
     this.address = parseAddress('address', options.address);
-    this.id = options.id ?? `${hostname()}-${process.pid}`;
+    // Random too: containers often share a hostname and a pid (1), and ids must stay unique.
+    this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.#root = realpathSync(options.root);
     this.#guard = new ModuleGuard(this.#root, this.id);
     this.#pool = new Pool({
@@ -106,9 +110,19 @@ export class ClusterWorker implements WorkerRuntime {
     return this.#options.concurrency;
   }
 
+  /** Task runs executing here now. */
+  get runningTasks(): number {
+    return this.#running.size;
+  }
+
+  /** Whether its main Redis connection is up (`weft worker`'s --death-timeout watches it). */
+  get connected(): boolean {
+    return this.#redis?.status === 'ready';
+  }
+
   /** Connects, registers, and starts taking jobs. */
   async start(): Promise<void> {
-    this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, 10_000);
+    this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id);
     await this.#clock.measure(this.#redis, 5);
     this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
@@ -129,13 +143,14 @@ export class ClusterWorker implements WorkerRuntime {
 
   /**
    * Stops taking jobs, lets running ones finish for up to `graceMs` (after that they are handed
-   * back: their locks lapse and other workers run them), and leaves the registry.
+   * back: their locks lapse and other workers run them), and leaves the registry. Aborting
+   * `hurry` ends the grace period at once.
    */
-  async close(graceMs = 10_000): Promise<void> {
+  async close(graceMs = 10_000, hurry?: AbortSignal): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#heartbeat);
-    const finished = (await this.#intake?.close(graceMs)) ?? true;
+    const finished = (await this.#intake?.close(graceMs, hurry)) ?? true;
     this.#handedBack = !finished;
     await this.#pool.shutdown();
     await bounded(this.#queues?.close(), 1000);
@@ -290,8 +305,9 @@ export class ClusterWorker implements WorkerRuntime {
 }
 
 /**
- * Connects, trying again until `withinMs` has passed: a LocalCluster starts its workers while its
- * Redis is still starting, and a `weft worker` may come up before the cluster does.
+ * Connects, trying a refused connection again until `withinMs` has passed: a LocalCluster starts
+ * its workers while its Redis is still starting. A host that does not resolve or a wrong password
+ * fails at once.
  */
 async function connectPatiently(address: ClusterAddress, name: string, withinMs: number): Promise<Redis> {
   const deadline = Date.now() + withinMs;
@@ -299,7 +315,7 @@ async function connectPatiently(address: ClusterAddress, name: string, withinMs:
     try {
       return await connect(address, { connectTimeoutMs: Math.max(100, deadline - Date.now()), name });
     } catch (error) {
-      if (!(error instanceof ClusterConnectionError) || Date.now() >= deadline) throw error;
+      if (!(error instanceof ClusterConnectionError) || !mayRetry(error) || Date.now() >= deadline) throw error;
       await new Promise((r) => setTimeout(r, 25));
     }
   }

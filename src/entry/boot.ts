@@ -1,13 +1,12 @@
 import { markWeftWorker } from '../core/is-main.ts';
-import { registerTypeScript } from '../loader/register.ts';
 import type { WorkerPort } from '../protocol/messages.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { runWorkerLoop } from './worker-loop.ts';
 
 /**
  * Starts a worker program (thread or process) on its port: marks the realm as a weft worker before
- * any task module is imported (so `isMain()` is false and an unguarded flow is caught), installs the
- * TypeScript loader, then takes jobs. A worker that cannot start says why and exits.
+ * any task module is imported (so `isMain()` is false and an unguarded flow is caught), then takes
+ * jobs. The TypeScript loader comes with the first TypeScript task module (protocol/task-ref.ts). A worker that cannot start says why and exits.
  */
 export async function bootWorker(port: WorkerPort, workerId: string): Promise<void> {
   markWeftWorker();
@@ -20,12 +19,6 @@ export async function bootWorker(port: WorkerPort, workerId: string): Promise<vo
       port.exit(70);
     }
   });
-  try {
-    await registerTypeScript();
-  } catch (error) {
-    port.post({ type: 'start-failed', error: toWireError(error) });
-    port.exit(1);
-  }
   runWorkerLoop(port, workerId);
   port.post({ type: 'ready', pid: process.pid });
 }

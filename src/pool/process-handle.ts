@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { RunnerContext } from '../core/task-runner.ts';
-import { loaderExecArgv } from '../loader/register.ts';
+import { entryExecArgv } from '../loader/register.ts';
 import type { FromWorker, ToWorker } from '../protocol/messages.ts';
 import { stopProcess } from '../util/process.ts';
 import { siblingPath } from '../util/sibling.ts';
@@ -15,12 +15,13 @@ export interface ProcessWorkerOptions {
 const entry = siblingPath(import.meta.url, '../entry/process');
 
 /**
- * Forks a child process running src/entry/process, with the TypeScript loader the CLI uses and v8
+ * Forks a child process running src/entry/process, with v8
  * ('advanced') serialization, so arguments and results cross by structured clone as on threads.
  * Resolves its handle once it is ready.
  */
 export function startProcess(id: string, context: RunnerContext, options: ProcessWorkerOptions): Promise<RemoteHandle> {
-  const execArgv = [...loaderExecArgv()];
+  // Not the parent's execArgv: a child loads tsx itself, and only if a TypeScript task module comes.
+  const execArgv = entryExecArgv(entry);
   if (options.maxHeapMb !== undefined) execArgv.push(`--max-old-space-size=${options.maxHeapMb}`);
   let child: ChildProcess;
   try {

@@ -34,7 +34,8 @@ export function startThread(id: string, context: RunnerContext, options: ThreadW
 
 function bootstrap(): string {
   const tsx = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  // Marks the thread's loader as installed (loader/register.ts), so task modules do not install it twice.
+  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); globalThis[Symbol.for('weft.ts-loader')] = true; return import(${JSON.stringify(entry.href)}); });`;
 }
 
 function threadLink(worker: Worker): WorkerLink {

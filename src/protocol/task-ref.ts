@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { TaskNotFoundError } from '../errors.ts';
+import { loaderFor } from '../loader/register.ts';
 
 /**
  * A task's identity across boundaries: the URL of the module that defines it and its name. A
@@ -51,6 +52,8 @@ export function findTask(ref: TaskRef): RegisteredTask {
 export async function loadTask(ref: TaskRef): Promise<RegisteredTask> {
   if (ref.module !== undefined && !registry.has(ref.module)) {
     try {
+      // TypeScript needs its loader in this thread; it is installed only when a .ts module comes.
+      await loaderFor(ref.module);
       await import(ref.module);
     } catch (error) {
       throw new TaskNotFoundError(ref.name, ref.module, `the module failed to import (${error instanceof Error ? error.message : String(error)})`, error);

@@ -46,7 +46,7 @@ describe('weft run', () => {
     assert.match(weft('run', 'examples/quickstart/flow.ts:nope').err, /exports no flow named 'nope'; it exports: failing, sumOfSquares/);
     assert.match(weft('run', 'examples/quickstart/flow.ts:sumOfSquares', '--param', 'm=1').err, /has no parameter 'm'; its parameters are: n, label/);
     assert.match(weft('run', 'examples/quickstart/nope.ts').err, /no such file/);
-    assert.match(weft('run', 'examples/quickstart/flow.ts:sumOfSquares', '--bogus', '1').err, /Unknown option --bogus/);
+    assert.match(weft('run', 'examples/quickstart/flow.ts:sumOfSquares', '--bogus', '1').err, /unknown option --bogus. Run 'weft run --help'/);
   });
 
   it('prints usage for an unknown command', () => {

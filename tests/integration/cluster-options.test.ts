@@ -71,8 +71,8 @@ test('an unknown cluster class string fails the run, naming the export and the m
   assert.match(notCluster?.message ?? '', /no exported class or function 'notAClass'/);
 });
 
-test("clusterClass as a relative 'module:Export' string and as 'weft:LocalCluster'", async () => {
-  for (const clusterClass of ['../fixtures/cluster/custom-cluster.ts:SmallCluster', 'weft:LocalCluster']) {
+test("clusterClass as a relative 'module:Export' string and as 'weftjs:LocalCluster'", async () => {
+  for (const clusterClass of ['../fixtures/cluster/custom-cluster.ts:SmallCluster', 'weftjs:LocalCluster']) {
     const main = flow(async function namedClass() {
       return double.submit(21).result();
     }, { taskRunner: new DistributedTaskRunner({ clusterClass, clusterOptions: { workers: 1, threadsPerWorker: 1 } }) });
