@@ -24,7 +24,7 @@ export type { Task, Arg, Args, MapArgs, Unmapped } from './core/task.ts';
 export { flow, FlowRun } from './core/flow.ts';
 export type { Flow } from './core/flow.ts';
 export { TaskFuture, asCompleted, wait, AsCompletedTimeoutError } from './core/future.ts';
-export type { CompletedFuture } from './core/future.ts';
+export type { CompletedFuture, CompletedView } from './core/future.ts';
 export { annotate, getRunContext } from './core/context.ts';
 export type { Annotations, RunContext, RunLogger } from './core/context.ts';
 export { isMain } from './core/is-main.ts';

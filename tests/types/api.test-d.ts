@@ -5,7 +5,7 @@
  */
 import {
   annotate, asCompleted, flow, getRunContext, ParallelTaskRunner, SequentialTaskRunner, task, unmapped, wait,
-  type Arg, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
+  type Arg, type CompletedFuture, type FinalTaskRunState, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
 } from '../../src/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
@@ -62,17 +62,29 @@ export const plumes = flow(async function plumes(year: number) {
   const anyFuture: TaskFuture<unknown> = n;
   const { done, notDone } = await wait([f, n], { timeoutMs: 10 });
   const doneSet: Set<TaskFuture<string> | TaskFuture<number>> = done;
-  // for-await over asCompleted gives the futures (typed without `then`), not their values.
+  // for-await over asCompleted gives a view of each future (no `then`), and `await` on it gives
+  // the view back at run time too: the static type and the runtime agree.
   for await (const done of asCompleted([f])) {
     const value: Promise<string> = done.result();
     const id: string = done.taskRunId;
-    // @ts-expect-error the loop variable is the future, not the task's value
+    const itself: TaskFuture<string> = done.future;
+    const state: FinalTaskRunState = done.state;
+    const awaited: CompletedFuture<TaskFuture<string>> = await done;
+    const read: string = await done.result();
+    // @ts-expect-error the loop variable is the future's view, not the task's value
     const notTheValue: string = done;
-    void [value, id, notTheValue];
+    // @ts-expect-error awaiting the view gives the view (it has no `then`), not the task's value
+    const notAwaitedValue: string = await done;
+    // @ts-expect-error the view is not thenable, so it is not a PromiseLike of the value
+    const notThenable: PromiseLike<string> = done;
+    void [value, id, itself, state, awaited, read, notTheValue, notAwaitedValue, notThenable];
   }
   for await (const done of asCompleted([f, n])) {
     const either: Promise<string> | Promise<number> = done.result();
-    void either;
+    const which: TaskFuture<string> | TaskFuture<number> = done.future;
+    // @ts-expect-error a view of a string future or of a number future, not of a string future only
+    const onlyStrings: Promise<string> = done.result();
+    void [either, which, onlyStrings];
   }
 
   // withOptions keeps the task's type.
