@@ -125,20 +125,43 @@ export class TaskNotFoundError extends WeftError {
 }
 define(TaskNotFoundError, 'TaskNotFoundError', ErrorCode.TaskNotFound);
 
-/** A value cannot cross a thread, process or network boundary (structured clone). */
+/**
+ * What kept a value from crossing: it cannot be structured-cloned at all (`uncloneable`: a
+ * function, a socket); it is a class instance that would arrive as a plain object (`prototype`);
+ * or it arrived marked with a class the receiving side cannot find (`class-not-found`).
+ */
+export type SerializationProblem = 'uncloneable' | 'prototype' | 'class-not-found';
+
+/**
+ * A value cannot cross a thread, process or network boundary: `path` names it (`args[1].callback`,
+ * `result.total`), `valueType` says what it is (`function callback`, `Money`), `problem` why.
+ */
 export class SerializationError extends WeftError {
   constructor(
     readonly path: string,
     readonly valueType: string,
     cause?: unknown,
+    readonly problem: SerializationProblem = 'uncloneable',
+    /** For `class-not-found`: the module the class was looked for in, and why it was not there. */
+    readonly detail?: string,
   ) {
-    super(
-      `Cannot send ${path} (${valueType}) to another thread, process or machine: it cannot be structured-cloned. ` +
-        'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
-        'sockets and handles inside the task instead.',
-      cause === undefined ? undefined : { cause },
-    );
+    super(serializationMessage(path, valueType, problem, detail), cause === undefined ? undefined : { cause });
   }
+}
+
+function serializationMessage(path: string, valueType: string, problem: SerializationProblem, detail: string | undefined): string {
+  if (problem === 'prototype') {
+    return `Cannot send ${path} to another thread, process or machine: it is a \`${valueType}\`, and a class instance would arrive ` +
+      `as a plain object, without its methods (instanceof ${valueType} would be false there). Mark the class at the top level of the ` +
+      `module that defines it with serializable(${valueType}) (from 'weft') so it crosses with its prototype, or pass plain data.`;
+  }
+  if (problem === 'class-not-found') {
+    return `Cannot rebuild ${path}: it holds a \`${valueType}\` marked serializable, but ${detail ?? 'its class was not found here'}. ` +
+      'A serializable class must be created and marked with serializable() at the top level of a module that imports without errors.';
+  }
+  return `Cannot send ${path} (${valueType}) to another thread, process or machine: it cannot be structured-cloned. ` +
+    'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
+    'sockets and handles inside the task instead.';
 }
 define(SerializationError, 'SerializationError', ErrorCode.Serialization);
 

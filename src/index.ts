@@ -37,6 +37,8 @@ export type { SequentialTaskRunnerOptions } from './runners/sequential.ts';
 export { ParallelTaskRunner, Scheduler } from './runners/parallel.ts';
 export type { ParallelTaskRunnerOptions } from './runners/parallel.ts';
 export { transfer } from './protocol/serialize.ts';
+export { serializable } from './protocol/serializable.ts';
+export type { SerializationProblem } from './errors.ts';
 export { DistributedTaskRunner } from './runners/distributed.ts';
 export type { DistributedTaskRunnerOptions, ClientOptions, ClusterClass } from './cluster/runner-options.ts';
 export { LocalCluster } from './cluster/local-cluster.ts';

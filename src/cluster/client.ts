@@ -5,6 +5,7 @@ import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../e
 import type { LogLevel } from '../events/events.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { RunSignal } from '../core/run-signal.ts';
+import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import { serialize } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
@@ -106,12 +107,19 @@ export class ClusterClient {
   submit(task: ClientTask, cancellation: RunSignal | undefined): Promise<TaskOutcome> {
     if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
     if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster client was closed') });
+    // The prototype check, before anything is sent: a class instance would cross as a plain object.
+    let args: readonly unknown[];
+    try {
+      args = encodeArgs(task.args);
+    } catch (error) {
+      return Promise.resolve({ state: 'Failed', error: error as Error });
+    }
     return new Promise<TaskOutcome>((resolve) => {
       this.#pending.set(task.taskRunId, {
         taskName: task.options.name, flowRunId: task.flowRunId, cancellation, resolve, lastWorker: undefined, jobId: undefined,
         signature: requirementSignature(task.options.resources),
       });
-      this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args: task.args });
+      this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args });
       this.#scheduleFlush();
       this.#sweep ??= setInterval(() => this.#sweepCancelled(), SWEEP_MS);
     });
@@ -288,7 +296,7 @@ export class ClusterClient {
         return this.listener.log?.(m.taskRunId, p.taskName, m.level, m.message, m.workerId, m.time);
       case 'completed':
         if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
-        return this.#resolve(m.taskRunId, { state: 'Completed', value: m.value, workerId: m.workerId });
+        return this.#completed(m.taskRunId, m.value, m.workerId);
       case 'failed':
         if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
         return this.#resolve(m.taskRunId, { state: m.state, error: fromWireError(m.error), workerId: m.workerId });
@@ -298,6 +306,13 @@ export class ClusterClient {
         return this.#resolve(m.taskRunId, { state: 'Crashed', error: new WorkerCrashedError(p.taskName, worker, reason, m.crashes), workerId: worker });
       }
     }
+  }
+
+  /** Resolves a result with its marked class instances' prototypes restored (after importing their modules, if need be). */
+  #completed(taskRunId: string, sent: unknown, workerId: string): void {
+    withDecoded(sent, 'result',
+      (value) => this.#resolve(taskRunId, { state: 'Completed', value, workerId }),
+      (error) => this.#resolve(taskRunId, { state: 'Failed', error, workerId }));
   }
 
   #started(taskRunId: string, p: Pending, attempt: number, workerId: string, time: number): void {

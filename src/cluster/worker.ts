@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { isAbsolute, relative } from 'node:path';
 import { Queue, Worker, type Job, type Redis } from './libs.ts';
 
-import { CancelledError, TaskNotFoundError } from '../errors.ts';
+import { CancelledError, SerializationError, TaskNotFoundError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import { executeTask } from '../entry/execute.ts';
+import { markedClasses } from '../protocol/prototypes.ts';
 import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { shortfall, type Resources } from '../schedule/resources.ts';
@@ -202,7 +203,7 @@ export class ClusterWorker implements WorkerRuntime {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
     const refusal = this.#refusal(t);
     if (refusal) {
-      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal.reason}`);
+      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal instanceof SerializationError ? refusal.message : refusal.reason}`);
       return this.#send(channel, { type: 'failed', taskRunId: t.taskRunId, state: 'Failed', error: toWireError(refusal), workerId: this.id });
     }
     const need = t.options.resources;
@@ -232,10 +233,18 @@ export class ClusterWorker implements WorkerRuntime {
     return { type: 'failed', taskRunId, state, error: toWireError(outcome.error), workerId: this.id };
   }
 
-  /** Why a job may not run here: only modules under the worker's project root are ever imported. */
-  #refusal(t: TaskWire): TaskNotFoundError | undefined {
+  /** Why a job may not run here: only modules under the worker's project root are ever imported (task modules and marked classes' modules alike). */
+  #refusal(t: TaskWire): TaskNotFoundError | SerializationError | undefined {
+    for (const ref of markedClasses(t.args)) {
+      const verdict = this.#verdict(t, ref.module as string);
+      if (verdict) return new SerializationError('args', ref.name, undefined, 'class-not-found', verdict.reason);
+    }
     const module = t.ref.module;
     if (module === undefined) return undefined; // executeTask reports the unknown module itself
+    return this.#verdict(t, module);
+  }
+
+  #verdict(t: TaskWire, module: string): TaskNotFoundError | undefined {
     // realpath per task was a third of a worker's time on no-op tasks: decide once per module.
     if (!this.#verdicts.has(module)) this.#verdicts.set(module, this.#judge(t, module));
     return this.#verdicts.get(module);

@@ -2,6 +2,7 @@ import { CancelledError, TaskTimeoutError, WorkerCrashedError } from '../errors.
 import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
 import type { FromWorker, JobEvent, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
+import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
@@ -108,10 +109,17 @@ export class RemoteHandle implements WorkerHandle {
 
   run(job: TaskJob, crashes = 0): Promise<HandleOutcome> {
     if (!this.#alive) return Promise.resolve({ state: 'Requeue', suspect: false });
+    // The prototype check, before anything is sent: a class instance would cross as a plain object.
+    let args: unknown[];
+    try {
+      args = hasObjects(job.args) ? encodeArgs(job.args) : job.args;
+    } catch (error) {
+      return Promise.resolve({ state: 'Failed', error: error as Error, workerId: this.id });
+    }
     const id = this.#nextId++;
     return new Promise<HandleOutcome>((resolve) => {
       this.#inFlight.set(id, { job, resolve, crashes });
-      this.#enqueue(id, job);
+      this.#enqueue(id, job, args);
       this.#outboxTransfer.push(hasObjects(job.args) ? takeTransferList(job.args) : NO_TRANSFER);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
@@ -122,12 +130,12 @@ export class RemoteHandle implements WorkerHandle {
   }
 
   /** Adds the job to the next message: its task def by number once this worker has it, whole the first time. */
-  #enqueue(id: number, job: TaskJob): void {
+  #enqueue(id: number, job: TaskJob, args: unknown[]): void {
     const out = this.#outbox;
     if (out.taskRunIds.length === 0) out.firstId = id;
     const index = out.taskRunIds.length;
     out.taskRunIds.push(job.taskRunId);
-    out.args.push(job.args);
+    out.args.push(args);
     let def = this.#defs.get(job.options);
     if (def === undefined) {
       const task = { ref: job.ref, options: job.options };
@@ -201,9 +209,13 @@ export class RemoteHandle implements WorkerHandle {
       if (event.attempt !== undefined) {
         events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.startTime as number });
       }
-      this.#finish(event.id, event.state === 'Completed'
-        ? { state: 'Completed', value: event.value, workerId: this.id, serviceMs: event.serviceMs }
-        : { state: event.state, error: fromWireError(event.error), workerId: this.id, serviceMs: event.serviceMs });
+      if (event.state !== 'Completed') {
+        this.#finish(event.id, { state: event.state, error: fromWireError(event.error), workerId: this.id, serviceMs: event.serviceMs });
+        return;
+      }
+      withDecoded(event.value, 'result',
+        (value) => this.#finish(event.id, { state: 'Completed', value, workerId: this.id, serviceMs: event.serviceMs }),
+        (error) => this.#finish(event.id, { state: 'Failed', error, workerId: this.id, serviceMs: event.serviceMs }));
     }
   }
 
