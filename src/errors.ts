@@ -23,6 +23,8 @@ export const ErrorCode = {
   UpstreamFailed: 'WEFT_UPSTREAM_FAILED',
   InvalidOption: 'WEFT_INVALID_OPTION',
   Usage: 'WEFT_USAGE',
+  FlowParameters: 'WEFT_FLOW_PARAMETERS',
+  UnguardedModule: 'WEFT_UNGUARDED_MODULE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -68,8 +70,11 @@ export class TaskRunError extends WeftError {
     readonly taskName: string,
     readonly taskRunId: string,
     cause: unknown,
+    /** The attempt that failed last (1 for a task without retries); 0 when it never ran. */
+    readonly attempt?: number,
   ) {
-    super(`Task run '${taskRunId}' of task '${taskName}' failed: ${describe(cause)}`, { cause });
+    // Its own fact only: the cause's message is the cause's to tell (printed once, below it).
+    super(`Task run '${taskRunId}' of task '${taskName}' failed${attempt ? ` on attempt ${attempt}` : ''}`, { cause });
   }
 }
 define(TaskRunError, 'TaskRunError', ErrorCode.TaskRun);
@@ -82,7 +87,10 @@ export class FlowRunError extends WeftError {
     readonly state: 'Failed' | 'Cancelled' | 'Crashed',
     cause: unknown,
   ) {
-    super(`Flow run '${flowRunId}' of flow '${flowName}' ended ${state}: ${describe(cause)}`, { cause });
+    const how = state === 'Cancelled' ? 'was cancelled' : state === 'Crashed' ? 'crashed' : 'failed';
+    // Which task run, not what it said: its error, the cause, says that once.
+    const why = cause instanceof TaskRunError ? `: task run '${cause.taskRunId}' failed` : '';
+    super(`Flow run '${flowRunId}' of flow '${flowName}' ${how}${why}`, { cause });
   }
 }
 define(FlowRunError, 'FlowRunError', ErrorCode.FlowRun);
@@ -232,6 +240,52 @@ export class InvalidOptionError extends WeftError {
 }
 define(InvalidOptionError, 'InvalidOptionError', ErrorCode.InvalidOption);
 
+/** One thing wrong with a flow's parameters, as its parameters schema reported it. */
+export interface ParameterIssue {
+  /** The parameter (`pages`), or a path into it (`range.start`); `(parameters)` for the whole. */
+  readonly parameter: string;
+  /** What the schema expected, in its own words (`Invalid input: expected number, received NaN`). */
+  readonly message: string;
+  /** The value the parameter had. */
+  readonly received: unknown;
+}
+
+/**
+ * A flow was called (or `weft run` was given `--param`s) with parameters it does not accept: one
+ * missing, of the wrong type, or rejected by the flow's `parameters` schema. Nothing ran.
+ */
+export class FlowParametersError extends WeftError {
+  constructor(
+    readonly flowName: string,
+    readonly issues: readonly ParameterIssue[],
+  ) {
+    super(
+      `Flow '${flowName}' was given invalid parameters: ` +
+        issues.map((i) => `\`${i.parameter}\`: ${i.message.replace(/\.$/, '')} (${i.received === undefined ? 'not given' : `got ${showValue(i.received)}`})`).join('; ') + '.',
+    );
+  }
+}
+define(FlowParametersError, 'FlowParametersError', ErrorCode.FlowParameters);
+
+/**
+ * A module started a flow at its top level without `if (isMain(import.meta))`, and a weft worker
+ * imported it to find a task: the worker refuses to run the flow again.
+ */
+export class UnguardedModuleError extends WeftError {
+  constructor(
+    readonly flowName: string,
+    /** The module that started it, where known. */
+    readonly module: string | undefined,
+  ) {
+    super(
+      `Flow '${flowName}' was started while a weft worker imported ${module ?? 'its module'} to find a task. ` +
+        'A module that runs its flow at top level must guard the call: if (isMain(import.meta)) await myFlow(); ' +
+        'otherwise every worker that imports the module would run the flow again.',
+    );
+  }
+}
+define(UnguardedModuleError, 'UnguardedModuleError', ErrorCode.UnguardedModule);
+
 /** weft's API was used in a way it does not support; the message says how to use it instead. */
 export class UsageError extends WeftError {}
 define(UsageError, 'UsageError', ErrorCode.Usage);
@@ -255,7 +309,3 @@ export function showValue(value: unknown): string {
   return `\`${text}\` (${type})`;
 }
 
-function describe(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  return String(cause);
-}

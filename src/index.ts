@@ -51,4 +51,7 @@ export type { WeftEvents, WeftEventName, LogLevel } from './events/events.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
   ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+  FlowParametersError, UnguardedModuleError,
 } from './errors.ts';
+export type { ParameterIssue } from './errors.ts';
+export type { StandardSchemaV1 } from './core/standard-schema.ts';

@@ -113,7 +113,7 @@ export class TaskFuture<T> implements PromiseLike<T> {
   #errorOf(outcome: Exclude<TaskOutcome, { state: 'Completed' }>): Error {
     if (this.#error) return this.#error;
     this.#error = outcome.state === 'Failed' && !isEngineError(outcome.error)
-      ? new TaskRunError(this.taskName, this.taskRunId, outcome.error)
+      ? new TaskRunError(this.taskName, this.taskRunId, outcome.error, this.#record.attempts)
       : outcome.error;
     return this.#error;
   }

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
-import { TaskNotFoundError } from '../errors.ts';
+import { TaskNotFoundError, UnguardedModuleError } from '../errors.ts';
 
 /**
  * A task's identity across boundaries: the URL of the module that defines it and its name. A
@@ -53,6 +53,8 @@ export async function loadTask(ref: TaskRef): Promise<RegisteredTask> {
     try {
       await import(ref.module);
     } catch (error) {
+      // The module started its flow at top level: that is the error, not a missing task.
+      if (error instanceof UnguardedModuleError) throw new UnguardedModuleError(error.flowName, ref.module);
       throw new TaskNotFoundError(ref.name, ref.module, `the module failed to import (${error instanceof Error ? error.message : String(error)})`, error);
     }
   }

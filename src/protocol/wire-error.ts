@@ -1,7 +1,7 @@
 import * as v8 from 'node:v8';
 import {
-  CancelledError, ClusterConnectionError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
-  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError,
+  CancelledError, ClusterConnectionError, FlowParametersError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
+  TaskRunError, TaskTimeoutError, UnguardedModuleError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError,
 } from '../errors.ts';
 
 /**
@@ -19,7 +19,7 @@ export interface WireError {
 
 const WEFT_CLASSES: Record<string, { prototype: object }> = {
   TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError, ClusterConnectionError,
-  CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError,
+  CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError, FlowParametersError, UnguardedModuleError,
 };
 const BUILTIN: Record<string, { prototype: object }> = {
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError,
