@@ -8,7 +8,7 @@ import { CancelledError, SerializationError, TaskNotFoundError } from '../errors
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
-import { executeTask } from '../entry/execute.ts';
+import { executeTask, sendable } from '../entry/execute.ts';
 import { markedClasses } from '../protocol/prototypes.ts';
 import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
@@ -217,7 +217,7 @@ export class ClusterWorker implements WorkerRuntime {
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
     let outcome: TaskOutcome;
     try {
-      outcome = await executeTask({ taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options }, this.id, signal, hooks);
+      outcome = sendable(await executeTask({ taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options }, this.id, signal, hooks));
     } catch (error) {
       outcome = { state: 'Failed', error: error as Error };
     } finally {

@@ -17,9 +17,9 @@ export interface ExecuteRequest {
 /**
  * Runs a task on a worker: imports its module (once), finds it by name, restores the prototypes
  * of marked class instances in its arguments, and runs its attempts (retries, timeout, run
- * context) exactly as the flow's process would. The value it resolves is ready to send (see
- * {@link encodeValue}). Never rejects: a task that cannot be found, or arguments or a result that
- * cannot cross, is a Failed outcome carrying the error that says so.
+ * context) exactly as the flow's process would; pass the outcome through {@link sendable} before
+ * sending it. Never rejects: a task that cannot be found, or arguments that cannot be rebuilt, is a
+ * Failed outcome carrying the error that says so.
  */
 export function executeTask(request: ExecuteRequest, workerId: string, cancellation: RunSignal, hooks: AttemptHooks): Promise<TaskOutcome> {
   // Workers that keep one ref object per task (threads, processes) skip the lookup, and its await.
@@ -30,7 +30,7 @@ export function executeTask(request: ExecuteRequest, workerId: string, cancellat
   } catch (error) {
     return Promise.resolve({ state: 'Failed', error: error as Error, workerId });
   }
-  if (known && !(args instanceof Promise)) return runAttempts({ ...request, args, fn: known, cancellation, workerId }, hooks, undefined).then(sendable);
+  if (known && !(args instanceof Promise)) return runAttempts({ ...request, args, fn: known, cancellation, workerId }, hooks, undefined);
   return loadThenRun(request, args, workerId, cancellation, hooks);
 }
 
@@ -44,11 +44,16 @@ async function loadThenRun(request: ExecuteRequest, pendingArgs: unknown[] | Pro
     return { state: 'Failed', error: error as Error, workerId };
   }
   loaded.set(request.ref, fn);
-  return sendable(await runAttempts({ ...request, args, fn, cancellation, workerId }, hooks, undefined));
+  return runAttempts({ ...request, args, fn, cancellation, workerId }, hooks, undefined);
 }
 
-/** The outcome with its value as it must travel; a value with an unmarked class instance in it fails the run. */
-function sendable(outcome: TaskOutcome): TaskOutcome {
+/**
+ * The outcome with its value as it must travel (an envelope when it holds marked class instances);
+ * a value with an unmarked class instance in it fails the run, naming it (`result.items[0]`).
+ * Called by each worker on what {@link executeTask} resolved, not inside it: a `.then` per task
+ * would cost the hot path a promise.
+ */
+export function sendable(outcome: TaskOutcome): TaskOutcome {
   if (outcome.state !== 'Completed' || typeof outcome.value !== 'object' || outcome.value === null) return outcome;
   try {
     const value = encodeValue(outcome.value, 'result');

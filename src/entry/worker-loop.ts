@@ -7,7 +7,7 @@ import { now, type LogLevel } from '../events/events.ts';
 import type { DoneEvent, JobEvent, ToWorker, WireJob, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
-import { executeTask } from './execute.ts';
+import { executeTask, sendable } from './execute.ts';
 
 /**
  * The program inside every worker thread and child process of a local pool: it takes `run`
@@ -99,7 +99,7 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       }
       current = { id: job.id, signal };
       const t0 = performance.now();
-      const outcome = await executeTask(job, workerId, signal, hooks);
+      const outcome = sendable(await executeTask(job, workerId, signal, hooks));
       current = undefined;
       const start = heldStart?.id === job.id ? heldStart : undefined;
       if (start) heldStart = undefined;
