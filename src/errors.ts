@@ -149,15 +149,17 @@ export class SerializationError extends WeftError {
     readonly path: string,
     readonly valueType: string,
     cause?: unknown,
+    /** What to do instead, when the value's type calls for other advice than the usual. */
+    hint?: string,
     readonly problem: SerializationProblem = 'uncloneable',
     /** For `class-not-found`: the module the class was looked for in, and why it was not there. */
     readonly detail?: string,
   ) {
-    super(serializationMessage(path, valueType, problem, detail), cause === undefined ? undefined : { cause });
+    super(serializationMessage(path, valueType, problem, detail, hint), cause === undefined ? undefined : { cause });
   }
 }
 
-function serializationMessage(path: string, valueType: string, problem: SerializationProblem, detail: string | undefined): string {
+function serializationMessage(path: string, valueType: string, problem: SerializationProblem, detail: string | undefined, hint: string | undefined): string {
   if (problem === 'prototype') {
     return `Cannot send ${path} to another thread, process or machine: it is a \`${valueType}\`, and a class instance would arrive ` +
       `as a plain object, without its methods (instanceof ${valueType} would be false there). Mark the class at the top level of the ` +
@@ -168,8 +170,8 @@ function serializationMessage(path: string, valueType: string, problem: Serializ
       'A serializable class must be created and marked with serializable() at the top level of a module that imports without errors.';
   }
   return `Cannot send ${path} (${valueType}) to another thread, process or machine: it cannot be structured-cloned. ` +
-    'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
-    'sockets and handles inside the task instead.';
+    (hint ?? 'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
+    'sockets and handles inside the task instead.');
 }
 define(SerializationError, 'SerializationError', ErrorCode.Serialization);
 

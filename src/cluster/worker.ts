@@ -237,7 +237,7 @@ export class ClusterWorker implements WorkerRuntime {
   #refusal(t: TaskWire): TaskNotFoundError | SerializationError | undefined {
     for (const ref of markedClasses(t.args)) {
       const verdict = this.#verdict(t, ref.module as string);
-      if (verdict) return new SerializationError('args', ref.name, undefined, 'class-not-found', verdict.reason);
+      if (verdict) return new SerializationError('args', ref.name, undefined, undefined, 'class-not-found', verdict.reason);
     }
     const module = t.ref.module;
     if (module === undefined) return undefined; // executeTask reports the unknown module itself

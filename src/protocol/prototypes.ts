@@ -1,4 +1,6 @@
 import { SerializationError } from '../errors.ts';
+import { ENVELOPE, isEnvelope, type Envelope } from './envelope.ts';
+import { clones } from './serialize.ts';
 import { classRefOf, findClass, isLoaded, loadClass, type ClassRef, type FoundClass } from './serializable.ts';
 
 /**
@@ -22,17 +24,6 @@ const LEAVES = new Set<object>([
   Date.prototype, RegExp.prototype, ArrayBuffer.prototype, Boolean.prototype, Number.prototype, String.prototype, BigInt.prototype,
   ...(typeof SharedArrayBuffer === 'function' ? [SharedArrayBuffer.prototype] : []),
 ]);
-
-const ENVELOPE = 'weft.serializable';
-
-/** A value holding instances of marked classes, as it travels. */
-interface Envelope {
-  /** The classes, each once. */
-  readonly [ENVELOPE]: readonly ClassRef[];
-  /** Pairs: an object's order in the walk, then the index of its class. */
-  readonly marks: readonly number[];
-  readonly value: unknown;
-}
 
 /** A misfit found deep in a value; its path is built up as the walk unwinds. */
 class Misfit {
@@ -61,10 +52,11 @@ export function encodeValue(value: unknown, path: string): unknown {
     visit(value, walk);
   } catch (error) {
     if (!(error instanceof Misfit)) throw error;
-    throw new SerializationError(path + error.path, error.valueType, undefined, 'prototype');
+    throw new SerializationError(path + error.path, error.valueType, undefined, undefined, 'prototype');
   }
   if (!walk.marks) return value;
-  return { [ENVELOPE]: walk.refs as ClassRef[], marks: walk.marks, value } satisfies Envelope;
+  const envelope: Envelope = { [ENVELOPE]: walk.refs as ClassRef[], marks: walk.marks, value };
+  return envelope;
 }
 
 /** {@link encodeValue} for each argument (`args[0]`, `args[1]`, ...): the same array when none needs an envelope. */
@@ -91,7 +83,12 @@ function visit(value: object, walk: Walk): void {
       if (ref) mark(walk, order, ref); // a Buffer
       return;
     }
-    if (!ref) throw new Misfit('', className(value));
+    // Only what would cross silently changed is this check's: what cannot be cloned at all (a
+    // socket, a future) fails when it is sent, and that error names it with its own advice.
+    if (!ref) {
+      if (!clones(value)) return;
+      throw new Misfit('', className(value));
+    }
     mark(walk, order, ref);
   }
   // By shape, not by prototype: a marked subclass of Map crosses as a Map, and the receiving side
@@ -137,16 +134,6 @@ function mark(walk: Walk, order: number, ref: ClassRef): void {
   let index = refs.indexOf(ref);
   if (index === -1) index = refs.push(ref) - 1;
   (walk.marks ??= []).push(order, index);
-}
-
-/** Whether `value` is an envelope (a value sent with marked class instances in it). */
-export function isEnvelope(value: unknown): value is Envelope {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && ENVELOPE in value;
-}
-
-/** The value inside an envelope (as sent), or the value itself: for naming paths. */
-export function unwrap(value: unknown): unknown {
-  return isEnvelope(value) ? value.value : value;
 }
 
 /**
@@ -202,7 +189,7 @@ export function markedClasses(args: readonly unknown[]): ClassRef[] {
 function restore(envelope: Envelope, found: FoundClass[], path: string): unknown {
   for (let i = 0; i < found.length; i++) {
     const f = found[i] as FoundClass;
-    if ('missing' in f) throw new SerializationError(path, (envelope[ENVELOPE][i] as ClassRef).name, undefined, 'class-not-found', f.missing);
+    if ('missing' in f) throw new SerializationError(path, (envelope[ENVELOPE][i] as ClassRef).name, undefined, undefined, 'class-not-found', f.missing);
   }
   const prototypes = found.map((f) => (f as { prototype: object }).prototype);
   const { marks, value } = envelope;

@@ -1,6 +1,6 @@
 import * as v8 from 'node:v8';
 import { SerializationError } from '../errors.ts';
-import { unwrap } from './prototypes.ts';
+import { unwrap } from './envelope.ts';
 
 /**
  * Values cross threads, processes and the network by the structured-clone algorithm
@@ -105,7 +105,8 @@ export function findUncloneable(sent: unknown, path: string, seen: Set<object>):
   return { path, type: typeName(value) };
 }
 
-function clones(value: object): boolean {
+/** Whether `value` survives structured clone (v8.serialize) as a whole. */
+export function clones(value: object): boolean {
   try {
     v8.serialize(value);
     return true;

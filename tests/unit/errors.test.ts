@@ -91,7 +91,7 @@ describe('errors', () => {
     assert.equal(new FlowParametersError('report', [{ parameter: 'pages', message: 'expected number.', received: 'abc' }, { parameter: 'date', message: 'required', received: undefined }]).message,
       "Flow 'report' was given invalid parameters: `pages`: expected number (got `\"abc\"` (string)); `date`: required (not given).");
     assert.match(new UnguardedModuleError('report', 'file:///report.ts').message, /while a weft worker imported file:\/\/\/report\.ts to find a task.*if \(isMain\(import\.meta\)\)/);
-    assert.match(new SerializationError('args[0]', 'Money', undefined, 'prototype').message, /it is a `Money`.*serializable\(Money\)/);
+    assert.match(new SerializationError('args[0]', 'Money', undefined, undefined, 'prototype').message, /it is a `Money`.*serializable\(Money\)/);
     assert.equal(new InvalidOptionError('workers', 'an integer ≥ 1', 0).message, 'Expected `workers` to be an integer ≥ 1, got `0` (number)');
   });
 
