@@ -25,6 +25,8 @@ export const ErrorCode = {
   Usage: 'WEFT_USAGE',
   FlowParameters: 'WEFT_FLOW_PARAMETERS',
   UnguardedModule: 'WEFT_UNGUARDED_MODULE',
+  AsCompletedTimeout: 'WEFT_AS_COMPLETED_TIMEOUT',
+  WorkerStart: 'WEFT_WORKER_START',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -287,6 +289,40 @@ export class UnguardedModuleError extends WeftError {
   }
 }
 define(UnguardedModuleError, 'UnguardedModuleError', ErrorCode.UnguardedModule);
+/**
+ * weft's own timeout while waiting on futures (`asCompleted(futures, { timeoutMs })`): futures
+ * remained after that long. Distinct from any TimeoutError a task throws.
+ */
+export class AsCompletedTimeoutError extends WeftError {
+  constructor(
+    readonly notDone: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`${notDone} future(s) were still not done after ${timeoutMs} ms; raise timeoutMs, or handle the rest after the loop.`);
+  }
+}
+define(AsCompletedTimeoutError, 'AsCompletedTimeoutError', ErrorCode.AsCompletedTimeout);
+
+/**
+ * A worker (thread, process, cluster worker) could not start, so the task runs waiting for it
+ * could not run (dask's `WorkerStartTimeoutError`). `attempts`: the starts tried in a row;
+ * `reason`: why the last one failed.
+ */
+export class WorkerStartError extends WeftError {
+  constructor(
+    readonly workerId: string,
+    readonly attempts: number,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Worker ${workerId} could not start${attempts > 1 ? ` (${attempts} attempts in a row)` : ''}: ${reason}. ` +
+        "Check the worker's options (maxHeapMb, resources) and that weft and tsx load in a fresh worker.",
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+define(WorkerStartError, 'WorkerStartError', ErrorCode.WorkerStart);
 
 /** weft's API was used in a way it does not support; the message says how to use it instead. */
 export class UsageError extends WeftError {}

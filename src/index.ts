@@ -14,16 +14,18 @@
  *
  * @module
  */
-import { setDefaultTaskRunner } from './core/flow.ts';
+import { setDefaultTaskRunner, setRunObserver } from './core/flow.ts';
+import { printTaskLogs } from './events/task-logs.ts';
 import { SequentialTaskRunner } from './runners/sequential.ts';
 
 setDefaultTaskRunner(() => new SequentialTaskRunner());
+setRunObserver(printTaskLogs);
 
 export { task, unmapped } from './core/task.ts';
 export type { Task, Arg, Args, MapArgs, Unmapped } from './core/task.ts';
 export { flow, FlowRun } from './core/flow.ts';
 export type { Flow } from './core/flow.ts';
-export { TaskFuture, asCompleted, wait, AsCompletedTimeoutError } from './core/future.ts';
+export { TaskFuture, asCompleted, wait } from './core/future.ts';
 export type { CompletedFuture, CompletedView } from './core/future.ts';
 export { annotate, getRunContext } from './core/context.ts';
 export type { Annotations, RunContext, RunLogger } from './core/context.ts';
@@ -31,7 +33,9 @@ export { isMain } from './core/is-main.ts';
 export type { TaskOptions, SubmitOptions, FlowOptions, ResolvedTaskOptions } from './core/options.ts';
 export { TaskRunState, FlowRunState } from './core/states.ts';
 export type { TaskRunRecord, FlowRunRecord, FinalTaskRunState } from './core/states.ts';
-export type { TaskRunner, RunnerContext, TaskJob, TaskOutcome, LifecycleState } from './core/task-runner.ts';
+export type { TaskRunner, RunnerContext, TaskJob, TaskOutcome, LifecycleState, Lend } from './core/task-runner.ts';
+export type { Cancellation } from './core/run-signal.ts';
+export type { TaskRef } from './protocol/task-ref.ts';
 export { SequentialTaskRunner } from './runners/sequential.ts';
 export type { SequentialTaskRunnerOptions } from './runners/sequential.ts';
 export { ParallelTaskRunner, Scheduler } from './runners/parallel.ts';
@@ -47,11 +51,14 @@ export type { Cluster, AdaptOptions } from './cluster/cluster.ts';
 export { getClient } from './cluster/get-client.ts';
 export type { Client } from './cluster/get-client.ts';
 export type { Resources } from './schedule/resources.ts';
-export type { WeftEvents, WeftEventName, LogLevel } from './events/events.ts';
+export type { WeftEvents, WeftEventName, LogLevel, EventSink } from './events/events.ts';
+export { RunFold } from './events/fold.ts';
+export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
   ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
   FlowParametersError, UnguardedModuleError,
+  AsCompletedTimeoutError, WorkerStartError,
 } from './errors.ts';
 export type { ParameterIssue } from './errors.ts';
 export type { StandardSchemaV1 } from './core/standard-schema.ts';

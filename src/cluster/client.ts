@@ -2,16 +2,18 @@ import * as v8 from 'node:v8';
 import { Queue } from './libs.ts';
 import type { Redis, RedisOptions } from './libs.ts';
 import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
-import type { LogLevel } from '../events/events.ts';
+import { now, type EventSink } from '../events/events.ts';
+import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
+import { ClockSync } from './clock.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
-import type { RunSignal } from '../core/run-signal.ts';
+import type { Cancellation } from '../core/run-signal.ts';
 import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import { serialize } from '../protocol/serialize.ts';
-import { fromWireError } from '../protocol/wire-error.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import { bounded } from './bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
-import { bullPriority, keys, queueName, requirementSignature, type BatchPayload, type ControlMessage, type JobData, type TaskWire, type WorkerMessage } from './protocol.ts';
+import { bullPriority, keys, queueName, requirementSignature, type BatchPayload, type ControlMessage, type JobData, type TaskWire, type WorkerBatch } from './protocol.ts';
 
 /** Connection settings of a client, from the runner's `clientOptions`. */
 export interface ClientSettings {
@@ -25,22 +27,13 @@ export interface ClientSettings {
   readonly redis: RedisOptions | undefined;
 }
 
-/** What a client reports as task runs progress on workers. */
-export interface ClientListener {
-  started?(taskRunId: string, taskName: string, attempt: number, workerId: string, time: number): void;
-  retried?(taskRunId: string, taskName: string, attempt: number, delayMs: number, error: Error, workerId: string, time: number): void;
-  log?(taskRunId: string, taskName: string, level: LogLevel, message: string, workerId: string, time: number): void;
-  /** The connection to the cluster was lost for good; every pending run has been failed. */
-  lost?(error: ClusterConnectionError): void;
-}
-
-/** A task run to send. */
-export type ClientTask = TaskWire;
+/** A task run to send; `readyTime` (when it was handed to the runner) goes on its 'started' events. */
+export type ClientTask = TaskWire & { readonly readyTime?: number };
 
 interface Pending {
-  readonly taskName: string;
-  readonly flowRunId: string;
-  readonly cancellation: RunSignal | undefined;
+  /** The run as sent: what its attempt events are about. */
+  readonly task: ClientTask;
+  readonly cancellation: Cancellation | undefined;
   readonly resolve: (outcome: TaskOutcome) => void;
   lastWorker: string | undefined;
   jobId: string | undefined;
@@ -70,18 +63,23 @@ export class ClusterClient {
   #lostTimer: NodeJS.Timeout | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #reading: Promise<void> = Promise.resolve();
+  /** This process's clock against the cluster's, on which workers stamp their events. */
+  readonly #clock = new ClockSync();
 
   private constructor(
     readonly address: ClusterAddress,
     readonly channel: string,
     readonly settings: ClientSettings,
-    readonly listener: ClientListener,
+    readonly events: EventSink,
     readonly redis: Redis,
     readonly reader: Redis,
   ) {}
 
-  /** Connects (failing fast with ClusterConnectionError naming the address) and starts reading results. */
-  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, listener: ClientListener): Promise<ClusterClient> {
+  /**
+   * Connects (failing fast with ClusterConnectionError naming the address), measures this
+   * process's clock against the cluster's, and starts reading results. Task runs' events go to `events`.
+   */
+  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, events: EventSink): Promise<ClusterClient> {
     const options = { connectTimeoutMs: settings.connectTimeoutMs, extra: settings.redis };
     const redis = await connect(address, { ...options, name: `weft-client-${channel}` });
     let reader: Redis;
@@ -91,7 +89,14 @@ export class ClusterClient {
       redis.disconnect();
       throw error;
     }
-    const client = new ClusterClient(address, channel, settings, listener, redis, reader);
+    const client = new ClusterClient(address, channel, settings, events, redis, reader);
+    try {
+      await client.#clock.measure(redis, 5);
+    } catch (error) {
+      redis.disconnect();
+      reader.disconnect();
+      throw new ClusterConnectionError(address.display, `reading the cluster's clock failed: ${(error as Error).message}`, error);
+    }
     client.#watch(redis);
     client.#watch(reader);
     client.#reading = client.#read();
@@ -104,7 +109,7 @@ export class ClusterClient {
   }
 
   /** Sends a task run; resolves how it ended. Never rejects. */
-  submit(task: ClientTask, cancellation: RunSignal | undefined): Promise<TaskOutcome> {
+  submit(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
     if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
     if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster client was closed') });
     // The prototype check, before anything is sent: a class instance would cross as a plain object.
@@ -116,8 +121,7 @@ export class ClusterClient {
     }
     return new Promise<TaskOutcome>((resolve) => {
       this.#pending.set(task.taskRunId, {
-        taskName: task.options.name, flowRunId: task.flowRunId, cancellation, resolve, lastWorker: undefined, jobId: undefined,
-        signature: requirementSignature(task.options.resources),
+        task, cancellation, resolve, lastWorker: undefined, jobId: undefined, signature: requirementSignature(task.options.resources),
       });
       this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args });
       this.#scheduleFlush();
@@ -128,7 +132,7 @@ export class ClusterClient {
   /** The resource requirements of pending runs, each with a task name that needs it (for the "no worker has it" warning). */
   waitingRequirements(): Map<string, string> {
     const out = new Map<string, string>();
-    for (const p of this.#pending.values()) if (p.signature !== '' && !out.has(p.signature)) out.set(p.signature, p.taskName);
+    for (const p of this.#pending.values()) if (p.signature !== '' && !out.has(p.signature)) out.set(p.signature, p.task.options.name);
     return out;
   }
 
@@ -137,7 +141,7 @@ export class ClusterClient {
    * (their AbortSignals fire) and skip any they pick up later; every pending submission resolves Cancelled.
    */
   async cancelRun(flowRunId: string, reason: string): Promise<void> {
-    const entries = [...this.#pending].filter(([, p]) => p.flowRunId === flowRunId);
+    const entries = [...this.#pending].filter(([, p]) => p.task.flowRunId === flowRunId);
     this.#settle(entries.map(([id]) => id), reason);
     await this.#publishCancel({ type: 'cancel', flowRunId, taskRunIds: undefined, reason }, entries.map(([, p]) => p));
   }
@@ -273,51 +277,32 @@ export class ClusterClient {
       }
       if (!reply) continue;
       for (const element of reply[1]) {
-        let messages: WorkerMessage[];
+        let batch: WorkerBatch;
         try {
-          messages = v8.deserialize(element) as WorkerMessage[];
+          batch = v8.deserialize(element) as WorkerBatch;
         } catch {
           continue;
         }
-        for (const message of messages) this.#onMessage(message);
+        // Not a weft worker's batch (another program's, or another weft version's): nothing to read.
+        if (!Array.isArray(batch?.events)) continue;
+        for (const event of batch.events) this.#onEvent(batch.workerId, event);
       }
     }
   }
 
-  #onMessage(m: WorkerMessage): void {
-    const p = this.#pending.get(m.taskRunId);
+  #onEvent(workerId: string, event: AttemptEvent<string>): void {
+    const p = this.#pending.get(event.id);
+    // Worker times are on the cluster's clock: take this process's offset to it off again.
+    emitAttempt(this.events, event, p?.task, workerId, -this.#clock.offsetMs);
     if (!p) return; // settled already (cancelled), or a duplicate
-    switch (m.type) {
-      case 'started':
-        return this.#started(m.taskRunId, p, m.attempt, m.workerId, m.time);
-      case 'retried':
-        return this.listener.retried?.(m.taskRunId, p.taskName, m.attempt, m.delayMs, fromWireError(m.error), m.workerId, m.time);
-      case 'log':
-        return this.listener.log?.(m.taskRunId, p.taskName, m.level, m.message, m.workerId, m.time);
-      case 'completed':
-        if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
-        return this.#completed(m.taskRunId, m.value, m.workerId);
-      case 'failed':
-        if (m.started) this.#started(m.taskRunId, p, m.started.attempt, m.workerId, m.started.time);
-        return this.#resolve(m.taskRunId, { state: m.state, error: fromWireError(m.error), workerId: m.workerId });
-      case 'crashed': {
-        const worker = p.lastWorker ?? 'unknown';
-        const reason = `died while running it, and so did the workers it ran on after that (${m.crashes} worker deaths; allowedFailures is ${this.settings.allowedFailures})`;
-        return this.#resolve(m.taskRunId, { state: 'Crashed', error: new WorkerCrashedError(p.taskName, worker, reason, m.crashes), workerId: worker });
-      }
+    if (event.type === 'started' || (event.type === 'done' && event.attempt !== undefined)) p.lastWorker = workerId;
+    // Marked class instances in a result get their prototypes back (after an import, if need be).
+    if (event.type === 'done') return withDecoded(outcomeOf(event, workerId), (outcome) => this.#resolve(event.id, outcome));
+    if (event.type === 'crashed') {
+      const worker = p.lastWorker ?? 'unknown';
+      const reason = `died while running it, and so did the workers it ran on after that (${event.crashes} worker deaths; allowedFailures is ${this.settings.allowedFailures})`;
+      this.#resolve(event.id, { state: 'Crashed', error: new WorkerCrashedError(p.task.options.name, worker, reason, event.crashes), workerId: worker });
     }
-  }
-
-  /** Resolves a result with its marked class instances' prototypes restored (after importing their modules, if need be). */
-  #completed(taskRunId: string, sent: unknown, workerId: string): void {
-    withDecoded(sent, 'result',
-      (value) => this.#resolve(taskRunId, { state: 'Completed', value, workerId }),
-      (error) => this.#resolve(taskRunId, { state: 'Failed', error, workerId }));
-  }
-
-  #started(taskRunId: string, p: Pending, attempt: number, workerId: string, time: number): void {
-    p.lastWorker = workerId;
-    this.listener.started?.(taskRunId, p.taskName, attempt, workerId, time);
   }
 
   #resolve(taskRunId: string, outcome: TaskOutcome): void {
@@ -342,10 +327,10 @@ export class ClusterClient {
     for (const [id, p] of this.#pending) {
       if (!p.cancellation?.aborted) continue;
       const reason = p.cancellation.reason instanceof Error ? p.cancellation.reason.message : 'the task run was cancelled';
-      const group = byRun.get(p.flowRunId) ?? { ids: [], entries: [], reason };
+      const group = byRun.get(p.task.flowRunId) ?? { ids: [], entries: [], reason };
       group.ids.push(id);
       group.entries.push(p);
-      byRun.set(p.flowRunId, group);
+      byRun.set(p.task.flowRunId, group);
     }
     for (const [flowRunId, group] of byRun) {
       this.#settle(group.ids, group.reason);
@@ -386,7 +371,7 @@ export class ClusterClient {
     this.#failure = error;
     clearInterval(this.#sweep);
     for (const id of [...this.#pending.keys()]) this.#resolve(id, { state: 'Crashed', error });
-    this.listener.lost?.(error);
+    this.events.emit('runner:warning', { message: error.message, time: now() });
     // Stop reconnecting in the background: this client is done.
     this.reader.disconnect();
     this.redis.disconnect();

@@ -3,6 +3,7 @@ import { TaskRunError, UsageError } from '../errors.ts';
 import { currentStore } from '../core/context.ts';
 import type { Task } from '../core/task.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
+import type { EventSink } from '../events/events.ts';
 import { ClusterClient } from './client.ts';
 import { parseAddress } from './connection.ts';
 import { workerRuntime, type WorkerRuntime } from './runtime.ts';
@@ -70,13 +71,15 @@ function makeClient(submit: SubmitFn): Client {
 }
 
 let counter = 0;
+/** Nested runs' events have no flow run to go to yet. */
+const NO_EVENTS: EventSink = { emit: () => undefined, has: () => false };
 let shared: Promise<ClusterClient> | undefined;
 
 /** One client per worker process, on its own result channel, for every nested submission. */
 function nestedClient(runtime: WorkerRuntime): Promise<ClusterClient> {
   shared ??= ClusterClient.connect(parseAddress('address', runtime.address.url), `nested-${runtime.id}-${randomUUID().slice(0, 8)}`, {
     connectTimeoutMs: 5000, reconnectTimeoutMs: 5000, allowedFailures: 3, redis: undefined,
-  }, {}).catch((error: unknown) => {
+  }, NO_EVENTS).catch((error: unknown) => {
     shared = undefined;
     throw error;
   });

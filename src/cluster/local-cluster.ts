@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ClusterConnectionError, InvalidOptionError, UsageError } from '../errors.ts';
+import { InvalidOptionError, UsageError, WorkerStartError } from '../errors.ts';
 import type { LifecycleState } from '../core/task-runner.ts';
 import { loaderExecArgv } from '../loader/register.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
@@ -193,11 +193,11 @@ export class LocalCluster implements Cluster {
         if (message.type === 'ready') {
           ready = true;
           resolve();
-        } else reject(new ClusterConnectionError(this.#redis.address, `worker local-${index} could not start: ${message.message}`));
+        } else reject(new WorkerStartError(`local-${index}`, 1, message.message));
       });
       child.once('exit', (code, signal) => {
         this.#children.delete(index);
-        if (!ready) return reject(new ClusterConnectionError(this.#redis.address, `worker local-${index} exited before it was ready (${signal ?? `exit ${code}`})`));
+        if (!ready) return reject(new WorkerStartError(`local-${index}`, 1, `it exited before it was ready (${signal ?? `exit ${code}`})`));
         // The nanny: a worker that died while the cluster runs is replaced; its jobs run again once their locks lapse.
         // A clean exit (code 0) is a worker told to stop (Ctrl-C reaches the whole process group): not replaced.
         if (this.#state === 'running' && code !== 0 && !(child as ChildProcess & { retiring?: boolean }).retiring) {

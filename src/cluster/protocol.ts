@@ -6,7 +6,7 @@
  * Layout, all under one prefix (`weft` unless the address says otherwise):
  * - BullMQ queues `tasks` (no resources) and `tasks~GPU=1` (one per resource requirement);
  * - `{prefix}:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
- *   blocking pops in batches: each element is a v8 `WorkerMessage[]`;
+ *   blocking pops in batches: each element is a v8 {@link WorkerBatch};
  * - `{prefix}:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
  *   died never recomputes a result already delivered;
  * - `{prefix}:workers`: a hash of live workers (id → JSON {@link WorkerInfo}), refreshed by heartbeats;
@@ -15,8 +15,7 @@
  */
 import type { ResolvedTaskOptions } from '../core/options.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
-import type { WireError } from '../protocol/wire-error.ts';
-import type { LogLevel } from '../events/events.ts';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import type { Resources } from '../schedule/resources.ts';
 
 /**
@@ -48,24 +47,14 @@ export interface JobData {
   readonly p: string;
 }
 
-/** What a worker tells the client about a task run. */
-export type WorkerMessage =
-  | { readonly type: 'started'; readonly taskRunId: string; readonly attempt: number; readonly workerId: string; readonly time: number }
-  | { readonly type: 'retried'; readonly taskRunId: string; readonly attempt: number; readonly delayMs: number; readonly error: WireError; readonly workerId: string; readonly time: number }
-  | { readonly type: 'log'; readonly taskRunId: string; readonly level: LogLevel; readonly message: string; readonly workerId: string; readonly time: number }
-  /** Messages are serialized in batches; a result that cannot cross turns into a 'failed' message naming it (see Outbox). */
-  | { readonly type: 'completed'; readonly taskRunId: string; readonly value: unknown; readonly workerId: string; readonly started?: StartedInfo }
-  | { readonly type: 'failed'; readonly taskRunId: string; readonly state: 'Failed' | 'Cancelled'; readonly error: WireError; readonly workerId: string; readonly started?: StartedInfo }
-  /** The task's workers died more than `allowedFailures` times. The dead worker is the last one that started it. */
-  | { readonly type: 'crashed'; readonly taskRunId: string; readonly crashes: number; readonly workerId: string };
-
 /**
- * A 'started' message folded into the task's result, when both left the worker in the same batch
- * (most small tasks): one message per task instead of two. The client reports the start first.
+ * What a worker sends one client in one turn: one element of the client's result list. Its events
+ * are the {@link AttemptEvent}s every transport speaks, naming runs by task run id, with times on
+ * the cluster's clock (the worker adds its measured offset to Redis's `TIME`; see cluster/clock.ts).
  */
-export interface StartedInfo {
-  readonly attempt: number;
-  readonly time: number;
+export interface WorkerBatch {
+  readonly workerId: string;
+  readonly events: readonly AttemptEvent<string>[];
 }
 
 /** Messages on the control channel, seen by every worker. */

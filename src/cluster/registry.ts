@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { now } from '../events/events.ts';
-import type { EventBus } from '../events/bus.ts';
+import { now, type EventSink } from '../events/events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { HEARTBEAT_STALE_MS, keys, parseSignature, type WorkerInfo } from './protocol.ts';
 
@@ -34,7 +33,7 @@ export class RegistryWatch {
   constructor(
     readonly redis: Redis,
     readonly prefix: string,
-    readonly events: EventBus,
+    readonly events: EventSink,
     /** Resource requirements of runs waiting now, with a task name needing each. */
     readonly waiting: () => Map<string, string>,
     /** Task runs submitted and not finished. */

@@ -150,7 +150,7 @@ export async function makeCluster(clusterClass: ClusterClass, options: Record<st
   return cluster as Cluster;
 }
 
-/** The performance report is designed (DESIGN.md, "Observing a run") but not built yet. */
+/** The performance report option: not built yet (the events it will fold are in the README, "Observing a run"). */
 function notBuiltYet(path: string): never {
   throw new UsageError(
     `performanceReport ('${path}'): the HTML performance report is not built yet in this version of weft. ` +

@@ -20,8 +20,11 @@ import { bounded } from './bounded.ts';
 import { Slots } from './slots.ts';
 import { enterWorker, type WorkerRuntime } from './runtime.ts';
 import {
-  HEARTBEAT_MS, keys, parseSignature, queueName, type BatchPayload, type ControlMessage, type JobData, type TaskWire, type WorkerInfo, type WorkerMessage,
+  HEARTBEAT_MS, keys, parseSignature, queueName, type BatchPayload, type ControlMessage, type JobData, type TaskWire, type WorkerInfo,
 } from './protocol.ts';
+import { ClockSync } from './clock.ts';
+import { now } from '../events/events.ts';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
 
 /** Options of a cluster worker (`weft worker`, and each process of a LocalCluster). */
 export interface ClusterWorkerOptions {
@@ -64,6 +67,8 @@ export class ClusterWorker implements WorkerRuntime {
   #redis: Redis | undefined;
   #sub: Redis | undefined;
   #outbox: Outbox | undefined;
+  /** This host's clock against the cluster's: events leave stamped on the cluster's clock. */
+  readonly #clock = new ClockSync();
   #heartbeat: NodeJS.Timeout | undefined;
   #closing = false;
   #lastError = 0;
@@ -85,7 +90,8 @@ export class ClusterWorker implements WorkerRuntime {
   /** Connects, registers, and starts taking jobs. */
   async start(): Promise<void> {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, 10_000);
-    this.#outbox = new Outbox(this.#redis, this.address.prefix);
+    this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id);
+    await this.#clock.measure(this.#redis, 5);
     this.#sub = this.#redis.duplicate();
     this.#sub.on('error', () => undefined);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
@@ -135,8 +141,9 @@ export class ClusterWorker implements WorkerRuntime {
     const redis = this.#redis as Redis;
     const info: WorkerInfo = {
       id: this.id, host: hostname(), pid: process.pid, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      root: this.#root, startedAt: Date.now(), beat: Date.now(),
+      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs,
     };
+    await this.#clock.measure(redis);
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
     for (const signature of (signatures?.[1] as string[] | undefined) ?? []) await this.#ensureWorker(signature);
     const hourAgo = Date.now() - 3600_000;
@@ -181,7 +188,7 @@ export class ClusterWorker implements WorkerRuntime {
       const crashes = payload.crashes + stalls;
       if (tasks.length === 0) return;
       if (crashes > payload.allowedFailures) {
-        await Promise.all(tasks.map((t) => this.#send(channel, { type: 'crashed', taskRunId: t.taskRunId, crashes, workerId: this.id })));
+        await Promise.all(tasks.map((t) => this.#send(channel, { type: 'crashed', id: t.taskRunId, crashes })));
         return;
       }
       if (tasks.length > 1 && stalls > 0) {
@@ -204,7 +211,7 @@ export class ClusterWorker implements WorkerRuntime {
     const refusal = this.#refusal(t);
     if (refusal) {
       console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal instanceof SerializationError ? refusal.message : refusal.reason}`);
-      return this.#send(channel, { type: 'failed', taskRunId: t.taskRunId, state: 'Failed', error: toWireError(refusal), workerId: this.id });
+      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(refusal) });
     }
     const need = t.options.resources;
     const wait = this.#slots.acquire(need);
@@ -227,10 +234,11 @@ export class ClusterWorker implements WorkerRuntime {
     return this.#send(channel, this.#messageOf(t.taskRunId, outcome));
   }
 
-  #messageOf(taskRunId: string, outcome: TaskOutcome): WorkerMessage {
-    if (outcome.state === 'Completed') return { type: 'completed', taskRunId, value: outcome.value, workerId: this.id };
+  #messageOf(taskRunId: string, outcome: TaskOutcome): AttemptEvent<string> {
+    const serviceMs = outcome.serviceMs ?? 0;
+    if (outcome.state === 'Completed') return { type: 'done', id: taskRunId, serviceMs, state: 'Completed', value: outcome.value };
     const state = outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed';
-    return { type: 'failed', taskRunId, state, error: toWireError(outcome.error), workerId: this.id };
+    return { type: 'done', id: taskRunId, serviceMs, state, error: toWireError(outcome.error) };
   }
 
   /** Why a job may not run here: only modules under the worker's project root are ever imported (task modules and marked classes' modules alike). */
@@ -265,17 +273,18 @@ export class ClusterWorker implements WorkerRuntime {
   }
 
   #hooks(channel: string): AttemptHooks {
-    const id = this.id;
+    // Times go out on the cluster's clock; the client moves them onto the flow process's.
+    const clock = this.#clock;
+    const send = (event: AttemptEvent<string>) => void this.#send(channel, event).catch(() => undefined);
     return {
-      started: (r, attempt) => void this.#send(channel, { type: 'started', taskRunId: r.taskRunId, attempt, workerId: id, time: Date.now() }).catch(() => undefined),
-      retried: (r, attempt, error, delayMs) =>
-        void this.#send(channel, { type: 'retried', taskRunId: r.taskRunId, attempt, delayMs, error: toWireError(error), workerId: id, time: Date.now() }).catch(() => undefined),
-      log: (r, level, message) => void this.#send(channel, { type: 'log', taskRunId: r.taskRunId, level, message, workerId: id, time: Date.now() }).catch(() => undefined),
+      started: (r, attempt, time) => send({ type: 'started', id: r.taskRunId, attempt, time: time + clock.offsetMs }),
+      retried: (r, attempt, error, delayMs) => send({ type: 'retried', id: r.taskRunId, attempt, delayMs, error: toWireError(error), time: now() + clock.offsetMs }),
+      log: (r, level, message) => send({ type: 'log', id: r.taskRunId, taskRunId: r.taskRunId, flowRunId: r.flowRunId, taskName: r.options.name, level, message, time: now() + clock.offsetMs }),
     };
   }
 
-  #send(channel: string, message: WorkerMessage): Promise<void> {
-    return (this.#outbox as Outbox).send(channel, message);
+  #send(channel: string, event: AttemptEvent<string>): Promise<void> {
+    return (this.#outbox as Outbox).send(channel, event);
   }
 
   #onControl(raw: Buffer): void {

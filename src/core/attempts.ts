@@ -1,9 +1,9 @@
 import { CancelledError, TaskTimeoutError } from '../errors.ts';
-import type { LogLevel } from '../events/events.ts';
+import { now, type LogLevel } from '../events/events.ts';
 import { storage, type FlowRunScope, type RunStore, type TaskScope } from './context.ts';
 import { retryDelay, type ResolvedTaskOptions } from './options.ts';
-import type { TaskOutcome } from './task-runner.ts';
-import type { RunSignal } from './run-signal.ts';
+import type { Lend, TaskOutcome } from './task-runner.ts';
+import type { Cancellation } from './run-signal.ts';
 
 /** One task run to execute here, wherever "here" is: the flow's process, a thread, a process, a cluster worker. */
 export interface AttemptRequest {
@@ -13,13 +13,18 @@ export interface AttemptRequest {
   readonly args: readonly unknown[];
   readonly options: ResolvedTaskOptions;
   /** The run's cancellation; its AbortSignal is made only if the task or a timer needs it. */
-  readonly cancellation: RunSignal;
+  readonly cancellation: Cancellation;
   readonly workerId: string;
+  /** When the run was handed to its runner, for its 'started' events (in the flow's process). */
+  readonly readyTime?: number;
+  /** How the run lends its slot while it waits on other runs (the pool's, in the flow's process). */
+  readonly lend?: Lend;
 }
 
 /** How the executing side reports progress: to the event bus in process, to a message port elsewhere. */
 export interface AttemptHooks {
-  started(request: AttemptRequest, attempt: number): void;
+  /** `time`: when the attempt started, on this process's clock. */
+  started(request: AttemptRequest, attempt: number, time: number): void;
   retried(request: AttemptRequest, attempt: number, error: unknown, delayMs: number): void;
   log(request: AttemptRequest, level: LogLevel, message: string): void;
 }
@@ -34,13 +39,14 @@ export async function runAttempts(request: AttemptRequest, hooks: AttemptHooks, 
   const total = options.retries + 1;
   for (let attempt = 1; ; attempt++) {
     if (cancellation.aborted) return cancelled(cancellation, request.workerId);
-    hooks.started(request, attempt);
+    const startTime = now();
+    hooks.started(request, attempt, startTime);
     try {
       const value = await runOnce(request, attempt, hooks, flowRun);
-      return { state: 'Completed', value, workerId: request.workerId };
+      return { state: 'Completed', value, workerId: request.workerId, serviceMs: now() - startTime };
     } catch (error) {
-      if (cancellation.aborted) return cancelled(cancellation, request.workerId);
-      if (attempt >= total) return { state: 'Failed', error: asError(error), workerId: request.workerId };
+      if (cancellation.aborted) return cancelled(cancellation, request.workerId, now() - startTime);
+      if (attempt >= total) return { state: 'Failed', error: asError(error), workerId: request.workerId, serviceMs: now() - startTime };
       const delayMs = retryDelay(options, attempt);
       hooks.retried(request, attempt, error, delayMs);
       if (delayMs > 0 && !(await sleep(delayMs, cancellation.signal))) return cancelled(cancellation, request.workerId);
@@ -80,9 +86,6 @@ async function call(request: AttemptRequest, attempt: number, signal: AbortSigna
 
 /** The task scope of one attempt; its signal is the run's (made on first read) or the timed attempt's. */
 class AttemptScope implements TaskScope {
-  #waiting = 0;
-  #rejoin: (() => void) | undefined;
-
   constructor(
     readonly request: AttemptRequest,
     readonly attempt: number,
@@ -91,24 +94,9 @@ class AttemptScope implements TaskScope {
     readonly flowRun: FlowRunScope | undefined,
   ) {}
 
-  /**
-   * The task waits for other task runs: its slot is lent out once, however many futures it waits
-   * on at a time (asCompleted waits on them all), and taken back when the last wait ends.
-   */
+  /** The task waits for other task runs: its slot is lent out meanwhile (the lender counts overlapping waits). */
   secede(): () => void {
-    const flowRun = this.flowRun;
-    if (!flowRun?.secede) return () => {};
-    if (this.#waiting++ === 0) this.#rejoin = flowRun.secede();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      if (--this.#waiting === 0) {
-        const rejoin = this.#rejoin;
-        this.#rejoin = undefined;
-        rejoin?.();
-      }
-    };
+    return this.request.lend?.(this.request.taskRunId) ?? noop;
   }
 
   get taskRunId(): string {
@@ -136,10 +124,12 @@ class AttemptScope implements TaskScope {
   }
 }
 
-function cancelled(signal: RunSignal, workerId: string): TaskOutcome {
+const noop = (): void => {};
+
+function cancelled(signal: Cancellation, workerId: string, serviceMs?: number): TaskOutcome {
   const reason = signal.reason;
   const error = reason instanceof CancelledError ? reason : new CancelledError(typeof reason === 'string' ? reason : 'the task run was cancelled');
-  return { state: 'Cancelled', error, workerId };
+  return serviceMs === undefined ? { state: 'Cancelled', error, workerId } : { state: 'Cancelled', error, workerId, serviceMs };
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

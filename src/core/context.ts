@@ -45,8 +45,6 @@ export interface FlowRunScope {
   readonly flowName: string;
   readonly signal: AbortSignal;
   log(taskRun: TaskScope | undefined, level: LogLevel, message: string): void;
-  /** Lends the calling task's runner slot out until the returned function is called. */
-  secede?(): () => void;
 }
 
 /** The current task attempt. */

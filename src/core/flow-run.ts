@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } from '../errors.ts';
 import { EventBus } from '../events/bus.ts';
-import { now, type LogLevel } from '../events/events.ts';
-import { recordAttempts } from '../events/recorder.ts';
+import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
+import { RunFold } from '../events/fold.ts';
 import { attemptEvents } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { runAttempts, type AttemptHooks } from './attempts.ts';
@@ -10,9 +10,10 @@ import { RunSignal } from './run-signal.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
 import { isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
-import type { TaskRunRecord, TaskRunState } from './states.ts';
-import type { Task } from './task.ts';
-import type { TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { TaskRunRecord } from './states.ts';
+import type { Lend, TaskDef, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
+import type { TaskRef } from '../protocol/task-ref.ts';
+import type { Cancellation } from './run-signal.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
 const annotated = new WeakMap<object, WeakMap<ResolvedTaskOptions, ResolvedTaskOptions>>();
@@ -31,8 +32,17 @@ interface LiveRun {
  */
 export class FlowRunEngine implements FlowRunScope {
   readonly id = randomUUID();
-  readonly events = new EventBus();
-  readonly taskRuns: TaskRunRecord[] = [];
+  /** Where listeners subscribe (`FlowRun.on`); a subflow's bus forwards to its parent's. */
+  readonly bus = new EventBus();
+  /**
+   * Where this run's events are emitted, by the engine and by its runner: each event is folded
+   * into the run's records first (the fold is their only writer), then goes to the bus.
+   */
+  readonly events: EventSink;
+  readonly #fold: RunFold;
+  readonly taskRuns: TaskRunRecord[];
+  /** The ids of subflow runs started from this run, in order. */
+  readonly subflowRunIds: string[] = [];
   readonly controller = new AbortController();
   /** Live task runs by id. */
   readonly #live = new Map<string, LiveRun>();
@@ -50,9 +60,21 @@ export class FlowRunEngine implements FlowRunScope {
     readonly runner: TaskRunner,
     readonly parent: FlowRunEngine | undefined,
   ) {
-    if (parent) parent.#children.add(this);
-    if (parent) this.events.forwardTo(parent.events);
-    recordAttempts(this.events, this.id, (id) => this.#live.get(id)?.record);
+    if (parent) {
+      parent.#children.add(this);
+      parent.subflowRunIds.push(this.id);
+      this.bus.forwardTo(parent.bus);
+    }
+    const fold = (this.#fold = new RunFold({ flowRunId: this.id }));
+    this.taskRuns = fold.records;
+    const bus = this.bus;
+    this.events = {
+      emit<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
+        fold.apply(name, event);
+        bus.emit(name, event);
+      },
+      has: (name) => bus.has(name),
+    };
   }
 
   get signal(): AbortSignal {
@@ -64,7 +86,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
-  submit<T>(task: Task<never[], unknown>, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined, inline: boolean): TaskFuture<T> {
+  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly PromiseLike<unknown>[] | undefined, inline: boolean): TaskFuture<T> {
     if (!this.#accepting && !this.#cancelReason) {
       throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
     }
@@ -74,22 +96,22 @@ export class FlowRunEngine implements FlowRunScope {
 
     const n = (this.#counters.get(options.name) ?? 0) + 1;
     this.#counters.set(options.name, n);
-    const record: TaskRunRecord = { id: `${options.name}-${n}`, taskName: options.name, state: 'Pending', submittedAt: now(), attempts: 0, tags: options.tags };
+    const taskRunId = `${options.name}-${n}`;
+    const time = now();
     if (!this.#accepting) {
       // The run has ended, cancelled, while its function went on: the future is Cancelled, and the
       // run's final record and its event stream stay as they ended.
+      const error = this.#cancelReason as CancelledError;
+      const record: TaskRunRecord = { id: taskRunId, taskName: options.name, state: 'Cancelled', submittedAt: time, endedAt: time, attempts: 0, tags: options.tags, error };
       const late = new TaskFuture<T>(record, this.id, () => false);
-      Object.assign(record, { state: 'Cancelled', endedAt: record.submittedAt, error: this.#cancelReason });
-      settleFuture(late, { state: 'Cancelled', error: this.#cancelReason as CancelledError });
+      settleFuture(late, { state: 'Cancelled', error });
       return late;
     }
-    this.taskRuns.push(record);
+    this.events.emit('task-run:submitted', { flowRunId: this.id, taskRunId, taskName: options.name, priority: options.priority, tags: options.tags, time });
+    const record = this.#fold.record(this.id, taskRunId) as TaskRunRecord;
     const future = new TaskFuture<T>(record, this.id, (f, reason) => this.#cancelOne(f, reason));
     const run: LiveRun = { future: future as TaskFuture<unknown>, record, cancellation: new RunSignal() };
-    this.#live.set(record.id, run);
-    if (this.events.has('task-run:submitted')) {
-      this.events.emit('task-run:submitted', { flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, priority: options.priority, time: record.submittedAt });
-    }
+    this.#live.set(taskRunId, run);
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
     } else if (upstream === undefined) {
@@ -136,18 +158,9 @@ export class FlowRunEngine implements FlowRunScope {
     return outcome && outcome.state !== 'Completed' ? outcome.error : undefined;
   }
 
-  addChild(child: FlowRunEngine): void {
-    this.#children.add(child);
-  }
-
   removeChild(child: FlowRunEngine): void {
     this.#children.delete(child);
     this.#wakeIfIdle();
-  }
-
-  /** A task of this run, in this process, is about to wait for other task runs: its runner lends its slot out. */
-  secede(): () => void {
-    return this.runner.secede?.() ?? (() => {});
   }
 
   /** Task logs from wherever the task runs arrive here as events. */
@@ -158,7 +171,7 @@ export class FlowRunEngine implements FlowRunScope {
     });
   }
 
-  #optionsFor(task: Task<never[], unknown>): ResolvedTaskOptions {
+  #optionsFor(task: TaskDef): ResolvedTaskOptions {
     const annotations = currentStore()?.annotations;
     if (annotations === undefined) return task.options;
     // Every submit inside one annotate() sees the same annotations object: resolve each
@@ -209,7 +222,7 @@ export class FlowRunEngine implements FlowRunScope {
     return this.id === flowRunId || (this.parent !== undefined && this.parent.#owns(flowRunId));
   }
 
-  async #afterUpstream(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
+  async #afterUpstream(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: TaskFuture<unknown>[]): Promise<void> {
     for (const f of upstream) markObserved(f);
     await Promise.all(upstream.map(whenSettled));
     if (outcomeOf(run.future)) return; // cancelled while it waited
@@ -224,11 +237,8 @@ export class FlowRunEngine implements FlowRunScope {
     this.#dispatch(run, task, resolved, options, inline);
   }
 
-  #dispatch(run: LiveRun, task: Task<never[], unknown>, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
-    const job: TaskJob = {
-      taskRunId: run.record.id, flowRunId: this.id, ref: task.ref, fn: task.fn as (...args: never[]) => unknown,
-      args: args as unknown[], options, cancellation: run.cancellation,
-    };
+  #dispatch(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
+    const job = new Job(run.record.id, this.id, task.ref, task.fn, args as unknown[], options, run.cancellation, now(), this);
     let outcome: Promise<TaskOutcome>;
     try {
       outcome = inline ? this.#runInline(job) : this.runner.submit(job);
@@ -240,7 +250,19 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   #runInline(job: TaskJob): Promise<TaskOutcome> {
-    return runAttempts({ ...job, workerId: 'main' }, (this.#hooks ??= attemptEvents(this.events)), this);
+    // Called from inside a task (in this process), it waits in that task's slot: lend that one.
+    const outer = currentStore()?.task;
+    const lend: Lend | undefined = outer?.secede ? () => (outer.secede as () => () => void)() : undefined;
+    return this.runHere(job, 'main', lend);
+  }
+
+  /** Runs a job's attempts in this process: what {@link TaskJob.runHere} does. */
+  runHere(job: TaskJob, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
+    return runAttempts(
+      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId, readyTime: job.readyTime, lend },
+      (this.#hooks ??= attemptEvents(this.events)),
+      this,
+    );
   }
 
   #cancelOne<T>(future: TaskFuture<T>, reason: string): boolean {
@@ -256,23 +278,20 @@ export class FlowRunEngine implements FlowRunScope {
     this.#finish(run, { state: 'Cancelled', error });
   }
 
+  /** Settles the run's future and emits its end; the fold writes the record from that event. */
   #finish(run: LiveRun, outcome: TaskOutcome): void {
     if (!settleFuture(run.future, outcome)) return;
     const { record } = run;
-    record.state = outcome.state as TaskRunState;
-    record.endedAt = now();
-    if (outcome.workerId !== undefined) record.workerId = outcome.workerId;
-    if (outcome.state !== 'Completed') {
-      record.error = outcome.error;
-      if (outcome.state !== 'Cancelled') this.#failed.push(run.future);
-    }
-    this.#live.delete(run.record.id);
-    if (this.events.has('task-run:finished')) {
-      this.events.emit('task-run:finished', {
-        flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state: outcome.state,
-        workerId: record.workerId, time: record.endedAt, error: record.error,
-      });
-    }
+    if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
+    this.#live.delete(record.id);
+    const { attempt, startTime } = this.#fold.current(this.id, record.id);
+    const event: WeftEvents['task-run:finished'] = {
+      flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state: outcome.state,
+      workerId: outcome.workerId ?? record.workerId, time: now(), error: outcome.state === 'Completed' ? undefined : outcome.error, attempt,
+    };
+    if (startTime !== undefined) event.startTime = startTime;
+    if (outcome.serviceMs !== undefined) event.serviceMs = outcome.serviceMs;
+    this.events.emit('task-run:finished', event);
     this.#wakeIfIdle();
   }
 
@@ -282,5 +301,28 @@ export class FlowRunEngine implements FlowRunScope {
       this.#onIdle = undefined;
       wake();
     }
+  }
+}
+
+/** A task run as the engine hands it to its runner. */
+class Job implements TaskJob {
+  readonly #engine: FlowRunEngine;
+
+  constructor(
+    readonly taskRunId: string,
+    readonly flowRunId: string,
+    readonly ref: TaskRef,
+    readonly fn: (...args: never[]) => unknown,
+    readonly args: unknown[],
+    readonly options: ResolvedTaskOptions,
+    readonly cancellation: Cancellation,
+    readonly readyTime: number,
+    engine: FlowRunEngine,
+  ) {
+    this.#engine = engine;
+  }
+
+  runHere(workerId: string, lend?: Lend): Promise<TaskOutcome> {
+    return this.#engine.runHere(this, workerId, lend);
   }
 }

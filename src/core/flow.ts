@@ -27,6 +27,12 @@ export interface Flow<A extends unknown[], R> {
 }
 
 let defaultRunner: (() => TaskRunner) | undefined;
+let observer: ((run: FlowRun<unknown>) => void) | undefined;
+
+/** @internal Sets what watches every top-level flow run as it starts (index.ts: task logs to the terminal). */
+export function setRunObserver(watch: (run: FlowRun<unknown>) => void): void {
+  observer = watch;
+}
 
 function moduleName(url: string | undefined): string {
   return url?.split('/').pop()?.replace(/\.[cm]?[jt]sx?$/, '') || 'flow';
@@ -89,16 +95,10 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
     this.#engine = new FlowRunEngine(options.name, runner, parent);
     this.#record = {
       id: this.#engine.id, flowName: options.name, parentId: parent?.id, state: 'Running', startedAt: now(),
-      taskRuns: this.#engine.taskRuns, subflowRunIds: [], counts: emptyCounts(),
+      taskRuns: this.#engine.taskRuns, subflowRunIds: this.#engine.subflowRunIds, counts: emptyCounts(),
     };
-    parent?.addChild(this.#engine);
-    if (parent) {
-      const parentRecord = parentRecords.get(parent);
-      parentRecord?.subflowRunIds.push(this.#engine.id);
-    } else {
-      printTaskLogs(this.#engine);
-    }
-    parentRecords.set(this.#engine, this.#record);
+    // A subflow's events reach its parent's listeners, so only a top-level run is observed.
+    if (!parent) observer?.(this);
     this.#done = execute(this.#engine, this.#record, fn, args, options, store?.annotations);
   }
 
@@ -116,7 +116,7 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
 
   /** Listens to this flow run's events (subflows' events included). Returns an unsubscribe function. */
   on<E extends WeftEventName>(name: E, listener: Listener<E>, options?: { first?: boolean }): () => void {
-    return this.#engine.events.on(name, listener, options);
+    return this.#engine.bus.on(name, listener, options);
   }
 
   /**
@@ -140,8 +140,6 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
   }
 }
 
-const parentRecords = new WeakMap<FlowRunEngine, FlowRunRecord<unknown>>();
-
 async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (...args: never[]) => unknown, args: readonly unknown[], options: ResolvedFlowOptions<R>, annotations: Annotations | undefined): Promise<FlowRunRecord<R>> {
   // Let the caller attach listeners to the handle before the first event.
   await Promise.resolve();
@@ -160,7 +158,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   }
   if (state === 'Completed') {
     try {
-      await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, flowRun: engine });
+      await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, signal: engine.signal });
     } catch (startError) {
       state = 'Crashed';
       error = startError as Error;
@@ -229,16 +227,4 @@ async function callHook<R>(hook: ((run: FlowRunRecord<R>) => void | Promise<void
 
 function emptyCounts(): Record<TaskRunState, number> {
   return { Pending: 0, Running: 0, Retrying: 0, Completed: 0, Failed: 0, Crashed: 0, Cancelled: 0 };
-}
-
-/** Task logs reach the terminal of the flow's process, labelled with the task run. */
-function printTaskLogs(engine: FlowRunEngine): void {
-  if (process.env.WEFT_TASK_LOGS === 'off') return;
-  engine.events.on('task-run:log', (e) => {
-    const label = e.taskRunId ? `[${e.taskRunId}${e.workerId === 'main' ? '' : ` @ ${e.workerId}`}]` : `[${e.taskName}]`;
-    const line = `${label} ${e.message}`;
-    if (e.level === 'error') console.error(line);
-    else if (e.level === 'warn') console.warn(line);
-    else console.log(line);
-  });
 }

@@ -1,4 +1,5 @@
-import { CancelledError, InvalidOptionError, TaskRunError } from '../errors.ts';
+import { AsCompletedTimeoutError, CancelledError, InvalidOptionError, TaskRunError } from '../errors.ts';
+import { MAX_TIMER_MS } from '../util/validate.ts';
 import { storage } from './context.ts';
 import type { FinalTaskRunState, TaskRunRecord, TaskRunState } from './states.ts';
 import type { TaskOutcome } from './task-runner.ts';
@@ -234,14 +235,6 @@ export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>,
   };
 }
 
-/** weft's own timeout while waiting on futures, distinct from any TimeoutError a task throws. */
-export class AsCompletedTimeoutError extends Error {
-  constructor(readonly notDone: number, readonly timeoutMs: number) {
-    super(`${notDone} future(s) were still not done after ${timeoutMs} ms`);
-    this.name = 'AsCompletedTimeoutError';
-  }
-}
-
 /**
  * Waits until every future is done, or `timeoutMs` passes, and tells which are which
  * (as Dask's and Prefect's `wait`). Never rejects.
@@ -263,9 +256,6 @@ export async function wait<F extends TaskFuture<unknown>>(futures: Iterable<F>, 
   for (const f of all) (f.done ? done : notDone).add(f);
   return { done, notDone };
 }
-
-/** Node's longest timer: a longer one fires after 1 ms, so a longer wait is no timeout at all. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 function checkTimeout(timeoutMs: unknown): void {
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {

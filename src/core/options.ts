@@ -1,7 +1,9 @@
 import { InvalidOptionError } from '../errors.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import * as v from '../util/validate.ts';
-import type { TaskRunner } from './task-runner.ts';
+import type { ResolvedTaskOptions, TaskRunner } from './task-runner.ts';
+
+export type { ResolvedTaskOptions } from './task-runner.ts';
 import type { FlowRunRecord } from './states.ts';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.ts';
 
@@ -32,16 +34,6 @@ export interface SubmitOptions extends TaskOptions {
   waitFor?: readonly PromiseLike<unknown>[];
 }
 
-/** The options an engine sees: every field present, validated. */
-export interface ResolvedTaskOptions {
-  readonly name: string;
-  readonly retries: number;
-  readonly retryDelayMs: readonly number[];
-  readonly timeoutMs: number;
-  readonly priority: number;
-  readonly resources: Resources;
-  readonly tags: readonly string[];
-}
 
 const TASK_KEYS = ['name', 'retries', 'retryDelayMs', 'timeoutMs', 'priority', 'resources', 'tags', 'waitFor'] as const;
 
@@ -69,12 +61,9 @@ function resolveDelays(value: unknown): readonly number[] {
   return value.map((d: unknown, i) => timerMs(`retryDelayMs[${i}]`, v.number(`retryDelayMs[${i}]`, d, 0), 'a finite number ≥ 0'));
 }
 
-/** Node's longest timer: a longer delay fires after 1 ms instead (with only a warning). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 function timerMs(option: string, value: number, expected: string): number {
-  if (value > MAX_TIMER_MS && value !== Infinity) {
-    throw new InvalidOptionError(option, `${expected}, at most ${MAX_TIMER_MS} (about 24.8 days, Node's longest timer)`, value);
+  if (value > v.MAX_TIMER_MS && value !== Infinity) {
+    throw new InvalidOptionError(option, `${expected}, at most ${v.MAX_TIMER_MS} (about 24.8 days, Node's longest timer)`, value);
   }
   return value;
 }

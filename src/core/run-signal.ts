@@ -1,9 +1,20 @@
 /**
+ * A task run's cancellation as a runner sees it ({@link TaskJob.cancellation}). Read `aborted` on
+ * hot paths (polling it costs nothing); `signal` gives a real AbortSignal, made on first read.
+ */
+export interface Cancellation {
+  readonly aborted: boolean;
+  /** What it was aborted with (a `CancelledError`), once aborted. */
+  readonly reason: unknown;
+  readonly signal: AbortSignal;
+}
+
+/**
  * A task run's cancellation, with the `AbortSignal` made only when someone asks for it. Most task
  * runs are never cancelled and never read their signal, and an AbortController costs several
  * microseconds: on the hot path the engine reads `aborted` instead.
  */
-export class RunSignal {
+export class RunSignal implements Cancellation {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;

@@ -1,9 +1,7 @@
-import type { EventBus } from '../events/bus.ts';
+import type { EventSink } from '../events/events.ts';
 import type { Resources } from '../schedule/resources.ts';
-import type { ResolvedTaskOptions } from './options.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
-import type { FlowRunScope } from './context.ts';
-import type { RunSignal } from './run-signal.ts';
+import type { Cancellation } from './run-signal.ts';
 
 /**
  * The lifecycle of a runner, a pool, a cluster or a worker.
@@ -16,15 +14,45 @@ import type { RunSignal } from './run-signal.ts';
  */
 export type LifecycleState = 'idle' | 'starting' | 'running' | 'draining' | 'closed' | 'failed';
 
+/** The options an engine sees: every field present, validated. */
+export interface ResolvedTaskOptions {
+  readonly name: string;
+  readonly retries: number;
+  readonly retryDelayMs: readonly number[];
+  readonly timeoutMs: number;
+  readonly priority: number;
+  readonly resources: Resources;
+  readonly tags: readonly string[];
+}
+
+/** What the engine needs of a task: its name, identity, function and options (a `Task` is one). */
+export interface TaskDef {
+  readonly taskName: string;
+  readonly ref: TaskRef;
+  readonly fn: (...args: never[]) => unknown;
+  readonly options: ResolvedTaskOptions;
+}
+
 /** What a runner is given when a flow run starts it. */
 export interface RunnerContext {
   readonly flowRunId: string;
   readonly flowName: string;
   /** The flow run's event stream; runners emit worker and task-run events on it. */
-  readonly events: EventBus;
-  /** The flow run itself, for tasks that run in the flow's process (they may submit more tasks). */
-  readonly flowRun: FlowRunScope;
+  readonly events: EventSink;
+  /**
+   * Aborted when the flow run is cancelled. Every live job's own `cancellation` is aborted too,
+   * which is all a runner must watch; this one lets a runner stop its own machinery at once (a
+   * temporary cluster stops its workers).
+   */
+  readonly signal: AbortSignal;
 }
+
+/**
+ * Lends the slot of the task run `holder` while it waits for other task runs (Dask's
+ * secede/rejoin), until the returned function is called. Calls for one holder are counted: its
+ * slot is lent once however many waits overlap, and taken back when the last one ends.
+ */
+export type Lend = (holder: string) => () => void;
 
 /** One task run handed to a runner: its identity, resolved arguments and options. */
 export interface TaskJob {
@@ -37,20 +65,38 @@ export interface TaskJob {
   readonly args: unknown[];
   readonly options: ResolvedTaskOptions;
   /**
-   * Aborted when the task run is cancelled (its future, its flow run). Read `cancellation.aborted`
-   * on hot paths; `cancellation.signal` makes a real AbortSignal on first read.
+   * Aborted when the task run is cancelled (its future, its flow run): the one way a runner
+   * learns of a cancel. Read `cancellation.aborted` on hot paths; `cancellation.signal` makes a
+   * real AbortSignal on first read.
    */
-  readonly cancellation: RunSignal;
+  readonly cancellation: Cancellation;
+  /** When its upstream futures had resolved and it was handed to the runner (for `task-run:started`). */
+  readonly readyTime: number;
+  /**
+   * Runs the job here, in the flow's process, as every weft runner does that runs tasks in
+   * process: its attempts with retries and `timeoutMs`, its run context (`getRunContext()`, the
+   * logger, the AbortSignal, submitting more tasks), and its `task-run:started`/`retried`/`log`
+   * events, labelled `workerId`. `lend`, if the runner has slots, lets a task that waits on other
+   * task runs give its slot back meanwhile. Never rejects.
+   */
+  runHere(workerId: string, lend?: Lend): Promise<TaskOutcome>;
 }
 
-/** How a task run ended, as a runner reports it. A runner's `submit` never rejects. */
+/**
+ * How a task run ended, as a runner reports it. A runner's `submit` never rejects. `serviceMs`:
+ * how long the final attempt ran, measured where it ran (for `task-run:finished`).
+ */
 export type TaskOutcome =
-  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string }
-  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string };
+  | { readonly state: 'Completed'; readonly value: unknown; readonly workerId?: string; readonly serviceMs?: number }
+  | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string; readonly serviceMs?: number };
 
 /**
  * Where tasks run. A flow run takes a fresh copy with `duplicate()`, calls `start()`, hands it
- * jobs with `submit()`, and calls `shutdown()` when the flow run ends.
+ * jobs with `submit()`, and calls `shutdown()` when the flow run ends. Cancellation reaches a
+ * runner one way only: through each job's `cancellation` (and the context's `signal`).
+ *
+ * Everything a runner's types name is exported from weft's entry point, so a runner can be
+ * written outside weft: a minimal in-process one is `submit: (job) => job.runHere('main')`.
  *
  * A runner emits `task-run:started` and `task-run:retried` on the context's events as attempts
  * begin and fail; the engine emits `submitted` and `finished`.
@@ -69,16 +115,8 @@ export interface TaskRunner {
   start(context: RunnerContext): Promise<void>;
   /** Runs the job and resolves how it ended. Never rejects; aborting `job.cancellation` cancels it. */
   submit(job: TaskJob): Promise<TaskOutcome>;
-  /** Cancels every job not yet finished. */
-  cancel(reason?: string): Promise<void>;
   /** Lets running jobs finish (or be cancelled), then stops everything the runner started. */
   shutdown(): Promise<void>;
   /** A new runner with the same options, in state `idle`. */
   duplicate(): TaskRunner;
-  /**
-   * Optional, for runners that run tasks in the flow's process: a running task is about to wait for
-   * other task runs, so lend its slot to them until the returned function is called (Dask's
-   * secede/rejoin). Without it, tasks waiting on tasks they submitted could fill every slot.
-   */
-  secede?(): () => void;
 }

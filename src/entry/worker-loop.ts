@@ -4,7 +4,8 @@ import { storage } from '../core/context.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import { now, type LogLevel } from '../events/events.ts';
-import type { DoneEvent, JobEvent, ToWorker, WireJob, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
+import { AttemptBatch, type AttemptEvent, type DoneEvent } from '../protocol/attempt-events.ts';
+import type { ToWorker, WireJob, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import { executeTask, sendable } from './execute.ts';
@@ -24,24 +25,16 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   let current: { id: number; signal: RunSignal } | undefined;
   /** Cancels that arrived for jobs not yet started. */
   const cancelled = new Map<number, string>();
-  let outbound: JobEvent[] = [];
-  let transfers: Map<JobEvent, ArrayBuffer[]> | undefined;
+  const batch = new AttemptBatch<number>();
+  let transfers: Map<AttemptEvent<number>, ArrayBuffer[]> | undefined;
   let flushScheduled = false;
   let unreported = 0;
 
-  /** The current attempt's 'started' event, held back to ride on its 'done' when both fit one batch. */
-  let heldStart: (JobEvent & { type: 'started' }) | undefined;
-  const releaseStart = (): void => {
-    if (heldStart) outbound.push(heldStart);
-    heldStart = undefined;
-  };
   const flush = (): void => {
     unreported = 0;
-    releaseStart();
-    if (outbound.length === 0) return;
-    const events = outbound;
+    if (batch.size === 0) return;
+    const events = batch.take();
     const moving = transfers;
-    outbound = [];
     transfers = undefined;
     try {
       port.post({ type: 'batch', events }, moving ? [...moving.values()].flat() : undefined);
@@ -58,20 +51,17 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       flush();
     });
   };
-  const push = (event: JobEvent): void => {
-    releaseStart();
-    outbound.push(event);
+  const push = (event: AttemptEvent<number>): void => {
+    batch.push(event);
     schedule();
   };
 
   const hooks: AttemptHooks = {
-    started: (r, attempt) => {
-      releaseStart();
-      heldStart = { type: 'started', id: jobId(r), attempt, time: now() };
-      schedule();
+    started: (r, attempt, time) => {
+      push({ type: 'started', id: jobId(r), attempt, time });
       // Report the start now when the task may run long (the flow shows it Running) or is timed
-      // (the pool's watchdog must know it started). Short tasks report in batches: a message per
-      // task both ways is what would cap throughput.
+      // (the pool's watchdog must know it started). Short tasks report in batches, the start
+      // folded into the result: a message per task both ways is what would cap throughput.
       if (r.options.timeoutMs !== Infinity || !isShort(r.options)) flush();
     },
     retried: (r, attempt, error, delayMs) => push({ type: 'retried', id: jobId(r), attempt, delayMs, error: toWireError(error), time: now() }),
@@ -101,12 +91,10 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       const t0 = performance.now();
       const outcome = sendable(await executeTask(job, workerId, signal, hooks));
       current = undefined;
-      const start = heldStart?.id === job.id ? heldStart : undefined;
-      if (start) heldStart = undefined;
       const ms = performance.now() - t0;
       const mean = serviceMs.get(def.options);
       serviceMs.set(def.options, mean === undefined ? ms : mean * 0.8 + ms * 0.2);
-      const done = toDone(job.id, outcome, ms, start);
+      const done = toDone(job.id, outcome, outcome.serviceMs ?? ms);
       if (outcome.state === 'Completed' && typeof outcome.value === 'object' && outcome.value !== null) {
         const list = takeTransferList([outcome.value]);
         if (list.length > 0) (transfers ??= new Map()).set(done, list);
@@ -152,22 +140,19 @@ function jobId(request: AttemptRequest): number {
   return (request as AttemptRequest & { id: number }).id;
 }
 
-function toDone(id: number, outcome: TaskOutcome, serviceMs: number, start: { attempt: number; time: number } | undefined): DoneEvent {
-  const done: DoneEvent = outcome.state === 'Completed'
+function toDone(id: number, outcome: TaskOutcome, serviceMs: number): DoneEvent<number> {
+  return outcome.state === 'Completed'
     ? { type: 'done', id, serviceMs, state: 'Completed', value: outcome.value }
     : { type: 'done', id, serviceMs, state: outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed', error: toWireError(outcome.error) };
-  // Absent, not undefined: every key costs on the wire.
-  if (start) Object.assign(done, { attempt: start.attempt, startTime: start.time });
-  return done;
 }
 
 /** Sends one event; a result that cannot be cloned becomes a Failed outcome naming its path. */
-function postAlone(port: WorkerPort, event: JobEvent, transfer: ArrayBuffer[] | undefined): void {
+function postAlone(port: WorkerPort, event: AttemptEvent<number>, transfer: ArrayBuffer[] | undefined): void {
   try {
     port.post({ type: 'batch', events: [event] }, transfer);
   } catch (error) {
     if (event.type !== 'done' || event.state !== 'Completed') throw error;
-    const failed: JobEvent = { type: 'done', id: event.id, serviceMs: event.serviceMs, attempt: event.attempt, startTime: event.startTime, state: 'Failed', error: toWireError(explain(event.value, 'result', error)) };
+    const failed: AttemptEvent<number> = { type: 'done', id: event.id, serviceMs: event.serviceMs, attempt: event.attempt, startTime: event.startTime, state: 'Failed', error: toWireError(explain(event.value, 'result', error)) };
     port.post({ type: 'batch', events: [failed] });
   }
 }

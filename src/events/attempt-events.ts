@@ -1,13 +1,73 @@
 import type { AttemptHooks } from '../core/attempts.ts';
-import type { EventBus } from './bus.ts';
-import { now } from './events.ts';
+import type { TaskOutcome } from '../core/task-runner.ts';
+import type { AttemptEvent, DoneEvent } from '../protocol/attempt-events.ts';
+import { fromWireError } from '../protocol/wire-error.ts';
+import { now, type EventSink } from './events.ts';
 
-/** Attempt hooks that turn task runs' progress into events on a flow run's bus; one per worker. */
-export function attemptEvents(events: EventBus): AttemptHooks {
+/**
+ * The one translator from attempt facts to the public {@link WeftEvents}: every runner's events
+ * about attempts are built here, whether the attempt ran in this process (the hooks below) or
+ * came back over a transport as {@link AttemptEvent}s (`emitAttempt`).
+ *
+ * @module
+ */
+
+/** The run an attempt is about, as the receiving side knows it (a `TaskJob` or an `AttemptRequest` fits). */
+export interface AttemptRun {
+  readonly flowRunId: string;
+  readonly taskRunId: string;
+  readonly options: { readonly name: string };
+  /** When it was handed to the runner; events of a run without one use the start as its ready time. */
+  readonly readyTime?: number;
+}
+
+function started(sink: EventSink, run: AttemptRun, attempt: number, workerId: string, time: number): void {
+  sink.emit('task-run:started', { flowRunId: run.flowRunId, taskRunId: run.taskRunId, taskName: run.options.name, attempt, workerId, readyTime: run.readyTime ?? time, time });
+}
+
+function retried(sink: EventSink, run: AttemptRun, attempt: number, delayMs: number, error: Error, workerId: string, time: number): void {
+  sink.emit('task-run:retried', { flowRunId: run.flowRunId, taskRunId: run.taskRunId, taskName: run.options.name, attempt, delayMs, error, workerId, time });
+}
+
+/**
+ * Emits what an {@link AttemptEvent} from a worker says. `run` is the live run it names (undefined
+ * once the run was settled here, e.g. cancelled: then only its log lines still go out);
+ * `offsetMs` moves the worker's times onto this process's clock. A 'done' emits the start it
+ * carries; its outcome is the caller's to settle ({@link outcomeOf}).
+ */
+export function emitAttempt(sink: EventSink, event: AttemptEvent<unknown>, run: AttemptRun | undefined, workerId: string, offsetMs = 0): void {
+  switch (event.type) {
+    case 'log':
+      sink.emit('task-run:log', {
+        flowRunId: event.flowRunId, taskRunId: event.taskRunId, taskName: event.taskName, level: event.level, message: event.message, workerId, time: event.time + offsetMs,
+      });
+      return;
+    case 'started':
+      if (run) started(sink, run, event.attempt, workerId, event.time + offsetMs);
+      return;
+    case 'retried':
+      if (run) retried(sink, run, event.attempt, event.delayMs, fromWireError(event.error), workerId, event.time + offsetMs);
+      return;
+    case 'done':
+      if (run && event.attempt !== undefined) started(sink, run, event.attempt, workerId, (event.startTime as number) + offsetMs);
+      return;
+    case 'crashed':
+      return;
+  }
+}
+
+/** The outcome a 'done' event reports, its error rebuilt. */
+export function outcomeOf(event: DoneEvent<unknown>, workerId: string): TaskOutcome {
+  return event.state === 'Completed'
+    ? { state: 'Completed', value: event.value, workerId, serviceMs: event.serviceMs }
+    : { state: event.state, error: fromWireError(event.error), workerId, serviceMs: event.serviceMs };
+}
+
+/** Attempt hooks for attempts that run in this process: their events go straight to the sink. */
+export function attemptEvents(sink: EventSink): AttemptHooks {
   return {
-    started: (r, attempt) => events.emit('task-run:started', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, attempt, workerId: r.workerId, time: now() }),
-    retried: (r, attempt, error, delayMs) =>
-      events.emit('task-run:retried', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, attempt, delayMs, error: error as Error, workerId: r.workerId, time: now() }),
-    log: (r, level, message) => events.emit('task-run:log', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, level, message, workerId: r.workerId, time: now() }),
+    started: (r, attempt, time) => started(sink, r, attempt, r.workerId, time),
+    retried: (r, attempt, error, delayMs) => retried(sink, r, attempt, delayMs, error as Error, r.workerId, now()),
+    log: (r, level, message) => sink.emit('task-run:log', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, level, message, workerId: r.workerId, time: now() }),
   };
 }

@@ -1,4 +1,4 @@
-import type { WeftEventName, WeftEvents } from './events.ts';
+import type { EventSink, WeftEventName, WeftEvents } from './events.ts';
 
 export type Listener<E extends WeftEventName> = (event: WeftEvents[E]) => void;
 
@@ -6,7 +6,7 @@ export type Listener<E extends WeftEventName> = (event: WeftEvents[E]) => void;
  * A typed, synchronous event emitter. A listener that throws does not break the engine or the
  * other listeners: its error is reported once on stderr.
  */
-export class EventBus {
+export class EventBus implements EventSink {
   readonly #listeners = new Map<WeftEventName, Listener<never>[]>();
   /** Buses this one forwards every event to (a subflow's bus forwards to its parent's). */
   readonly #forward: EventBus[] = [];

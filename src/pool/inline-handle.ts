@@ -1,6 +1,4 @@
-import { runAttempts, type AttemptHooks } from '../core/attempts.ts';
-import type { RunnerContext, TaskJob, TaskOutcome } from '../core/task-runner.ts';
-import { attemptEvents } from '../events/attempt-events.ts';
+import type { Lend, RunnerContext, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
 import { NO_RESOURCES } from '../schedule/resources.ts';
 import type { WorkerHandle } from './worker-handle.ts';
@@ -8,22 +6,16 @@ import type { WorkerHandle } from './worker-handle.ts';
 /** A slot on this event loop: tasks run here, sharing memory with the flow. */
 export class InlineHandle implements WorkerHandle {
   readonly alive = true;
-  readonly #hooks: AttemptHooks;
 
   constructor(
     readonly id: string,
     readonly context: RunnerContext,
   ) {
-    this.#hooks = attemptEvents(context.events);
     context.events.emit('worker:joined', { workerId: id, resources: NO_RESOURCES, time: now() });
   }
 
-  run(job: TaskJob): Promise<TaskOutcome> {
-    return runAttempts(
-      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId: this.id },
-      this.#hooks,
-      this.context.flowRun,
-    );
+  run(job: TaskJob, _crashes?: number, lend?: Lend): Promise<TaskOutcome> {
+    return job.runHere(this.id, lend);
   }
 
   async close(): Promise<void> {

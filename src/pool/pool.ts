@@ -1,5 +1,5 @@
-import { CancelledError, UsageError, WorkerCrashedError } from '../errors.ts';
-import type { LifecycleState, TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import { CancelledError, UsageError, WorkerStartError } from '../errors.ts';
+import type { LifecycleState, Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { ReadyQueue } from '../schedule/ready-queue.ts';
 import { isEmpty, ResourcePool, type Resources } from '../schedule/resources.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
@@ -40,6 +40,13 @@ interface Member {
   replaced: boolean;
 }
 
+interface Loan {
+  count: number;
+  readonly giveBack: () => void;
+}
+
+const noop = (): void => {};
+
 /** A task whose runs take less than this (ms, in the worker) may be pipelined to busy workers. */
 const PIPELINE_BELOW_MS = 1;
 /** Replacement workers that fail to start this many times in a row fail the pool. */
@@ -72,6 +79,8 @@ export class Pool {
   readonly #spawning = new Set<number>();
   /** Slots lent out to tasks that wait on other tasks, still to be retired when a worker frees. */
   #toRetire = 0;
+  /** Slots lent out now, by the task run that waits. */
+  readonly #loans = new Map<string, Loan>();
   #startFailures = 0;
   #lastStartError: unknown;
   #state: LifecycleState = 'idle';
@@ -125,20 +134,34 @@ export class Pool {
   }
 
   /**
-   * A task running in the flow's process is about to wait for other tasks of this pool: the pool
+   * The task run `holder`, running on this pool, is about to wait for other task runs: the pool
    * grows by one worker until the returned function is called, then retires one as soon as one is
-   * idle (Dask's secede/rejoin). Only in-process pools ('async', sequential) need this: their
-   * tasks can submit and await more tasks.
+   * idle (Dask's secede/rejoin). Overlapping waits of one holder (asCompleted waits on many
+   * futures) lend one slot, given back when the last wait ends. Pools whose tasks run in the
+   * flow's process ('async', sequential) pass it to their tasks; a cluster worker's pool can
+   * pass it to tasks that wait on nested `getClient()` runs. The one implementation of a
+   * {@link Lend}.
    */
-  lend(): () => void {
-    if (this.#state !== 'running') return () => {};
-    let index = this.#options.size;
-    while (this.#members[index] !== undefined || this.#spawning.has(index)) index++;
-    this.#spawn(index);
+  readonly lend: Lend = (holder) => {
+    if (this.#state !== 'running') return noop;
+    let loan = this.#loans.get(holder);
+    if (loan) loan.count++;
+    else this.#loans.set(holder, (loan = { count: 1, giveBack: this.#lendOne() }));
     let returned = false;
     return () => {
       if (returned) return;
       returned = true;
+      if (--(loan as Loan).count > 0) return;
+      this.#loans.delete(holder);
+      (loan as Loan).giveBack();
+    };
+  };
+
+  #lendOne(): () => void {
+    let index = this.#options.size;
+    while (this.#members[index] !== undefined || this.#spawning.has(index)) index++;
+    this.#spawn(index);
+    return () => {
       this.#toRetire++;
       this.#retireIdle();
     };
@@ -213,7 +236,7 @@ export class Pool {
     const need = job.options.resources;
     if (this.#usesResources) this.#resources.acquire(need);
     member.inFlight++;
-    member.handle.run(job, entry.crashes).then((outcome) => {
+    member.handle.run(job, entry.crashes, this.lend).then((outcome) => {
       if (this.#usesResources) this.#resources.release(need);
       this.#settle(entry, outcome);
       this.#release(member);
@@ -324,7 +347,7 @@ export class Pool {
           if (this.#state !== 'running') return;
           this.#lastStartError = error;
           if (++this.#startFailures < MAX_START_FAILURES) return this.#spawn(index);
-          this.#fail(error);
+          this.#fail(error, index);
         },
       )
       .finally(() => this.#starting.delete(attempt));
@@ -332,11 +355,12 @@ export class Pool {
   }
 
   /** Replacement workers keep dying at start-up: stop trying and fail what waits. */
-  #fail(error: unknown): void {
+  #fail(error: unknown, index: number): void {
     this.#state = 'failed';
-    const why = error instanceof Error ? error.message : String(error);
-    const crash = (entry: Entry) =>
-      entry.resolve({ state: 'Crashed', error: new WorkerCrashedError(entry.job.options.name, '(none)', `could not run: workers failed to start ${MAX_START_FAILURES} times in a row (${why})`) });
+    const last = error instanceof WorkerStartError ? error : undefined;
+    const failure = new WorkerStartError(last?.workerId ?? `number ${index} of the pool`, MAX_START_FAILURES, last?.reason ?? (error instanceof Error ? error.message : String(error)), error);
+    this.#lastStartError = failure;
+    const crash = (entry: Entry) => entry.resolve({ state: 'Crashed', error: failure });
     for (const entry of this.#queue.drain()) crash(entry);
     for (const entry of this.#suspects.splice(0)) crash(entry);
   }

@@ -1,10 +1,11 @@
-import { CancelledError, TaskTimeoutError, WorkerCrashedError } from '../errors.ts';
+import { CancelledError, TaskTimeoutError, WorkerCrashedError, WorkerStartError } from '../errors.ts';
 import type { RunnerContext, TaskJob } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
-import type { FromWorker, JobEvent, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
+import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
+import type { AttemptEvent } from '../protocol/attempt-events.ts';
+import type { FromWorker, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
 import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import { explain, takeTransferList } from '../protocol/serialize.ts';
-import { fromWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
 
 /** The pool's end of one worker thread or child process. */
@@ -87,7 +88,7 @@ export class RemoteHandle implements WorkerHandle {
         ready = true;
         clearTimeout(timer);
         void link.kill();
-        reject(new WorkerCrashedError('(none: the worker was starting)', id, `${reason} before it was ready; check the worker's options (maxHeapMb) and that weft and tsx load in a fresh ${id.split('-')[0]}`));
+        reject(new WorkerStartError(id, 1, `it ${reason} before it was ready`));
       };
       const timer = setTimeout(() => fail(`did not start within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
       link.onExit((reason) => fail(reason));
@@ -191,31 +192,15 @@ export class RemoteHandle implements WorkerHandle {
     else if (message.type === 'batch') for (const event of message.events) this.#onEvent(event);
   }
 
-  #onEvent(event: JobEvent): void {
-    const events = this.context.events;
-    if (event.type === 'log') {
-      events.emit('task-run:log', { flowRunId: event.flowRunId, taskRunId: event.taskRunId, taskName: event.taskName, level: event.level, message: event.message, workerId: this.id, time: event.time });
-      return;
-    }
+  #onEvent(event: AttemptEvent<number>): void {
     const entry = this.#inFlight.get(event.id);
+    emitAttempt(this.context.events, event, entry?.job, this.id);
     if (!entry) return;
-    const { job } = entry;
     if (event.type === 'started') {
-      events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.time });
-      if (job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
-    } else if (event.type === 'retried') {
-      events.emit('task-run:retried', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, delayMs: event.delayMs, error: fromWireError(event.error), workerId: this.id, time: event.time });
-    } else {
-      if (event.attempt !== undefined) {
-        events.emit('task-run:started', { flowRunId: job.flowRunId, taskRunId: job.taskRunId, taskName: job.options.name, attempt: event.attempt, workerId: this.id, time: event.startTime as number });
-      }
-      if (event.state !== 'Completed') {
-        this.#finish(event.id, { state: event.state, error: fromWireError(event.error), workerId: this.id, serviceMs: event.serviceMs });
-        return;
-      }
-      withDecoded(event.value, 'result',
-        (value) => this.#finish(event.id, { state: 'Completed', value, workerId: this.id, serviceMs: event.serviceMs }),
-        (error) => this.#finish(event.id, { state: 'Failed', error, workerId: this.id, serviceMs: event.serviceMs }));
+      if (entry.job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
+    } else if (event.type === 'done') {
+      // Marked class instances in a result get their prototypes back (after an import, if need be).
+      withDecoded(outcomeOf(event, this.id), (outcome) => this.#finish(event.id, outcome));
     }
   }
 

@@ -1,4 +1,4 @@
-import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import type { Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
 
 /**
  * How a job left a worker, as the pool sees it: a {@link TaskOutcome}, or `Requeue` when the
@@ -6,7 +6,7 @@ import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
  * there. A `suspect` job was in the worker when it crashed and may have caused it: the pool runs
  * it again alone, so a crash charges the task that caused it and nothing else.
  */
-export type HandleOutcome = (TaskOutcome & { readonly serviceMs?: number }) | { readonly state: 'Requeue'; readonly suspect: boolean };
+export type HandleOutcome = TaskOutcome | { readonly state: 'Requeue'; readonly suspect: boolean };
 
 /**
  * One worker of a local pool, as the pool sees it: the event loop ('async'), a worker thread, or a
@@ -21,9 +21,9 @@ export interface WorkerHandle {
   readonly alive: boolean;
   /**
    * Runs one job and resolves how it ended. Never rejects. `crashes` counts the workers that
-   * already died with this job in them.
+   * already died with this job in them; `lend` is the pool's, for tasks that run in this process.
    */
-  run(job: TaskJob, crashes?: number): Promise<HandleOutcome>;
+  run(job: TaskJob, crashes?: number, lend?: Lend): Promise<HandleOutcome>;
   /** Stops the worker. Work still running on it is abandoned. */
   close(): Promise<void>;
 }

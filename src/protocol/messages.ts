@@ -1,5 +1,5 @@
 import type { ResolvedTaskOptions } from '../core/options.ts';
-import type { LogLevel } from '../events/events.ts';
+import type { AttemptEvent } from './attempt-events.ts';
 import type { TaskRef } from './task-ref.ts';
 import type { WireError } from './wire-error.ts';
 
@@ -55,24 +55,6 @@ export type ToWorker =
   /** Finish nothing more and exit. */
   | { readonly type: 'close' };
 
-/**
- * A job ended. Flat, one object per job, since thousands travel each second: `serviceMs` is how
- * long it ran in the worker (the pool pipelines short tasks); `attempt` and `startTime` stand in for
- * a separate 'started' event when both would travel in one batch. Errors travel as {@link WireError}.
- */
-export type DoneEvent = { readonly type: 'done'; readonly id: number; readonly serviceMs: number; readonly attempt?: number; readonly startTime?: number } & (
-  | { readonly state: 'Completed'; readonly value: unknown }
-  | { readonly state: 'Failed' | 'Cancelled'; readonly error: WireError }
-);
-
-/** What happened to one job, reported in a batch. */
-export type JobEvent =
-  | { readonly type: 'started'; readonly id: number; readonly attempt: number; readonly time: number }
-  | { readonly type: 'retried'; readonly id: number; readonly attempt: number; readonly delayMs: number; readonly error: WireError; readonly time: number }
-  /** A log line; it names its task run, since a task's stray callbacks may log after it ended. */
-  | { readonly type: 'log'; readonly id: number; readonly taskRunId: string; readonly flowRunId: string; readonly taskName: string; readonly level: LogLevel; readonly message: string; readonly time: number }
-  | DoneEvent;
-
 /** The worker → pool messages. */
 export type FromWorker =
   /** The worker has loaded weft and the TypeScript loader and takes jobs. */
@@ -81,8 +63,8 @@ export type FromWorker =
   | { readonly type: 'start-failed'; readonly error: WireError }
   /** The worker is about to die of an uncaught error (a throw from a timer, say). */
   | { readonly type: 'fatal'; readonly error: WireError }
-  /** Job events in the order they happened. */
-  | { readonly type: 'batch'; readonly events: readonly JobEvent[] };
+  /** What happened to jobs, in order; a job's attempt events name it by its job id. */
+  | { readonly type: 'batch'; readonly events: readonly AttemptEvent<number>[] };
 
 /** The data a worker program is started with (thread `workerData`, process environment). */
 export interface WorkerBoot {

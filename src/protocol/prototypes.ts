@@ -1,6 +1,6 @@
 import { SerializationError } from '../errors.ts';
 import { ENVELOPE, isEnvelope, type Envelope } from './envelope.ts';
-import { clones } from './serialize.ts';
+import { cloneable } from './serialize.ts';
 import { classRefOf, findClass, isLoaded, loadClass, type ClassRef, type FoundClass } from './serializable.ts';
 
 /**
@@ -86,7 +86,7 @@ function visit(value: object, walk: Walk): void {
     // Only what would cross silently changed is this check's: what cannot be cloned at all (a
     // socket, a future) fails when it is sent, and that error names it with its own advice.
     if (!ref) {
-      if (!clones(value)) return;
+      if (!cloneable(value)) return;
       throw new Misfit('', className(value));
     }
     mark(walk, order, ref);
@@ -149,19 +149,23 @@ export function decodeValue(value: unknown, path: string): unknown {
 }
 
 /**
- * Hands a received value, decoded, to `onValue` (at once unless a class's module must be imported
- * first), or the error that kept it from being decoded to `onError`.
+ * Hands a received outcome on with its value decoded: at once unless a class's module must be
+ * imported first; a value that cannot be decoded makes the outcome Failed with the error saying why.
  */
-export function withDecoded(sent: unknown, path: string, onValue: (value: unknown) => void, onError: (error: Error) => void): void {
+export function withDecoded<O extends { readonly state: string; readonly value?: unknown; readonly workerId?: string }>(
+  outcome: O, onOutcome: (outcome: O | { state: 'Failed'; error: Error; workerId?: string }) => void,
+): void {
+  if (outcome.state !== 'Completed' || !isEnvelope(outcome.value)) return onOutcome(outcome);
+  const failed = (error: unknown) => onOutcome({ state: 'Failed', error: error as Error, workerId: outcome.workerId });
   let value: unknown;
   try {
-    value = decodeValue(sent, path);
+    value = decodeValue(outcome.value, 'result');
   } catch (error) {
-    return onError(error as Error);
+    return failed(error);
   }
   // A promise only when a module must be imported: structured clone never carries one.
-  if (value instanceof Promise) value.then(onValue, onError);
-  else onValue(value);
+  if (value instanceof Promise) value.then((v: unknown) => onOutcome({ ...outcome, value: v }), failed);
+  else onOutcome({ ...outcome, value });
 }
 
 /** {@link decodeValue} for each argument; a promise only when a class's module must be imported first. */

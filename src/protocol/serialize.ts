@@ -81,7 +81,7 @@ export function findUncloneable(sent: unknown, path: string, seen: Set<object>):
   if (typeof value === 'function' || typeof value === 'symbol') return { path, type: typeName(value) };
   if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
   seen.add(value);
-  if (clones(value)) return undefined;
+  if (cloneable(value)) return undefined;
   // The value fails as a whole: look for the culprit among its parts, else it is the culprit.
   if (value instanceof Map) {
     let i = 0;
@@ -105,8 +105,9 @@ export function findUncloneable(sent: unknown, path: string, seen: Set<object>):
   return { path, type: typeName(value) };
 }
 
-/** Whether `value` survives structured clone (v8.serialize) as a whole. */
-export function clones(value: object): boolean {
+/** Whether `value` survives structured clone (functions and symbols do not; an object is tried). */
+export function cloneable(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
   try {
     v8.serialize(value);
     return true;

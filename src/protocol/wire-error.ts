@@ -1,7 +1,7 @@
-import * as v8 from 'node:v8';
+import { cloneable } from './serialize.ts';
 import {
-  CancelledError, ClusterConnectionError, FlowParametersError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
-  TaskRunError, TaskTimeoutError, UnguardedModuleError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError,
+  AsCompletedTimeoutError, CancelledError, ClusterConnectionError, FlowParametersError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
+  TaskRunError, TaskTimeoutError, UnguardedModuleError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, WorkerStartError,
 } from '../errors.ts';
 
 /**
@@ -19,7 +19,8 @@ export interface WireError {
 
 const WEFT_CLASSES: Record<string, { prototype: object }> = {
   TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError, ClusterConnectionError,
-  CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError, FlowParametersError, UnguardedModuleError,
+  CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError, AsCompletedTimeoutError, WorkerStartError,
+  FlowParametersError, UnguardedModuleError,
 };
 const BUILTIN: Record<string, { prototype: object }> = {
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError,
@@ -60,14 +61,4 @@ export function fromWireError(wire: WireError): Error {
     Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true });
   }
   return error;
-}
-
-function cloneable(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
-  try {
-    v8.serialize(value);
-    return true;
-  } catch {
-    return false;
-  }
 }

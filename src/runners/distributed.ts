@@ -5,7 +5,7 @@ import { now } from '../events/events.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { callerModule } from '../protocol/task-ref.ts';
 import type { Cluster } from '../cluster/cluster.ts';
-import { ClusterClient, type ClientListener } from '../cluster/client.ts';
+import { ClusterClient } from '../cluster/client.ts';
 import { parseAddress } from '../cluster/connection.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { RegistryWatch } from '../cluster/registry.ts';
@@ -86,11 +86,11 @@ export class DistributedTaskRunner implements TaskRunner {
         }
         address = parseAddress('cluster.address', this.#cluster.address);
       }
-      this.#client = await ClusterClient.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, this.#listener(context));
+      this.#client = await ClusterClient.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, context.events);
       this.#watch = new RegistryWatch(this.#client.redis, address.prefix, context.events, () => this.#client?.waitingRequirements() ?? new Map(), () => this.#client?.size ?? 0);
       await this.#watch.start();
       // Cancelling the flow run: a temporary cluster stops hard (its workers go); a shared one is told to drop this run.
-      const signal = context.flowRun.signal;
+      const signal = context.signal;
       this.#onAbort = () => {
         this.#cancelling = this.#cancelRun(signal.reason instanceof Error ? signal.reason.message : 'the flow run was cancelled');
       };
@@ -109,10 +109,6 @@ export class DistributedTaskRunner implements TaskRunner {
       return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
     }
     return client.submit(job, job.cancellation);
-  }
-
-  async cancel(reason = 'the task runner was cancelled'): Promise<void> {
-    await this.#cancelRun(reason);
   }
 
   async shutdown(): Promise<void> {
@@ -139,7 +135,7 @@ export class DistributedTaskRunner implements TaskRunner {
   }
 
   async #stopAll(hard: boolean): Promise<void> {
-    if (this.#onAbort) this.#context?.flowRun.signal.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort) this.#context?.signal.removeEventListener('abort', this.#onAbort);
     this.#watch?.stop();
     await this.#client?.close().catch(() => undefined);
     const cluster = this.#cluster;
@@ -147,16 +143,5 @@ export class DistributedTaskRunner implements TaskRunner {
       await (hard && cluster.kill ? cluster.kill() : cluster.close()).catch((error: unknown) => console.error('weft: the temporary cluster did not close cleanly:', error));
       this.#watch?.leaveAll('the temporary cluster closed');
     }
-  }
-
-  #listener(context: RunnerContext): ClientListener {
-    const { events, flowRunId } = context;
-    return {
-      started: (taskRunId, taskName, attempt, workerId, time) => events.emit('task-run:started', { flowRunId, taskRunId, taskName, attempt, workerId, time }),
-      retried: (taskRunId, taskName, attempt, delayMs, error, workerId, time) =>
-        events.emit('task-run:retried', { flowRunId, taskRunId, taskName, attempt, delayMs, error, workerId, time }),
-      log: (taskRunId, taskName, level, message, workerId, time) => events.emit('task-run:log', { flowRunId, taskRunId, taskName, level, message, workerId, time }),
-      lost: (error) => events.emit('runner:warning', { message: error.message, time: now() }),
-    };
   }
 }

@@ -31,16 +31,8 @@ export abstract class PoolRunner implements TaskRunner {
     return (this.#pool ?? notStarted).submit(job);
   }
 
-  async cancel(reason = 'the task runner was cancelled'): Promise<void> {
-    this.#pool?.cancelQueued(reason);
-  }
-
   async shutdown(): Promise<void> {
     await this.#pool?.shutdown();
-  }
-
-  secede(): () => void {
-    return this.#pool?.lend() ?? (() => {});
   }
 }
 

@@ -2,6 +2,9 @@ import { InvalidOptionError } from '../errors.ts';
 
 /** Options validation helpers: each throws {@link InvalidOptionError} naming the field. */
 
+/** Node's longest timer (about 24.8 days): a longer delay fires after 1 ms instead, with only a warning. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export function integer(option: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new InvalidOptionError(option, `an integer ≥ ${min}`, value);

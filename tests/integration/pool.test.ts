@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { resolveTaskOptions } from '../../src/core/options.ts';
 import { RunSignal } from '../../src/core/run-signal.ts';
 import type { TaskJob, TaskOutcome } from '../../src/core/task-runner.ts';
-import { WorkerCrashedError } from '../../src/errors.ts';
+import { WorkerCrashedError, WorkerStartError } from '../../src/errors.ts';
 import { Pool } from '../../src/pool/pool.ts';
 import type { HandleOutcome, WorkerHandle } from '../../src/pool/worker-handle.ts';
 import { within } from '../helpers/eventually.ts';
@@ -15,7 +15,8 @@ import { within } from '../helpers/eventually.ts';
 function job(name: string, priority = 0): TaskJob {
   return {
     taskRunId: `${name}-1`, flowRunId: 'flow', ref: { module: 'file:///x.ts', name }, fn: () => undefined, args: [],
-    options: resolveTaskOptions({ priority }, undefined, name), cancellation: new RunSignal(),
+    options: resolveTaskOptions({ priority }, undefined, name), cancellation: new RunSignal(), readyTime: 0,
+    runHere: () => Promise.resolve({ state: 'Completed', value: undefined }),
   };
 }
 
@@ -50,13 +51,13 @@ test('a worker that fails at start-up fails start(); the workers that did start 
   const pool = new Pool({
     size: 2, resources: {},
     createHandle: (i) => {
-      if (i === 1) throw new WorkerCrashedError('(none: the worker was starting)', 'thread-1', 'exited with code 1 before it was ready');
+      if (i === 1) throw new WorkerStartError('thread-1', 1, 'it exited with code 1 before it was ready');
       const h = new ScriptedHandle(`h${i}`, done);
       made.push(h);
       return h;
     },
   });
-  await assert.rejects(pool.start(), WorkerCrashedError);
+  await assert.rejects(pool.start(), WorkerStartError);
   assert.equal(pool.state, 'failed');
   assert.ok(made.every((h) => h.closed));
 });
@@ -76,7 +77,8 @@ test('replacements that keep dying at start-up fail the pool after a few tries i
   const outcomes: TaskOutcome[] = await within(Promise.all([first, second]), 10_000, 'pool settling its jobs');
   assert.equal(outcomes[0]?.state, 'Crashed');
   assert.equal(outcomes[1]?.state, 'Crashed');
-  assert.match(String((outcomes[1] as { error: Error }).error.message), /failed to start 3 times in a row/);
+  assert.ok((outcomes[1] as { error: Error }).error instanceof WorkerStartError);
+  assert.match(String((outcomes[1] as { error: Error }).error.message), /could not start \(3 attempts in a row\)/);
   assert.equal(creations, 4, 'the first worker and three failed replacements');
   assert.equal(pool.state, 'failed');
   await pool.shutdown();

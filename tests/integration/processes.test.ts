@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { transfer, WorkerCrashedError } from '../../src/index.ts';
+import { transfer, WorkerCrashedError, WorkerStartError } from '../../src/index.ts';
 import { readMarker } from '../helpers/eventually.ts';
 import { rejection, runOn, schedulerCases } from '../fixtures/pool/cases.ts';
 import * as t from '../fixtures/pool/tasks.ts';
@@ -48,8 +48,10 @@ test('workers that die at start-up fail the flow run with a clear error instead 
       error = await rejection(t.add.submit(1, 1));
     });
     assert.equal(record.state, 'Completed');
-    assert.ok(error instanceof WorkerCrashedError, String(error));
-    assert.match(error.message, /failed to start 3 times in a row.*before it was ready/);
+    assert.ok(error instanceof WorkerStartError, String(error));
+    assert.equal(error.attempts, 3);
+    assert.match(error.workerId, /^process-\d+$/);
+    assert.match(error.message, /could not start \(3 attempts in a row\).*before it was ready/);
   } finally {
     if (saved === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = saved;

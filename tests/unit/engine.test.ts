@@ -29,7 +29,6 @@ function stubRunner(faults: { start?: boolean; submitThrows?: boolean; submitRej
       if (faults.submitRejects) return Promise.reject(new Error('the worker vanished'));
       return inner.submit(job);
     },
-    cancel: (reason) => inner.cancel(reason),
     async shutdown() {
       await inner.shutdown();
       if (faults.shutdown) throw new Error('shutdown failed');
@@ -80,7 +79,6 @@ describe('the engine with a misbehaving runner', () => {
       submit: (job) => job.options.name === 'add' && job.args[0] === 13
         ? Promise.resolve({ state: 'Crashed', error: new WorkerCrashedError('add', 'thread-7', 'exited with code 134'), workerId: 'thread-7' })
         : inner.submit(job),
-      cancel: (reason) => inner.cancel(reason),
       shutdown: () => inner.shutdown(),
       duplicate: () => crashing,
     };

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   CancelledError, ClusterConnectionError, ErrorCode, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
   TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, FlowParametersError, UnguardedModuleError,
+  AsCompletedTimeoutError, WorkerStartError,
 } from '../../src/index.ts';
 import { fromWireError, toWireError } from '../../src/protocol/wire-error.ts';
 
@@ -20,6 +21,8 @@ const samples: [WeftError, string, string][] = [
   [new UsageError('do it differently'), 'UsageError', ErrorCode.Usage],
   [new FlowParametersError('report', [{ parameter: 'pages', message: 'expected number', received: 'abc' }]), 'FlowParametersError', ErrorCode.FlowParameters],
   [new UnguardedModuleError('report', 'file:///report.ts'), 'UnguardedModuleError', ErrorCode.UnguardedModule],
+  [new AsCompletedTimeoutError(2, 50), 'AsCompletedTimeoutError', ErrorCode.AsCompletedTimeout],
+  [new WorkerStartError('process-3', 3, 'it exited with code 9 before it was ready'), 'WorkerStartError', ErrorCode.WorkerStart],
 ];
 
 describe('errors', () => {

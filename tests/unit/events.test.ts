@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventBus } from '../../src/events/bus.ts';
 import type { WeftEvents } from '../../src/events/events.ts';
-import { recordAttempts } from '../../src/events/recorder.ts';
-import type { TaskRunRecord } from '../../src/core/states.ts';
 
 const joined = (workerId: string): WeftEvents['worker:joined'] => ({ workerId, resources: {}, time: 0 });
 
@@ -72,22 +70,5 @@ describe('EventBus', () => {
     assert.equal(child.has('worker:left'), true);
     child.emit('worker:left', { workerId: 'w9', reason: 'idle', time: 0 });
     assert.deepEqual(seen, ['w9']);
-  });
-});
-
-describe('recordAttempts', () => {
-  it("keeps a run's record up to date from its attempt events, ignoring other flow runs", () => {
-    const bus = new EventBus();
-    const record: TaskRunRecord = { id: 't-1', taskName: 't', state: 'Pending', submittedAt: 1, attempts: 0, tags: [] };
-    recordAttempts(bus, 'flow-a', (id) => (id === 't-1' ? record : undefined));
-    const started = (flowRunId: string, attempt: number, time: number): WeftEvents['task-run:started'] => ({ flowRunId, taskRunId: 't-1', taskName: 't', attempt, workerId: `w${attempt}`, time });
-    bus.emit('task-run:started', started('flow-b', 5, 50));
-    assert.equal(record.state, 'Pending');
-    bus.emit('task-run:started', started('flow-a', 1, 10));
-    assert.deepEqual([record.state, record.attempts, record.startedAt, record.workerId], ['Running', 1, 10, 'w1']);
-    bus.emit('task-run:retried', { flowRunId: 'flow-a', taskRunId: 't-1', taskName: 't', attempt: 1, delayMs: 0, error: new Error('x'), workerId: 'w1', time: 11 });
-    assert.equal(record.state, 'Retrying');
-    bus.emit('task-run:started', started('flow-a', 2, 20));
-    assert.deepEqual([record.state, record.attempts, record.startedAt, record.workerId], ['Running', 2, 10, 'w2'], 'startedAt is the first attempt\'s');
   });
 });
