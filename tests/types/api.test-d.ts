@@ -6,7 +6,10 @@
 import {
   annotate, asCompleted, flow, getRunContext, ParallelTaskRunner, SequentialTaskRunner, task, unmapped, wait,
   type Arg, type CompletedFuture, type FinalTaskRunState, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
+  type StandardSchemaV1,
 } from '../../src/index.ts';
+import * as v from 'valibot';
+import { z } from 'zod';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 function expectTrue<T extends true>(): T | undefined {
@@ -159,6 +162,16 @@ async function flows(): Promise<void> {
   // @ts-expect-error: workers is a number
   new ParallelTaskRunner({ workers: '4' });
 
-  void [result, record, value, id, off, runner, notValue];
+  // A parameters schema is any Standard Schema: zod's and valibot's fit as they are.
+  const withZod = flow(async function zodFlow(pages: number) {
+    return pages;
+  }, { parameters: z.object({ pages: z.coerce.number() }) });
+  const withValibot = withZod.withOptions({ parameters: v.object({ pages: v.number() }) });
+  const withoutSchema = withValibot.withOptions({ parameters: null });
+  const schema: StandardSchemaV1 = z.string();
+  // @ts-expect-error: a parameters schema must implement Standard Schema
+  flow(async function notSchema() {}, { parameters: { validate: () => true } });
+
+  void [result, record, value, id, off, runner, notValue, withoutSchema, schema];
 }
 void flows;
