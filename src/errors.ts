@@ -23,6 +23,8 @@ export const ErrorCode = {
   UpstreamFailed: 'WEFT_UPSTREAM_FAILED',
   InvalidOption: 'WEFT_INVALID_OPTION',
   Usage: 'WEFT_USAGE',
+  FlowParameters: 'WEFT_FLOW_PARAMETERS',
+  UnguardedModule: 'WEFT_UNGUARDED_MODULE',
   AsCompletedTimeout: 'WEFT_AS_COMPLETED_TIMEOUT',
   WorkerStart: 'WEFT_WORKER_START',
 } as const;
@@ -70,8 +72,11 @@ export class TaskRunError extends WeftError {
     readonly taskName: string,
     readonly taskRunId: string,
     cause: unknown,
+    /** The attempt that failed last (1 for a task without retries); 0 when it never ran. */
+    readonly attempt?: number,
   ) {
-    super(`Task run '${taskRunId}' of task '${taskName}' failed: ${describe(cause)}`, { cause });
+    // Its own fact only: the cause's message is the cause's to tell (printed once, below it).
+    super(`Task run '${taskRunId}' of task '${taskName}' failed${attempt ? ` on attempt ${attempt}` : ''}`, { cause });
   }
 }
 define(TaskRunError, 'TaskRunError', ErrorCode.TaskRun);
@@ -84,7 +89,10 @@ export class FlowRunError extends WeftError {
     readonly state: 'Failed' | 'Cancelled' | 'Crashed',
     cause: unknown,
   ) {
-    super(`Flow run '${flowRunId}' of flow '${flowName}' ended ${state}: ${describe(cause)}`, { cause });
+    const how = state === 'Cancelled' ? 'was cancelled' : state === 'Crashed' ? 'crashed' : 'failed';
+    // Which task run, not what it said: its error, the cause, says that once.
+    const why = cause instanceof TaskRunError ? `: task run '${cause.taskRunId}' failed` : '';
+    super(`Flow run '${flowRunId}' of flow '${flowName}' ${how}${why}`, { cause });
   }
 }
 define(FlowRunError, 'FlowRunError', ErrorCode.FlowRun);
@@ -127,7 +135,17 @@ export class TaskNotFoundError extends WeftError {
 }
 define(TaskNotFoundError, 'TaskNotFoundError', ErrorCode.TaskNotFound);
 
-/** A value cannot cross a thread, process or network boundary (structured clone). */
+/**
+ * What kept a value from crossing: it cannot be structured-cloned at all (`uncloneable`: a
+ * function, a socket); it is a class instance that would arrive as a plain object (`prototype`);
+ * or it arrived marked with a class the receiving side cannot find (`class-not-found`).
+ */
+export type SerializationProblem = 'uncloneable' | 'prototype' | 'class-not-found';
+
+/**
+ * A value cannot cross a thread, process or network boundary: `path` names it (`args[1].callback`,
+ * `result.total`), `valueType` says what it is (`function callback`, `Money`), `problem` why.
+ */
 export class SerializationError extends WeftError {
   constructor(
     readonly path: string,
@@ -135,14 +153,27 @@ export class SerializationError extends WeftError {
     cause?: unknown,
     /** What to do instead, when the value's type calls for other advice than the usual. */
     hint?: string,
+    readonly problem: SerializationProblem = 'uncloneable',
+    /** For `class-not-found`: the module the class was looked for in, and why it was not there. */
+    readonly detail?: string,
   ) {
-    super(
-      `Cannot send ${path} (${valueType}) to another thread, process or machine: it cannot be structured-cloned. ` +
-        (hint ?? 'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
-        'sockets and handles inside the task instead.'),
-      cause === undefined ? undefined : { cause },
-    );
+    super(serializationMessage(path, valueType, problem, detail, hint), cause === undefined ? undefined : { cause });
   }
+}
+
+function serializationMessage(path: string, valueType: string, problem: SerializationProblem, detail: string | undefined, hint: string | undefined): string {
+  if (problem === 'prototype') {
+    return `Cannot send ${path} to another thread, process or machine: it is a \`${valueType}\`, and a class instance would arrive ` +
+      `as a plain object, without its methods (instanceof ${valueType} would be false there). Mark the class at the top level of the ` +
+      `module that defines it with serializable(${valueType}) (from 'weftjs') so it crosses with its prototype, or pass plain data.`;
+  }
+  if (problem === 'class-not-found') {
+    return `Cannot rebuild ${path}: it holds a \`${valueType}\` marked serializable, but ${detail ?? 'its class was not found here'}. ` +
+      'A serializable class must be created and marked with serializable() at the top level of a module that imports without errors.';
+  }
+  return `Cannot send ${path} (${valueType}) to another thread, process or machine: it cannot be structured-cloned. ` +
+    (hint ?? 'Pass plain data (objects, arrays, Maps, Sets, Dates, typed arrays, Errors) and create functions, ' +
+    'sockets and handles inside the task instead.');
 }
 define(SerializationError, 'SerializationError', ErrorCode.Serialization);
 
@@ -213,6 +244,51 @@ export class InvalidOptionError extends WeftError {
 }
 define(InvalidOptionError, 'InvalidOptionError', ErrorCode.InvalidOption);
 
+/** One thing wrong with a flow's parameters, as its parameters schema reported it. */
+export interface ParameterIssue {
+  /** The parameter (`pages`), or a path into it (`range.start`); `(parameters)` for the whole. */
+  readonly parameter: string;
+  /** What the schema expected, in its own words (`Invalid input: expected number, received NaN`). */
+  readonly message: string;
+  /** The value the parameter had. */
+  readonly received: unknown;
+}
+
+/**
+ * A flow was called (or `weft run` was given `--param`s) with parameters it does not accept: one
+ * missing, of the wrong type, or rejected by the flow's `parameters` schema. Nothing ran.
+ */
+export class FlowParametersError extends WeftError {
+  constructor(
+    readonly flowName: string,
+    readonly issues: readonly ParameterIssue[],
+  ) {
+    super(
+      `Flow '${flowName}' was given invalid parameters: ` +
+        issues.map((i) => `\`${i.parameter}\`: ${i.message.replace(/\.$/, '')} (${i.received === undefined ? 'not given' : `got ${showValue(i.received)}`})`).join('; ') + '.',
+    );
+  }
+}
+define(FlowParametersError, 'FlowParametersError', ErrorCode.FlowParameters);
+
+/**
+ * A module started a flow at its top level without `if (isMain(import.meta))`, and a weft worker
+ * imported it to find a task: the worker refuses to run the flow again.
+ */
+export class UnguardedModuleError extends WeftError {
+  constructor(
+    readonly flowName: string,
+    /** The module that started it, where known. */
+    readonly module: string | undefined,
+  ) {
+    super(
+      `Flow '${flowName}' was started while a weft worker imported ${module ?? 'its module'} to find a task. ` +
+        'A module that runs its flow at top level must guard the call: if (isMain(import.meta)) await myFlow(); ' +
+        'otherwise every worker that imports the module would run the flow again.',
+    );
+  }
+}
+define(UnguardedModuleError, 'UnguardedModuleError', ErrorCode.UnguardedModule);
 /**
  * weft's own timeout while waiting on futures (`asCompleted(futures, { timeoutMs })`): futures
  * remained after that long. Distinct from any TimeoutError a task throws.
@@ -271,7 +347,3 @@ export function showValue(value: unknown): string {
   return `\`${text}\` (${type})`;
 }
 
-function describe(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  return String(cause);
-}

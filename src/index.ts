@@ -28,7 +28,7 @@ export type { Quoted, AllowFailure } from './core/arguments.ts';
 export { flow, FlowRun } from './core/flow.ts';
 export type { Flow } from './core/flow.ts';
 export { TaskFuture, asCompleted, wait } from './core/future.ts';
-export type { CompletedFuture } from './core/future.ts';
+export type { CompletedFuture, CompletedView } from './core/future.ts';
 export { annotate, getRunContext } from './core/context.ts';
 export type { Annotations, RunContext, RunLogger } from './core/context.ts';
 export { isMain } from './core/is-main.ts';
@@ -43,6 +43,8 @@ export type { SequentialTaskRunnerOptions } from './runners/sequential.ts';
 export { ParallelTaskRunner, Scheduler } from './runners/parallel.ts';
 export type { ParallelTaskRunnerOptions } from './runners/parallel.ts';
 export { transfer } from './protocol/serialize.ts';
+export { serializable } from './protocol/serializable.ts';
+export type { SerializationProblem } from './errors.ts';
 export { DistributedTaskRunner } from './runners/distributed.ts';
 export type { DistributedTaskRunnerOptions, ClientOptions, ClusterClass } from './cluster/runner-options.ts';
 export { LocalCluster } from './cluster/local-cluster.ts';
@@ -60,5 +62,8 @@ export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
   ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+  FlowParametersError, UnguardedModuleError,
   AsCompletedTimeoutError, WorkerStartError,
 } from './errors.ts';
+export type { ParameterIssue } from './errors.ts';
+export type { StandardSchemaV1 } from './core/standard-schema.ts';

@@ -10,7 +10,9 @@ import type { Flow, FlowRun } from '../core/flow.ts';
 import { loaderFor } from '../loader/register.ts';
 import { parseCommand, type CommandSpec } from './args.ts';
 import { showProgress } from './progress.ts';
-import { bindParameters, parameterNames } from './parameters.ts';
+import { FlowParametersError } from '../errors.ts';
+import { formatError } from './format-error.ts';
+import { bindParameters } from './parameters.ts';
 
 const SPEC: CommandSpec = {
   command: 'weft run',
@@ -67,11 +69,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const chosen = chooseFlow(module, file, flowName);
   if (typeof chosen === 'string') return fail(chosen);
 
-  const params = [...(parsed.options.get('param') ?? [])];
-  const bound = bindParameters(chosen.flowName, parameterNames(chosen.fn as (...args: never[]) => unknown), params);
-  if (typeof bound === 'string') return fail(bound);
+  const bound = await bindParameters(chosen, [...(parsed.options.get('param') ?? [])]);
+  if ('error' in bound) return fail(bound.error);
 
-  const run: FlowRun<unknown> = chosen.run(...bound);
+  const run: FlowRun<unknown> = bound.flow.run(...bound.args);
   // Every run's event log is kept (the last 50), so `weft report <id>` can render it later.
   const kept = parsed.flags.has('no-history') && !reportPath ? undefined : keepRunLog(run, parsed.flags.has('no-history') ? { dir: mkdtempSync(join(tmpdir(), 'weft-run-')), keep: 1 } : {});
   let interrupts = 0;
@@ -94,8 +95,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     stopProgress();
+    if (interrupts > 0) {
+      // The user asked for it: say so, without a stack.
+      console.error(`weft run: flow run ${run.id} was cancelled (interrupted from the terminal).`);
+      return 130;
+    }
     console.error(`weft run: ${formatError(error)}`);
-    return interrupts > 0 ? 130 : 1;
+    // Bad parameters are a usage error, like a bad option (the schema said why).
+    return error instanceof Error && error.cause instanceof FlowParametersError ? 2 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     await wroteReports(run, chosen, kept, reportPath, !parsed.flags.has('no-history'));
@@ -153,22 +160,6 @@ function chooseFlow(module: Record<string, unknown>, file: string, flowName: str
   if (unique.length === 1) return unique[0] as AnyFlow;
   if (unique.length === 0) return `weft run: ${file} exports no flow. Export one: export const main = flow(async function main() { ... });`;
   return `weft run: ${file} exports several flows (${names}); pick one: weft run ${file}:${unique[0]?.flowName}`;
-}
-
-function formatError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const lines = [error.message];
-  let cause: unknown = error.cause;
-  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
-    if (cause instanceof Error) {
-      lines.push(`  caused by ${cause.stack ?? `${cause.name}: ${cause.message}`}`.replace(/\n/g, '\n  '));
-      cause = cause.cause;
-    } else {
-      lines.push(`  caused by ${String(cause)}`);
-      break;
-    }
-  }
-  return lines.join('\n');
 }
 
 function fail(message: string): number {

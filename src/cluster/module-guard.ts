@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TaskNotFoundError } from '../errors.ts';
+import { SerializationError, TaskNotFoundError } from '../errors.ts';
+import { markedClasses } from '../protocol/prototypes.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 
 /**
@@ -20,11 +21,22 @@ export class ModuleGuard {
     readonly workerId: string,
   ) {}
 
-  /** Why this task's module may not be imported here, or undefined if it may. */
-  refusal(ref: TaskRef): TaskNotFoundError | undefined {
+  /**
+   * Why this task may not run here, or undefined if it may: its module, and the modules of the
+   * marked classes in its arguments, must all be under the root.
+   */
+  refusal(ref: TaskRef, args: readonly unknown[] = []): TaskNotFoundError | SerializationError | undefined {
+    for (const marked of markedClasses(args)) {
+      const verdict = this.#verdict(ref.name, marked.module as string);
+      if (verdict) return new SerializationError('args', marked.name, undefined, undefined, 'class-not-found', verdict.reason);
+    }
     const module = ref.module;
     if (module === undefined) return undefined; // executeTask reports the unknown module itself
-    if (!this.#verdicts.has(module)) this.#verdicts.set(module, this.#judge(ref.name, module));
+    return this.#verdict(ref.name, module);
+  }
+
+  #verdict(name: string, module: string): TaskNotFoundError | undefined {
+    if (!this.#verdicts.has(module)) this.#verdicts.set(module, this.#judge(name, module));
     return this.#verdicts.get(module);
   }
 

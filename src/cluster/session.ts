@@ -3,6 +3,7 @@ import type { Redis, RedisOptions } from './libs.ts';
 import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
 import { now, type EventSink } from '../events/events.ts';
 import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
+import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { ClockSync } from './clock.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
@@ -101,8 +102,15 @@ export class ClusterSession {
   submit(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
     if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
     if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
+    // The prototype check, before anything is sent: a class instance would cross as a plain object.
+    let args: readonly unknown[];
+    try {
+      args = encodeArgs(task.args);
+    } catch (error) {
+      return Promise.resolve({ state: 'Failed', error: error as Error });
+    }
     const outcome = this.#pending.add(task, cancellation);
-    this.#submitter.push(task);
+    this.#submitter.push(args === task.args ? task : { ...task, args });
     return outcome;
   }
 
@@ -144,7 +152,8 @@ export class ClusterSession {
     emitAttempt(this.events, event, p?.task, workerId, -this.#clock.offsetMs);
     if (!p) return; // settled already (cancelled), or a duplicate
     if (event.type === 'started' || (event.type === 'done' && event.attempt !== undefined)) p.lastWorker = workerId;
-    if (event.type === 'done') return this.#pending.resolve(event.id, outcomeOf(event, workerId, -this.#clock.offsetMs));
+    // Marked class instances in a result get their prototypes back (after an import, if need be).
+    if (event.type === 'done') return withDecoded(outcomeOf(event, workerId, -this.#clock.offsetMs), (outcome) => this.#pending.resolve(event.id, outcome));
     if (event.type === 'crashed') {
       const worker = event.workerId ?? p.lastWorker ?? 'unknown';
       const allowed = this.settings.allowedFailures;

@@ -3,11 +3,11 @@ import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import type { Job, Redis } from './libs.ts';
 
-import { CancelledError, ClusterConnectionError } from '../errors.ts';
+import { CancelledError, ClusterConnectionError, SerializationError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
 import type { Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
-import { executeTask } from '../entry/execute.ts';
+import { executeTask, sendable } from '../entry/execute.ts';
 import { Pool } from '../pool/pool.ts';
 import type { WorkerHandle } from '../pool/worker-handle.ts';
 import { deserialize, serialize } from '../protocol/serialize.ts';
@@ -228,16 +228,16 @@ export class ClusterWorker implements WorkerRuntime {
 
   async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
-    const refusal = this.#guard.refusal(t.ref);
+    const refusal = this.#guard.refusal(t.ref, t.args);
     if (refusal) {
-      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal.reason}`);
+      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal instanceof SerializationError ? refusal.message : refusal.reason}`);
       return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(refusal) });
     }
     const signal = new RunSignal();
     const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options };
     const job: TaskJob = {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
-      runHere: (workerId) => executeTask(request, workerId, signal, hooks).catch((error: unknown) => ({ state: 'Failed', error: error as Error })),
+      runHere: (workerId) => executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown) => ({ state: 'Failed', error: error as Error })),
     };
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
     let outcome: TaskOutcome;

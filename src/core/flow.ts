@@ -1,8 +1,10 @@
-import { FlowRunError, InvalidOptionError, UsageError } from '../errors.ts';
+import { FlowRunError, InvalidOptionError, UnguardedModuleError, UsageError } from '../errors.ts';
 import type { Listener } from '../events/bus.ts';
 import { now, type WeftEventName } from '../events/events.ts';
 import { currentStore, storage, type Annotations } from './context.ts';
 import { FlowRunEngine } from './flow-run.ts';
+import { readParameters, validateArguments } from './parameters.ts';
+import { callerModule } from '../protocol/task-ref.ts';
 import { isWeftWorker } from './is-main.ts';
 import { resolveFlowOptions, type FlowOptions, type ResolvedFlowOptions } from './options.ts';
 import type { FlowRunRecord, FlowRunState, TaskRunState } from './states.ts';
@@ -33,13 +35,18 @@ export function setRunObserver(watch: (run: FlowRun<unknown>) => void): void {
   observer = watch;
 }
 
+function moduleName(url: string | undefined): string {
+  return url?.split('/').pop()?.replace(/\.[cm]?[jt]sx?$/, '') || 'flow';
+}
+
 /** @internal Sets the runner a flow without `taskRunner` uses (index.ts: SequentialTaskRunner). */
 export function setDefaultTaskRunner(factory: () => TaskRunner): void {
   defaultRunner = factory;
 }
 
 /**
- * Makes a flow from a function. Its name is `options.name ?? fn.name`.
+ * Makes a flow from a function. Its name is `options.name ?? fn.name`; an arrow function's is its
+ * module's file name (`report.ts`: `report`) unless `options.name` gives one.
  *
  * @example
  * export const plumes = flow(async function plumes(year: number) {
@@ -49,10 +56,9 @@ export function setDefaultTaskRunner(factory: () => TaskRunner): void {
  */
 export function flow<A extends unknown[], R>(fn: (...args: A) => R, options?: FlowOptions<Awaited<R>>): Flow<A, Awaited<R>> {
   if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function, as in flow(async function name(...) { ... })', fn);
-  if (!fn.name && options?.name === undefined) {
-    throw new InvalidOptionError('name', 'a name for an anonymous flow function: flow(async function myFlow() { ... }) or flow(fn, { name: "myFlow" })', options?.name);
-  }
-  return makeFlow(fn, resolveFlowOptions(options, undefined, fn.name));
+  // An arrow function has no name of its own: the flow is named after its module (`report.ts`: 'report').
+  const fallback = fn.name || (options?.name === undefined ? moduleName(callerModule(flow as (...args: never[]) => unknown)) : '');
+  return makeFlow(fn, resolveFlowOptions(options, undefined, fallback));
 }
 
 function makeFlow<A extends unknown[], R>(fn: (...args: A) => unknown, options: ResolvedFlowOptions<R>): Flow<A, R> {
@@ -81,11 +87,7 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
   constructor(fn: (...args: never[]) => unknown, args: readonly unknown[], options: ResolvedFlowOptions<R>) {
     const store = currentStore();
     if (isWeftWorker() && !store?.task) {
-      throw new UsageError(
-        `Flow '${options.name}' was started while a weft worker imported its module to find a task. ` +
-          'A module that runs its flow at top level must guard it: if (isMain(import.meta)) await myFlow(); ' +
-          'otherwise every worker would run the flow again.',
-      );
+      throw new UnguardedModuleError(options.name, undefined);
     }
     const parent = store?.flowRun instanceof FlowRunEngine ? store.flowRun : undefined;
     const factory = defaultRunner;
@@ -147,11 +149,22 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   events.emit('flow-run:started', { flowRunId: engine.id, flowName: record.flowName, parentFlowRunId: record.parentId, runner: runner.name, time: record.startedAt });
   let state: FlowRunState = 'Completed';
   let error: Error | undefined;
-  try {
-    await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, signal: engine.signal });
-  } catch (startError) {
-    state = 'Crashed';
-    error = startError as Error;
+  if (options.parameters) {
+    // Before the runner starts: a run with bad parameters starts no workers and runs nothing.
+    try {
+      args = await validateArguments(record.flowName, options.parameters, readParameters(fn), args);
+    } catch (invalid) {
+      state = 'Failed';
+      error = invalid as Error;
+    }
+  }
+  if (state === 'Completed') {
+    try {
+      await runner.start({ flowRunId: engine.id, flowName: record.flowName, events, signal: engine.signal });
+    } catch (startError) {
+      state = 'Crashed';
+      error = startError as Error;
+    }
   }
   if (state === 'Completed') {
     let threw = false;
@@ -184,7 +197,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
       state = 'Failed';
     } else if (unobserved) {
       state = 'Failed';
-      error = new UsageError(`Task run '${unobserved.taskRunId}' failed and its future was never awaited, so the flow run cannot succeed: ${engine.errorOf(unobserved)?.message}`, { cause: engine.errorOf(unobserved) });
+      error = new UsageError(`Task run '${unobserved.taskRunId}' failed and its future was never awaited, so the flow run cannot succeed`, { cause: engine.errorOf(unobserved) });
       delete record.result;
     }
   }

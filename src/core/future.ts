@@ -128,7 +128,7 @@ export class TaskFuture<T> implements PromiseLike<T> {
   #errorOf(outcome: Exclude<TaskOutcome, { state: 'Completed' }>): Error {
     if (this.#error) return this.#error;
     this.#error = outcome.state === 'Failed' && !isEngineError(outcome.error)
-      ? new TaskRunError(this.taskName, this.taskRunId, outcome.error)
+      ? new TaskRunError(this.taskName, this.taskRunId, outcome.error, this.#record.attempts)
       : outcome.error;
     return this.#error;
   }
@@ -165,23 +165,55 @@ export function isTaskFuture(value: unknown): value is TaskFuture<unknown> {
 }
 
 /**
- * A finished future as {@link asCompleted} yields it: the future itself, typed without `then`.
- * TypeScript types a `for await` loop variable as the awaited value of what is yielded, so a
- * thenable future would be typed as its value although the loop gets the future; without `then`
- * in its type it is typed as what it is. Read it with `result()`, `state`, `taskRunId`.
+ * A finished future as {@link asCompleted} yields it: a view of the future without `then`, so
+ * that what the loop variable's type says and what `await` does at run time agree. (TypeScript
+ * types a `for await` variable as the awaited value of what is yielded: a thenable future would be
+ * typed as its value while the loop got the future.) Read it with `result()`, `state`,
+ * `taskRunId`; `future` is the future itself, for identity or to pass on to another task.
+ * `await done` gives the view back, not the value: use `await done.result()`.
  */
-export type CompletedFuture<F> = F extends unknown ? Omit<F, 'then'> : never;
+export type CompletedFuture<F extends TaskFuture<unknown>> = F extends TaskFuture<unknown> ? CompletedView<F> : never;
+
+/** One member of {@link CompletedFuture}: the view of one future type. */
+export interface CompletedView<F extends TaskFuture<unknown>> {
+  /** The future itself, as it was passed to `asCompleted`. */
+  readonly future: F;
+  readonly taskRunId: string;
+  readonly taskName: string;
+  readonly flowRunId: string;
+  /** The final state the run ended in. */
+  readonly state: FinalTaskRunState;
+  /** The task's value, or a rejection saying why there is none (as `future.result()`). */
+  result(): ReturnType<F['result']>;
+  /** Resolves the final state; never rejects. */
+  wait(): Promise<FinalTaskRunState>;
+}
+
+function completedView<F extends TaskFuture<unknown>>(future: F): CompletedFuture<F> {
+  const view: CompletedView<F> = {
+    future,
+    taskRunId: future.taskRunId,
+    taskName: future.taskName,
+    flowRunId: future.flowRunId,
+    state: future.state as FinalTaskRunState,
+    result: () => future.result() as ReturnType<F['result']>,
+    wait: () => future.wait(),
+  };
+  Object.defineProperty(view, 'toString', { value: () => future.toString() });
+  return view as CompletedFuture<F>;
+}
 
 /**
- * Yields futures as they complete, in completion order (as Dask's `as_completed`). With
+ * Yields futures as they complete, in completion order (as Dask's `as_completed`), each as a
+ * {@link CompletedFuture} (the future without `then`; `done.future` is the future itself). With
  * `timeoutMs`, iteration throws {@link AsCompletedTimeoutError} if futures remain after that long.
  *
  * @example
- * for await (const f of asCompleted(futures)) console.log(f.taskRunId, await f.result());
+ * for await (const done of asCompleted(futures)) console.log(done.taskRunId, await done.result());
  */
 export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>, options: { timeoutMs?: number } = {}): AsyncIterable<CompletedFuture<F>> {
   checkTimeout(options.timeoutMs);
-  // A hand-written iterator, not an async generator: `yield` would await the (thenable) future.
+  // A hand-written iterator, not an async generator: `yield` would await a thenable.
   return {
     [Symbol.asyncIterator](): AsyncIterator<CompletedFuture<F>> {
       const all = [...futures];
@@ -206,7 +238,7 @@ export function asCompleted<F extends TaskFuture<unknown>>(futures: Iterable<F>,
             const next = ready.shift();
             if (next) {
               remaining--;
-              return { value: next as unknown as CompletedFuture<F>, done: false };
+              return { value: completedView(next), done: false };
             }
             const left = deadline - Date.now();
             if (left <= 0) throw new AsCompletedTimeoutError(remaining, options.timeoutMs ?? 0);

@@ -6,6 +6,7 @@ import type { ResolvedTaskOptions, TaskRunner } from './task-runner.ts';
 export type { ResolvedTaskOptions } from './task-runner.ts';
 import type { FlowRunRecord } from './states.ts';
 import type { AllowFailure } from './arguments.ts';
+import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.ts';
 
 /** Options of a task, given to `task(fn, options)` or `t.withOptions(options)`. */
 export interface TaskOptions {
@@ -98,6 +99,14 @@ export interface FlowOptions<R = unknown> {
   onFailure?: (run: FlowRunRecord<R>) => void | Promise<void>;
   /** Called with the run record when the flow run ends, whatever the state. */
   onTerminal?: (run: FlowRunRecord<R>) => void | Promise<void>;
+  /**
+   * A Standard Schema (zod, valibot, arktype, ...) for the flow's parameters, as one object keyed
+   * by parameter name (`z.object({ pages: z.coerce.number().int(), date: z.string() })`). Every
+   * call and `weft run --param` is validated and coerced through it before the run starts; a
+   * failure is {@link FlowParametersError}. `null` in `withOptions` drops an inherited schema.
+   * @default undefined (no validation)
+   */
+  parameters?: StandardSchemaV1 | null;
 }
 
 export interface ResolvedFlowOptions<R> {
@@ -106,9 +115,10 @@ export interface ResolvedFlowOptions<R> {
   readonly onCompletion: FlowOptions<R>['onCompletion'];
   readonly onFailure: FlowOptions<R>['onFailure'];
   readonly onTerminal: FlowOptions<R>['onTerminal'];
+  readonly parameters: StandardSchemaV1 | undefined;
 }
 
-const FLOW_KEYS = ['name', 'taskRunner', 'onCompletion', 'onFailure', 'onTerminal'] as const;
+const FLOW_KEYS = ['name', 'taskRunner', 'onCompletion', 'onFailure', 'onTerminal', 'parameters'] as const;
 
 export function resolveFlowOptions<R>(raw: FlowOptions<R> | undefined, base: ResolvedFlowOptions<R> | undefined, fallbackName: string): ResolvedFlowOptions<R> {
   const o = raw === undefined ? {} : v.plainObject('options', raw);
@@ -123,9 +133,16 @@ export function resolveFlowOptions<R>(raw: FlowOptions<R> | undefined, base: Res
     }
     taskRunner = o.taskRunner as TaskRunner;
   }
+  let parameters = base?.parameters;
+  if (o.parameters === null) parameters = undefined;
+  else if (o.parameters !== undefined) {
+    if (!isStandardSchema(o.parameters)) throw new InvalidOptionError('parameters', 'a Standard Schema (a zod, valibot or arktype schema), or null', o.parameters);
+    parameters = o.parameters;
+  }
   return {
     name: o.name !== undefined ? v.string('name', o.name) : (base?.name ?? fallbackName),
     taskRunner,
+    parameters,
     onCompletion: hook('onCompletion'),
     onFailure: hook('onFailure'),
     onTerminal: hook('onTerminal'),

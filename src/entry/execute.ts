@@ -2,6 +2,7 @@ import { runAttempts, type AttemptHooks } from '../core/attempts.ts';
 import type { ResolvedTaskOptions } from '../core/options.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { RunSignal } from '../core/run-signal.ts';
+import { decodeArgs, encodeValue } from '../protocol/prototypes.ts';
 import { loadTask, type TaskRef } from '../protocol/task-ref.ts';
 
 /** A task run as it reaches a worker (thread, process, cluster worker): plain data only. */
@@ -14,26 +15,52 @@ export interface ExecuteRequest {
 }
 
 /**
- * Runs a task on a worker: imports its module (once), finds it by name, and runs its attempts
- * (retries, timeout, run context) exactly as the flow's process would. Never rejects: a task that
- * cannot be found is a Failed outcome carrying `TaskNotFoundError`.
+ * Runs a task on a worker: imports its module (once), finds it by name, restores the prototypes
+ * of marked class instances in its arguments, and runs its attempts (retries, timeout, run
+ * context) exactly as the flow's process would; pass the outcome through {@link sendable} before
+ * sending it. Never rejects: a task that cannot be found, or arguments that cannot be rebuilt, is a
+ * Failed outcome carrying the error that says so.
  */
 export function executeTask(request: ExecuteRequest, workerId: string, cancellation: RunSignal, hooks: AttemptHooks): Promise<TaskOutcome> {
   // Workers that keep one ref object per task (threads, processes) skip the lookup, and its await.
   const known = loaded.get(request.ref);
-  if (known) return runAttempts({ ...request, fn: known, cancellation, workerId }, hooks, undefined);
-  return loadThenRun(request, workerId, cancellation, hooks);
+  let args: unknown[] | Promise<unknown[]>;
+  try {
+    args = decodeArgs(request.args);
+  } catch (error) {
+    return Promise.resolve({ state: 'Failed', error: error as Error, workerId });
+  }
+  if (known && !(args instanceof Promise)) return runAttempts({ ...request, args, fn: known, cancellation, workerId }, hooks, undefined);
+  return loadThenRun(request, args, workerId, cancellation, hooks);
 }
 
-async function loadThenRun(request: ExecuteRequest, workerId: string, cancellation: RunSignal, hooks: AttemptHooks): Promise<TaskOutcome> {
+async function loadThenRun(request: ExecuteRequest, pendingArgs: unknown[] | Promise<unknown[]>, workerId: string, cancellation: RunSignal, hooks: AttemptHooks): Promise<TaskOutcome> {
   let fn: (...args: never[]) => unknown;
+  let args: unknown[];
   try {
     fn = (await loadTask(request.ref)).fn;
+    args = await pendingArgs;
   } catch (error) {
     return { state: 'Failed', error: error as Error, workerId };
   }
   loaded.set(request.ref, fn);
-  return runAttempts({ ...request, fn, cancellation, workerId }, hooks, undefined);
+  return runAttempts({ ...request, args, fn, cancellation, workerId }, hooks, undefined);
+}
+
+/**
+ * The outcome with its value as it must travel (an envelope when it holds marked class instances);
+ * a value with an unmarked class instance in it fails the run, naming it (`result.items[0]`).
+ * Called by each worker on what {@link executeTask} resolved, not inside it: a `.then` per task
+ * would cost the hot path a promise.
+ */
+export function sendable(outcome: TaskOutcome): TaskOutcome {
+  if (outcome.state !== 'Completed' || typeof outcome.value !== 'object' || outcome.value === null) return outcome;
+  try {
+    const value = encodeValue(outcome.value, 'result');
+    return value === outcome.value ? outcome : { ...outcome, value };
+  } catch (error) {
+    return { state: 'Failed', error: error as Error, workerId: outcome.workerId };
+  }
 }
 
 /** Tasks already found, by the ref object they were asked for with. */

@@ -8,7 +8,7 @@ import { AttemptBatch, checkResult, failedResult, type AttemptEvent, type DoneEv
 import type { ToWorker, WireJob, WireTaskDef, WorkerPort } from '../protocol/messages.ts';
 import { encodeBatch, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
-import { executeTask } from './execute.ts';
+import { executeTask, sendable } from './execute.ts';
 import { serveNestedSubmissions } from './nested.ts';
 
 /**
@@ -90,7 +90,7 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
       }
       current = { id: job.id, signal };
       const t0 = performance.now();
-      const outcome = await executeTask(job, workerId, signal, hooks);
+      const outcome = sendable(await executeTask(job, workerId, signal, hooks));
       current = undefined;
       const ms = performance.now() - t0;
       const mean = serviceMs.get(def.options);

@@ -4,6 +4,7 @@ import { now } from '../events/events.ts';
 import { emitAttempt, emitStarted, outcomeOf } from '../events/attempt-events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import type { FromWorker, SubmittedResult, ToWorker, WireJobs, WireTaskDef } from '../protocol/messages.ts';
+import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import { encodeBatch, explain, serialize, takeTransferList } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import type { HandleOutcome, WorkerHandle } from './worker-handle.ts';
@@ -118,10 +119,17 @@ export class RemoteHandle implements WorkerHandle {
 
   run(job: TaskJob, crashes = 0, lend?: Lend): Promise<HandleOutcome> {
     if (!this.#alive) return Promise.resolve({ state: 'Requeue', suspect: false });
+    // The prototype check, before anything is sent: a class instance would cross as a plain object.
+    let args: unknown[];
+    try {
+      args = hasObjects(job.args) ? encodeArgs(job.args) : job.args;
+    } catch (error) {
+      return Promise.resolve({ state: 'Failed', error: error as Error, workerId: this.id });
+    }
     const id = this.#nextId++;
     return new Promise<HandleOutcome>((resolve) => {
       this.#inFlight.set(id, { job, resolve, crashes, lend });
-      this.#enqueue(id, job);
+      this.#enqueue(id, job, args);
       this.#outboxTransfer.push(hasObjects(job.args) ? takeTransferList(job.args) : NO_TRANSFER);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
@@ -132,12 +140,12 @@ export class RemoteHandle implements WorkerHandle {
   }
 
   /** Adds the job to the next message: its task def by number once this worker has it, whole the first time. */
-  #enqueue(id: number, job: TaskJob): void {
+  #enqueue(id: number, job: TaskJob, args: unknown[]): void {
     const out = this.#outbox;
     if (out.taskRunIds.length === 0) out.firstId = id;
     const index = out.taskRunIds.length;
     out.taskRunIds.push(job.taskRunId);
-    out.args.push(job.args);
+    out.args.push(args);
     let def = this.#defs.get(job.options);
     if (def === undefined) {
       const task = { ref: job.ref, options: job.options };
@@ -274,7 +282,8 @@ export class RemoteHandle implements WorkerHandle {
     if (event.type === 'started') {
       if (entry.job.options.timeoutMs !== Infinity) this.#arm(event.id, entry);
     } else if (event.type === 'done') {
-      this.#finish(event.id, outcomeOf(event, this.id));
+      // Marked class instances in a result get their prototypes back (after an import, if need be).
+      withDecoded(outcomeOf(event, this.id), (outcome) => this.#finish(event.id, outcome));
     }
   }
 

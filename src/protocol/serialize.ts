@@ -1,5 +1,6 @@
 import * as v8 from 'node:v8';
 import { SerializationError } from '../errors.ts';
+import { unwrap } from './envelope.ts';
 
 /**
  * Values cross threads, processes and the network by the structured-clone algorithm
@@ -43,7 +44,8 @@ export function takeTransferList(args: readonly unknown[]): ArrayBuffer[] {
       if (!list.includes(buffer as ArrayBuffer)) list.push(buffer as ArrayBuffer);
     }
   };
-  for (const arg of args) {
+  for (const sent of args) {
+    const arg = unwrap(sent);
     visit(arg);
     if (Array.isArray(arg)) for (const item of arg) visit(item);
   }
@@ -122,7 +124,8 @@ export function explain(value: unknown, path: string, cause?: unknown): Serializ
 }
 
 /** The path of the first value inside `value` that cannot be structured-cloned, or undefined. */
-export function findUncloneable(value: unknown, path: string, seen: Set<object>): { path: string; type: string; hint?: string } | undefined {
+export function findUncloneable(sent: unknown, path: string, seen: Set<object>): { path: string; type: string; hint?: string } | undefined {
+  const value = unwrap(sent); // paths name the value as the user gave it, not weft's envelope around it
   if (typeof value === 'function' || typeof value === 'symbol') return { path, type: typeName(value) };
   if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
   if (isFuture(value)) return { path, type: 'TaskFuture', hint: FUTURE_HINT };

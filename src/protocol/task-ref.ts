@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
-import { TaskNotFoundError } from '../errors.ts';
+import { TaskNotFoundError, UnguardedModuleError } from '../errors.ts';
 import { loaderFor } from '../loader/register.ts';
 
 /**
@@ -56,6 +56,8 @@ export async function loadTask(ref: TaskRef): Promise<RegisteredTask> {
       await loaderFor(ref.module);
       await import(ref.module);
     } catch (error) {
+      // The module started its flow at top level: that is the error, not a missing task.
+      if (error instanceof UnguardedModuleError) throw new UnguardedModuleError(error.flowName, ref.module);
       throw new TaskNotFoundError(ref.name, ref.module, `the module failed to import (${error instanceof Error ? error.message : String(error)})`, error);
     }
   }

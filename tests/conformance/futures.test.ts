@@ -77,8 +77,13 @@ for (const r of RUNNERS) {
         for (const x of futures) void x.wait().then(() => x.result()).then((label) => settled.push(label));
         const order: string[] = [];
         for await (const done of asCompleted(futures)) {
-          assert.ok(done instanceof TaskFuture, 'the loop gets the future itself');
-          assert.equal(done.done, true);
+          assert.ok(done.future instanceof TaskFuture, 'the view carries the future itself');
+          assert.ok(futures.includes(done.future));
+          assert.equal(done.future.done, true);
+          assert.equal(done.taskRunId, done.future.taskRunId);
+          assert.equal(done.state, 'Completed');
+          // What the types say: the view has no `then`, so awaiting it gives the view, not the value.
+          assert.equal(await done, done);
           order.push(await done.result());
         }
         return { order, settled };

@@ -32,7 +32,7 @@ describe('weft run', () => {
   it('exits non-zero with the error when the flow fails', () => {
     const r = weft('run', 'examples/quickstart/flow.ts:failing');
     assert.equal(r.code, 1);
-    assert.match(r.err, /Flow run '.+' of flow 'failing' ended Failed/);
+    assert.match(r.err, /Flow run '.+' of flow 'failing' failed/);
     assert.match(r.err, /RangeError: this flow fails on purpose/);
   });
 

@@ -2,7 +2,7 @@
 /** A flow on a temporary LocalCluster: results, errors, retries, timeouts, logs, bad values; nothing left after. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { flow, DistributedTaskRunner, LocalCluster, TaskRunError, SerializationError, TaskNotFoundError, TaskTimeoutError } from '../../src/index.ts';
+import { flow, DistributedTaskRunner, FlowRunError, LocalCluster, TaskRunError, SerializationError, TaskNotFoundError, TaskTimeoutError } from '../../src/index.ts';
 import type { WeftEvents } from '../../src/index.ts';
 import { double, boom, logs, flaky, slowTimeout, returnsFunction, whereAmI, makeHiddenTask } from '../fixtures/cluster/tasks.ts';
 import { alive } from '../helpers/redis.ts';
@@ -76,7 +76,8 @@ test('a failed flow run also stops its temporary cluster', async () => {
     await double.submit(1).result();
     throw new Error('the flow itself fails');
   }, { taskRunner: runner() });
-  await assert.rejects(main(), /the flow itself fails/);
+  // The flow run's error names the run; its cause is the flow's own error.
+  await assert.rejects(main(), (e: unknown) => e instanceof FlowRunError && (e.cause as Error).message === 'the flow itself fails');
   assert.equal(pids.length, 3);
   for (const pid of pids) assert.equal(alive(pid), false);
 });

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { flow, annotate, DistributedTaskRunner, TaskRunError, TaskNotFoundError } from '../../src/index.ts';
+import { flow, annotate, DistributedTaskRunner, SerializationError, TaskRunError, TaskNotFoundError } from '../../src/index.ts';
+import { takesAnything } from '../fixtures/core/money.ts';
 import type { Task } from '../../src/index.ts';
 import { RedisServer } from '../../src/cluster/redis-server.ts';
 import { double, gpu, sleepy, whereAmI, fanOut } from '../fixtures/cluster/tasks.ts';
@@ -121,6 +122,29 @@ test('workers refuse a job naming a module outside their project root, without i
   assert.ok(error.cause instanceof TaskNotFoundError);
   assert.match((error.cause as Error).message, /outside the worker's project root/);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('imported-')), [`imported-${process.pid}`], 'only this test process imported it');
+});
+
+test('workers refuse an argument whose marked class lives outside their project root, without importing its module', async () => {
+  const address = `${redis.address}?prefix=refuse-class`;
+  workers.push(await startWorker(address, ['--concurrency', '1']));
+  const outside = join(dir, 'evil-class.ts');
+  writeFileSync(outside, [
+    `import { writeFileSync } from 'node:fs';`,
+    `import { serializable } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)};`,
+    `writeFileSync(${JSON.stringify(dir)} + '/class-imported-' + process.pid, '');`,
+    `export class Evil { constructor(readonly x: number) {} }`,
+    `serializable(Evil);`,
+  ].join('\n'));
+  const { Evil } = (await import(pathToFileURL(outside).href)) as { Evil: new (x: number) => object };
+  const main = flow(async function refusedClass() {
+    return takesAnything.submit(new Evil(1)).result().catch((e: unknown) => e);
+  }, { taskRunner: on(address) });
+  const error = await main();
+  assert.ok(error instanceof TaskRunError, String(error));
+  assert.ok(error.cause instanceof SerializationError, String(error.cause));
+  assert.equal(error.cause.problem, 'class-not-found');
+  assert.match(error.cause.message, /`Evil`.*outside the worker's project root/);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('class-imported-')), [`class-imported-${process.pid}`], 'only this test process imported it');
 });
 
 test('getClient() inside a task fans out onto the same cluster, even on a one-slot worker', async () => {

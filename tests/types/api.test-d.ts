@@ -5,8 +5,11 @@
  */
 import {
   allowFailure, annotate, asCompleted, DistributedTaskRunner, flow, LocalCluster, getRunContext, ParallelTaskRunner, quote, SequentialTaskRunner, task, unmapped, wait,
-  type Arg, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
+  type Arg, type CompletedFuture, type FinalTaskRunState, type FlowRun, type FlowRunRecord, type RunContext, type Task, type TaskFuture, type TaskRunState, type TaskRunner,
+  type StandardSchemaV1,
 } from '../../src/index.ts';
+import * as v from 'valibot';
+import { z } from 'zod';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 function expectTrue<T extends true>(): T | undefined {
@@ -75,17 +78,29 @@ export const plumes = flow(async function plumes(year: number) {
   const anyFuture: TaskFuture<unknown> = n;
   const { done, notDone } = await wait([f, n], { timeoutMs: 10 });
   const doneSet: Set<TaskFuture<string> | TaskFuture<number>> = done;
-  // for-await over asCompleted gives the futures (typed without `then`), not their values.
+  // for-await over asCompleted gives a view of each future (no `then`), and `await` on it gives
+  // the view back at run time too: the static type and the runtime agree.
   for await (const done of asCompleted([f])) {
     const value: Promise<string> = done.result();
     const id: string = done.taskRunId;
-    // @ts-expect-error the loop variable is the future, not the task's value
+    const itself: TaskFuture<string> = done.future;
+    const state: FinalTaskRunState = done.state;
+    const awaited: CompletedFuture<TaskFuture<string>> = await done;
+    const read: string = await done.result();
+    // @ts-expect-error the loop variable is the future's view, not the task's value
     const notTheValue: string = done;
-    void [value, id, notTheValue];
+    // @ts-expect-error awaiting the view gives the view (it has no `then`), not the task's value
+    const notAwaitedValue: string = await done;
+    // @ts-expect-error the view is not thenable, so it is not a PromiseLike of the value
+    const notThenable: PromiseLike<string> = done;
+    void [value, id, itself, state, awaited, read, notTheValue, notAwaitedValue, notThenable];
   }
   for await (const done of asCompleted([f, n])) {
     const either: Promise<string> | Promise<number> = done.result();
-    void either;
+    const which: TaskFuture<string> | TaskFuture<number> = done.future;
+    // @ts-expect-error a view of a string future or of a number future, not of a string future only
+    const onlyStrings: Promise<string> = done.result();
+    void [either, which, onlyStrings];
   }
 
   // Futures anywhere in plain data, typed by where they sit.
@@ -188,7 +203,17 @@ async function flows(): Promise<void> {
   // @ts-expect-error: workers is a number
   new ParallelTaskRunner({ workers: '4' });
 
-  void [result, record, value, id, off, runner, notValue];
+  // A parameters schema is any Standard Schema: zod's and valibot's fit as they are.
+  const withZod = flow(async function zodFlow(pages: number) {
+    return pages;
+  }, { parameters: z.object({ pages: z.coerce.number() }) });
+  const withValibot = withZod.withOptions({ parameters: v.object({ pages: v.number() }) });
+  const withoutSchema = withValibot.withOptions({ parameters: null });
+  const schema: StandardSchemaV1 = z.string();
+  // @ts-expect-error: a parameters schema must implement Standard Schema
+  flow(async function notSchema() {}, { parameters: { validate: () => true } });
+
+  void [result, record, value, id, off, runner, notValue, withoutSchema, schema];
 }
 void flows;
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CancelledError, ClusterConnectionError, ErrorCode, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
-  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, AsCompletedTimeoutError, WorkerStartError,
+  TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, FlowParametersError, UnguardedModuleError,
+  AsCompletedTimeoutError, WorkerStartError,
 } from '../../src/index.ts';
 import { fromWireError, toWireError } from '../../src/protocol/wire-error.ts';
 
@@ -18,6 +19,8 @@ const samples: [WeftError, string, string][] = [
   [new UpstreamFailedError('render', 'download', 'download-1', 'Failed'), 'UpstreamFailedError', ErrorCode.UpstreamFailed],
   [new InvalidOptionError('retries', 'an integer ≥ 0', -1), 'InvalidOptionError', ErrorCode.InvalidOption],
   [new UsageError('do it differently'), 'UsageError', ErrorCode.Usage],
+  [new FlowParametersError('report', [{ parameter: 'pages', message: 'expected number', received: 'abc' }]), 'FlowParametersError', ErrorCode.FlowParameters],
+  [new UnguardedModuleError('report', 'file:///report.ts'), 'UnguardedModuleError', ErrorCode.UnguardedModule],
   [new AsCompletedTimeoutError(2, 50), 'AsCompletedTimeoutError', ErrorCode.AsCompletedTimeout],
   [new WorkerStartError('process-3', 3, 'it exited with code 9 before it was ready'), 'WorkerStartError', ErrorCode.WorkerStart],
 ];
@@ -67,10 +70,14 @@ describe('errors', () => {
     assert.equal(e.cause, cause);
     assert.equal(e.taskName, 'download');
     assert.equal(e.taskRunId, 'download-3');
-    assert.equal(e.message, "Task run 'download-3' of task 'download' failed: TypeError: bad input");
+    // Each layer says its own fact; the cause's message is not quoted (it is printed once, as the cause).
+    assert.equal(e.message, "Task run 'download-3' of task 'download' failed");
+    assert.equal(new TaskRunError('download', 'download-3', cause, 3).message, "Task run 'download-3' of task 'download' failed on attempt 3");
     const f = new FlowRunError('plumes', 'abc', 'Cancelled', 'a string cause');
     assert.equal(f.state, 'Cancelled');
-    assert.match(f.message, /ended Cancelled: a string cause/);
+    assert.equal(f.message, "Flow run 'abc' of flow 'plumes' was cancelled");
+    assert.equal(new FlowRunError('plumes', 'abc', 'Failed', e).message, "Flow run 'abc' of flow 'plumes' failed: task run 'download-3' failed");
+    assert.doesNotMatch(new FlowRunError('plumes', 'abc', 'Failed', e).message, /bad input/);
     const u = new UpstreamFailedError('render', 'download', 'download-1', 'Crashed', cause);
     assert.deepEqual([u.taskName, u.upstreamTaskName, u.upstreamTaskRunId, u.upstreamState, u.cause], ['render', 'download', 'download-1', 'Crashed', cause]);
     const w = new WorkerCrashedError('t', 'process-2', 'was killed by SIGKILL', 3);
@@ -84,6 +91,10 @@ describe('errors', () => {
     assert.match(new SerializationError('args[1].callback', 'function cb').message, /Cannot send args\[1\]\.callback \(function cb\).*create functions, sockets and handles inside the task instead/);
     assert.match(new ClusterConnectionError('redis://h:1', 'refused').message, /weft cluster up prints the address/);
     assert.match(new TaskTimeoutError('t', 50).message, /raise timeoutMs/);
+    assert.equal(new FlowParametersError('report', [{ parameter: 'pages', message: 'expected number.', received: 'abc' }, { parameter: 'date', message: 'required', received: undefined }]).message,
+      "Flow 'report' was given invalid parameters: `pages`: expected number (got `\"abc\"` (string)); `date`: required (not given).");
+    assert.match(new UnguardedModuleError('report', 'file:///report.ts').message, /while a weft worker imported file:\/\/\/report\.ts to find a task.*if \(isMain\(import\.meta\)\)/);
+    assert.match(new SerializationError('args[0]', 'Money', undefined, undefined, 'prototype').message, /it is a `Money`.*serializable\(Money\)/);
     assert.equal(new InvalidOptionError('workers', 'an integer ≥ 1', 0).message, 'Expected `workers` to be an integer ≥ 1, got `0` (number)');
   });
 

@@ -92,8 +92,9 @@ describe('annotate options', () => {
 });
 
 describe('flow options', () => {
-  it('rejects an anonymous flow, a non-function, a bad runner and a bad hook', () => {
-    rejects(() => flow(async () => 1), 'name', /a name for an anonymous flow function/, '`undefined` (undefined)');
+  it('names an arrow flow after its module; rejects a non-function, a bad runner, a bad hook and a bad parameters schema', () => {
+    assert.equal(flow(async () => 1).flowName, 'options.test');
+    rejects(() => flow(noop, { parameters: { validate: () => true } as never }), 'parameters', /a Standard Schema/, '`{}` (object)');
     rejects(() => flow('main' as never), 'fn', /a function/, '`"main"` (string)');
     rejects(() => flow(noop, { taskRunner: {} as never }), 'taskRunner', /a task runner such as new ParallelTaskRunner\(\)/, '`{}` (object)');
     rejects(() => flow(noop, { onCompletion: 'log' as never }), 'onCompletion', /a function/, '`"log"` (string)');
