@@ -237,6 +237,8 @@ export class ClusterWorker implements WorkerRuntime {
     const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options };
     const job: TaskJob = {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
+      // Its slot is on this event loop: a task here submits through getClient() to the cluster itself.
+      submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to the cluster')),
       runHere: (workerId) => executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown) => ({ state: 'Failed', error: error as Error })),
     };
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
