@@ -39,8 +39,9 @@ export interface AllowFailure<T> {
 
 /**
  * Lets a downstream run go on after `future` failed (Prefect's `allow_failure`): the task receives
- * the future's value, or, if it did not complete, the error `future.result()` rejects with
- * (`TaskRunError`, `WorkerCrashedError`, `CancelledError`) in its place. Also in `waitFor`.
+ * the future's value, or, if it did not complete, the upstream's own error in its place (what its
+ * task threw, or `WorkerCrashedError` / `CancelledError`): not the `TaskRunError` wrapper, whose
+ * cause would not survive a structured clone to another thread. Also in `waitFor`.
  *
  * @example
  * const report = summarize.submit(allowFailure(download.submit(url))); // (page: string | Error) => ...

@@ -150,7 +150,7 @@ export class TaskFuture<T> implements PromiseLike<T> {
     isObserved = (future) => future.#observed;
     failureOf = (future) => {
       const outcome = future.#outcome;
-      return outcome && outcome.state !== 'Completed' ? future.#errorOf(outcome) : undefined;
+      return outcome && outcome.state !== 'Completed' ? outcome.error : undefined;
     };
   }
 }

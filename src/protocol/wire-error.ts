@@ -51,8 +51,11 @@ export function fromWireError(wire: WireError): Error {
   const weft = WEFT_CLASSES[wire.name];
   const isWeft = weft !== undefined && wire.fields.code === (weft.prototype as { code?: unknown }).code;
   const proto = ((isWeft ? weft : undefined) ?? BUILTIN[wire.name] ?? Error).prototype;
-  const error = Object.create(proto) as Error;
-  Object.defineProperty(error, 'message', { value: wire.message, writable: true, configurable: true });
+  // A real Error (with V8's error slot), given the class's prototype: an object made by
+  // Object.create(proto) is not an Error to structured clone, and would cross a boundary again as
+  // a plain object without its message (allowFailure hands such errors on to other tasks).
+  const error = new Error(wire.message);
+  Object.setPrototypeOf(error, proto);
   if (error.name !== wire.name) Object.defineProperty(error, 'name', { value: wire.name, writable: true, configurable: true });
   Object.defineProperty(error, 'stack', { value: wire.stack ?? `${wire.name}: ${wire.message}`, writable: true, configurable: true });
   Object.assign(error, wire.fields);
