@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planJobs, MAX_BATCH } from '../../src/cluster/batch.ts';
 import { parseSignature, requirementSignature, type TaskWire } from '../../src/cluster/protocol.ts';
-import { bullPriority, keyPrefix, queueName } from '../../src/cluster/queues.ts';
+import { bullPriority, keyPrefix, PRIORITY_SPAN, queueName, shareRank } from '../../src/cluster/queues.ts';
 import { parseAddress } from '../../src/cluster/connection.ts';
 import { adaptiveTarget, INITIAL_ADAPTIVE_STATE, SCALE_DOWN_WAIT } from '../../src/schedule/adaptive.ts';
 import { resolveTaskOptions } from '../../src/core/options.ts';
@@ -25,7 +25,36 @@ test('priorities map onto BullMQ order (higher weft priority → lower BullMQ nu
   assert.ok(bullPriority(10) < bullPriority(0));
   assert.ok(bullPriority(0) < bullPriority(-10));
   assert.equal(bullPriority(1e12), 1);
-  assert.equal(bullPriority(-1e12), 2 ** 21 - 1);
+  assert.equal(bullPriority(1e12), bullPriority(PRIORITY_SPAN));
+  assert.ok(bullPriority(-1e12, Number.MAX_SAFE_INTEGER) <= 2 ** 21 - 1, 'within BullMQ\'s limit');
+  assert.equal(bullPriority(-1e12), bullPriority(-PRIORITY_SPAN));
+});
+
+test('fair share: within a priority, flow runs that have sent less go first; priority still orders across', () => {
+  // A big run sent 200 runs in jobs of 12; a small run starts behind it with 4 jobs of 1.
+  const big = Array.from({ length: 17 }, (_, i) => bullPriority(0, 12 * i));
+  const small = [0, 1, 2, 3].map((sent) => bullPriority(0, sent));
+  for (const s of small) assert.ok(s < (big[1] as number), 'every small job before the big run\'s second');
+  // Two equal runs interleave: the i-th job of each gets the same rank (FIFO between them).
+  assert.equal(bullPriority(0, 256 * 7), bullPriority(0, 256 * 7));
+  assert.ok(bullPriority(0, 256 * 7) < bullPriority(0, 256 * 8));
+  // Any share rank of a higher priority goes before every rank of a lower one.
+  assert.ok(bullPriority(1, 1e9) < bullPriority(0, 0));
+  assert.ok(bullPriority(0, 1e9) < bullPriority(-1, 0));
+  // Monotone in what was sent, and bounded however much that is.
+  let last = -1;
+  for (let sent = 0; sent < 1e7; sent = sent * 2 + 1) {
+    assert.ok(shareRank(sent) >= last);
+    last = shareRank(sent);
+  }
+  assert.ok(shareRank(1e15) < 1024);
+});
+
+test('planJobs: runs of different flow runs never share a job (each run\'s jobs carry its own share)', () => {
+  const tasks = Array.from({ length: 40 }, (_, i) => ({ ...wire(i), flowRunId: i % 2 ? 'a' : 'b' }));
+  const jobs = planJobs(tasks);
+  for (const job of jobs) assert.ok(job.tasks.every((t) => t.flowRunId === job.flowRunId));
+  assert.deepEqual(new Set(jobs.map((j) => j.flowRunId)), new Set(['a', 'b']));
 });
 
 test('resource signatures are stable and name their queue', () => {
