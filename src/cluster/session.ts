@@ -11,7 +11,8 @@ import type { Cancellation } from '../core/run-signal.ts';
 import { bounded } from '../util/bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
 import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts';
-import type { ControlMessage } from './protocol.ts';
+import { answerNested } from './nested.ts';
+import type { ControlMessage, WorkerBatch } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
 import { ResultReader } from './result-reader.ts';
 import { Submitter } from './submitter.ts';
@@ -62,7 +63,7 @@ export class ClusterSession {
     this.#pending = new PendingRuns((group) => void this.#publishCancel({ type: 'cancel', flowRunId: group.flowRunId, taskRunIds: group.runs.map((r) => r.task.taskRunId), reason: group.reason }, group.runs));
     this.#queues = new ClusterQueues(redis, prefix);
     this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, stopped }, this.#pending);
-    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (workerId, event) => this.#onEvent(workerId, event), stopped);
+    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (element) => this.#onBatch(element as WorkerBatch | undefined), stopped);
   }
 
   /**
@@ -144,6 +145,14 @@ export class ClusterSession {
     this.reader.disconnect();
     this.redis.disconnect();
     await bounded(this.#reader.done, 1000);
+  }
+
+  #onBatch(batch: WorkerBatch | undefined): void {
+    // Not a weft worker's batch (another program's, or another weft version's): nothing to read.
+    if (!Array.isArray(batch?.events)) return;
+    for (const event of batch.events) this.#onEvent(batch.workerId, event);
+    // Tasks of this session's runs submitting more (getClient()): recorded and run as this flow run's own.
+    if (batch.submits) for (const s of batch.submits) answerNested(this.redis, this.address.prefix, s, this.#pending.get(s.parentTaskRunId)?.task);
   }
 
   #onEvent(workerId: string, event: AttemptEvent<string>): void {

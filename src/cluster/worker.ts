@@ -6,7 +6,7 @@ import type { Job, Redis } from './libs.ts';
 import { CancelledError, ClusterConnectionError, SerializationError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
-import type { Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { executeTask, sendable } from '../entry/execute.ts';
 import { Pool } from '../pool/pool.ts';
 import type { WorkerHandle } from '../pool/worker-handle.ts';
@@ -21,7 +21,9 @@ import { Outbox } from './outbox.ts';
 import { HEARTBEAT_MS, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
 import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
-import { enterWorker, type WorkerRuntime } from './runtime.ts';
+import { NestedRequests } from './nested.ts';
+import { installNestedSubmitter } from '../core/nested.ts';
+import type { WireTaskDef } from '../protocol/messages.ts';
 import { ClockSync } from './clock.ts';
 import { now } from '../events/events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
@@ -63,7 +65,7 @@ const HOLDER_TTL_MS = 10 * 60_000;
  * back to the client that submitted them, registers itself with heartbeats, and obeys cancel
  * messages.
  */
-export class ClusterWorker implements WorkerRuntime {
+export class ClusterWorker {
   readonly id: string;
   readonly address: ClusterAddress;
   readonly #options: ClusterWorkerOptions;
@@ -71,7 +73,8 @@ export class ClusterWorker implements WorkerRuntime {
   readonly #guard: ModuleGuard;
   readonly #pool: Pool;
   /** Runs taken in and not yet finished (queued in the pool or running), for cancel messages. */
-  readonly #running = new Map<string, { signal: RunSignal; flowRunId: string }>();
+  readonly #running = new Map<string, { signal: RunSignal; flowRunId: string; channel: string }>();
+  #nested: NestedRequests | undefined;
   /** Helpers of the intake for slots lent out now, one per lent slot (see #slot). */
   readonly #widened: (() => void)[] = [];
   #slots = 0;
@@ -135,7 +138,8 @@ export class ClusterWorker implements WorkerRuntime {
     this.#sub.on('error', () => undefined);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
     await this.#sub.subscribe(keys.control(this.address.prefix));
-    enterWorker(this);
+    this.#nested = new NestedRequests(this.#redis, this.address.prefix, this.id, this.address.display);
+    installNestedSubmitter((parent, task, args) => this.#submitNested(parent, task, args));
     await this.#intake.ensure('');
     await this.#beat();
     this.#heartbeat = setInterval(() => void this.#beat().catch((e: unknown) => this.#reportError(e)), HEARTBEAT_MS);
@@ -153,6 +157,7 @@ export class ClusterWorker implements WorkerRuntime {
     const finished = (await this.#intake?.close(graceMs, hurry)) ?? true;
     this.#handedBack = !finished;
     await this.#pool.shutdown();
+    await bounded(this.#nested?.close(), 1000);
     await bounded(this.#queues?.close(), 1000);
     await bounded(this.#redis?.hdel(keys.workers(this.address.prefix), this.id), 1000);
     this.#sub?.disconnect();
@@ -160,8 +165,16 @@ export class ClusterWorker implements WorkerRuntime {
     await bounded(this.onClosed?.(), 1000);
   }
 
-  /** For `getClient()`: a task that waits on nested work lends its slot out meanwhile (counted per task run). */
-  readonly lend: Lend = (holder) => this.#pool.lend(holder);
+  /**
+   * `getClient()` in a task here: the task's flow run records and runs the nested run (see
+   * nested.ts). While the task waits its slot is lent out (the pool's ref-counted lend, per task run).
+   */
+  #submitNested(parentTaskRunId: string, task: WireTaskDef, args: unknown[]): Promise<unknown> {
+    const parent = this.#running.get(parentTaskRunId);
+    if (!parent || !this.#nested) return Promise.reject(new Error(`unreachable: task run '${parentTaskRunId}' submitted work but does not run on worker ${this.id}`));
+    const release = this.#pool.lend(parentTaskRunId);
+    return this.#nested.submit(parent.channel, parentTaskRunId, task, args, parent.signal).finally(release);
+  }
 
   /**
    * A slot of the pool, on this event loop: a job runs in it through `executeTask`. The pool makes
@@ -237,11 +250,11 @@ export class ClusterWorker implements WorkerRuntime {
     const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options };
     const job: TaskJob = {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
-      // Its slot is on this event loop: a task here submits through getClient() to the cluster itself.
-      submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to the cluster')),
+      // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).
+      submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to their flow run')),
       runHere: (workerId) => executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown) => ({ state: 'Failed', error: error as Error })),
     };
-    this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
+    this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId, channel });
     let outcome: TaskOutcome;
     try {
       outcome = await this.#pool.submit(job);
