@@ -182,6 +182,12 @@ export class Host {
     return probe.output().trim();
   }
 
+  /** The processes running in this host now. */
+  pids(): number[] {
+    const out = spawnSync('ip', ['netns', 'pids', this.ns], { encoding: 'utf8' }).stdout ?? '';
+    return out.split(/\s+/).filter(Boolean).map(Number);
+  }
+
   /** Cuts this host off: every packet on its link is dropped, both ways, silently. Its loopback still works. */
   cut(): void {
     if (this.#cut) return;
