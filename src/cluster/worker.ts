@@ -18,6 +18,8 @@ import { connect, mayRetry, parseAddress, type ClusterAddress } from './connecti
 import { JobIntake } from './intake.ts';
 import { ModuleGuard } from './module-guard.ts';
 import { Outbox } from './outbox.ts';
+import { Pulse } from './pulse.ts';
+import { holderValue, holderWorker, reapDead } from './reaper.ts';
 import { HEARTBEAT_MS, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
 import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
@@ -90,6 +92,7 @@ export class ClusterWorker {
   /** This host's clock against the cluster's: events leave stamped on the cluster's clock. */
   readonly #clock = new ClockSync();
   #heartbeat: NodeJS.Timeout | undefined;
+  #pulse: Pulse | undefined;
   #closing = false;
   #lastError = 0;
   /** Runs last in close(), after every connection is gone. */
@@ -131,7 +134,7 @@ export class ClusterWorker {
     this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
     this.#intake = new JobIntake({
       redis: this.#redis, prefix: this.address.prefix, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature) => this.#process(job, signature), onError: (e) => this.#reportError(e),
+      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature, token) => this.#process(job, signature, token), onError: (e) => this.#reportError(e),
     });
     await this.#pool.start();
     this.#sub = this.#redis.duplicate();
@@ -140,6 +143,8 @@ export class ClusterWorker {
     await this.#sub.subscribe(keys.control(this.address.prefix));
     this.#nested = new NestedRequests(this.#redis, this.address.prefix, this.id, this.address.display);
     installNestedSubmitter((parent, task, args) => this.#submitNested(parent, task, args));
+    // Not awaited: a worker counts as dead only when its pulse is missing and its heartbeat stale too.
+    this.#pulse = new Pulse(this.address, keys.pulse(this.address.prefix, this.id));
     await this.#intake.ensure('');
     await this.#beat();
     this.#heartbeat = setInterval(() => void this.#beat().catch((e: unknown) => this.#reportError(e)), HEARTBEAT_MS);
@@ -160,6 +165,7 @@ export class ClusterWorker {
     await bounded(this.#nested?.close(), 1000);
     await bounded(this.#queues?.close(), 1000);
     await bounded(this.#redis?.hdel(keys.workers(this.address.prefix), this.id), 1000);
+    await this.#pulse?.stop();
     this.#sub?.disconnect();
     this.#redis?.disconnect();
     await bounded(this.onClosed?.(), 1000);
@@ -201,11 +207,13 @@ export class ClusterWorker {
     await this.#clock.measure(redis);
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
     for (const signature of (signatures?.[1] as string[] | undefined) ?? []) await this.#intake?.ensure(signature);
+    // Jobs of workers that died or were cut off run elsewhere now, not when their locks lapse.
+    await reapDead(redis, this.address.prefix, this.id, Date.now() + this.#clock.offsetMs);
     const hourAgo = Date.now() - 3600_000;
     for (const [id, at] of this.#cancelled) if (at < hourAgo) this.#cancelled.delete(id);
   }
 
-  async #process(job: Job<JobData>, signature: string): Promise<void> {
+  async #process(job: Job<JobData>, signature: string, token: string | undefined): Promise<void> {
     const payload = deserialize<BatchPayload>(Buffer.from(job.data.p, 'base64'));
     const { channel } = payload;
     const state = { tasks: payload.tasks, crashes: payload.crashes, stalls: job.stalledCounter ?? 0, allowedFailures: payload.allowedFailures };
@@ -219,7 +227,8 @@ export class ClusterWorker {
       case 'skip':
         return;
       case 'crash': {
-        const died = (await (this.#redis as Redis).get(keys.holder(this.address.prefix, signature, String(job.id)))) ?? undefined;
+        const holder = await (this.#redis as Redis).get(keys.holder(this.address.prefix, signature, String(job.id)));
+        const died = holder === null ? undefined : holderWorker(holder);
         await Promise.all(plan.tasks.map((t) => this.#send(channel, died === undefined ? { type: 'crashed', id: t.taskRunId, crashes: plan.crashes } : { type: 'crashed', id: t.taskRunId, crashes: plan.crashes, workerId: died })));
         return;
       }
@@ -232,7 +241,8 @@ export class ClusterWorker {
       case 'run': {
         // Who holds this job, for a crash report should this worker die with it: written before any
         // of its tasks runs (not awaited: the command is on the socket before the task's code runs).
-        void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), this.id, 'PX', HOLDER_TTL_MS).catch(() => undefined);
+        // With the lock's token: the reaper frees this job's lock only while this take holds it.
+        void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), holderValue(this.id, token ?? ''), 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
         await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks)));
       }
