@@ -1,4 +1,4 @@
-import { shortfall, type Resources } from '../schedule/resources.ts';
+import { slotsFor, type Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
 import type { Job, Redis, Worker } from './libs.ts';
 import { parseSignature } from './protocol.ts';
@@ -37,13 +37,10 @@ export class JobIntake {
   /** Starts taking jobs of a requirement this worker can meet (once; a requirement it cannot meet is ignored). */
   async ensure(signature: string): Promise<void> {
     if (this.#workers.has(signature) || this.#closing) return;
-    const need = parseSignature(signature);
-    const { resources } = this.#settings;
-    if (shortfall(need, resources)) return;
     // As many jobs at once as the resources allow, so this worker takes no job it must sit on.
-    let concurrency = this.#settings.concurrency;
-    for (const [name, amount] of Object.entries(need)) concurrency = Math.min(concurrency, Math.floor((resources[name] ?? 0) / amount));
-    const worker = this.#worker(signature, Math.max(1, concurrency));
+    const concurrency = slotsFor(parseSignature(signature), this.#settings.resources, this.#settings.concurrency);
+    if (concurrency === 0) return;
+    const worker = this.#worker(signature, concurrency);
     this.#workers.set(signature, worker);
     await worker.waitUntilReady();
   }

@@ -60,14 +60,36 @@ export function queueName(signature: string): string {
   return signature === '' ? TASK_QUEUE : `${TASK_QUEUE}~${signature}`;
 }
 
+/** Low bits of a BullMQ priority: the fair-share rank of a job's flow run within its weft priority. */
+const SHARE_BITS = 10;
+const SHARE_RANKS = 1 << SHARE_BITS;
+/** Share ranks per doubling of a flow run's task runs sent (about 1.5 % apart; the last rank is reached at ~2.6 million). */
+const RANKS_PER_DOUBLING = 48;
+/** weft priorities a cluster keeps apart: -1023 … 1023 (beyond, a priority counts as the nearest end). */
+export const PRIORITY_SPAN = 1023;
+
 /**
- * weft priorities (any finite number, higher sooner) onto BullMQ's (1 = highest … 2^21, lower
- * sooner). Every job gets a priority ≥ 1 so all jobs share BullMQ's prioritized set, which keeps
- * FIFO order within a priority; priority 0 would put a job on a separate FIFO list.
+ * Fair share between flow runs: the rank of a job whose flow run had sent `sent` task runs before
+ * it (its virtual start). Monotone and logarithmic, so it fits BullMQ's priority bits however many
+ * runs are sent: the i-th task run of every flow run gets about the same rank, so runs that wait
+ * are taken in turn, and a run that has sent little (a small run started behind a big one) goes
+ * ahead of the big one's remaining backlog.
  */
-export function bullPriority(priority: number): number {
-  const mid = 1 << 20;
-  return Math.min((1 << 21) - 1, Math.max(1, Math.round(mid - priority)));
+export function shareRank(sent: number): number {
+  return Math.min(SHARE_RANKS - 1, Math.floor(RANKS_PER_DOUBLING * Math.log2(1 + Math.max(0, sent))));
+}
+
+/**
+ * A job's BullMQ priority (1 = highest … 2^21 - 1, lower sooner) from its weft priority (any finite
+ * number, higher sooner) and its flow run's fair-share rank ({@link shareRank} of `sent`): the weft
+ * priority is the high part (a band per integer priority, ±{@link PRIORITY_SPAN}), so priority
+ * still orders across priorities; the share rank orders flow runs within one; BullMQ's insertion
+ * counter breaks ties (FIFO). Every job gets a priority ≥ 1 so all jobs share BullMQ's prioritized
+ * set; priority 0 would put a job on a separate FIFO list.
+ */
+export function bullPriority(priority: number, sent = 0): number {
+  const band = PRIORITY_SPAN - Math.min(PRIORITY_SPAN, Math.max(-PRIORITY_SPAN, Math.round(priority)));
+  return 1 + band * SHARE_RANKS + shareRank(sent);
 }
 
 /** The BullMQ job data: the v8 batch payload as base64 (BullMQ stores job data as JSON), and how many task runs it holds. */
@@ -87,6 +109,8 @@ export interface NewJob {
   readonly runs: number;
   /** The weft priority of its tasks (all the same in one job). */
   readonly priority: number;
+  /** Task runs its flow run sent before this job, for fair share between flow runs (see {@link bullPriority}). @default 0 */
+  readonly sent?: number;
 }
 
 /** Completed jobs go at once (their results went to the client's list); the last 100 failed stay, for inspection. */
@@ -141,7 +165,7 @@ export class ClusterQueues {
     const added = await this.queue(signature).addBulk(jobs.map((job) => ({
       name: job.name,
       data: { p: job.payload, n: job.runs } satisfies JobData,
-      opts: { ...JOB_OPTIONS, priority: bullPriority(job.priority) },
+      opts: { ...JOB_OPTIONS, priority: bullPriority(job.priority, job.sent) },
     })));
     return added.map((job) => job.id);
   }

@@ -20,7 +20,7 @@ import { ModuleGuard } from './module-guard.ts';
 import { Outbox } from './outbox.ts';
 import { Pulse } from './pulse.ts';
 import { holderValue, holderWorker, reapDead } from './reaper.ts';
-import { HEARTBEAT_MS, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
+import { HEARTBEAT_MS, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
 import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { NestedRequests } from './nested.ts';
@@ -56,6 +56,9 @@ const byRef = (): never => {
   throw new Error('a cluster worker runs tasks by their ref, not by a function');
 };
 
+/** Weight of the latest task in the recent mean run time the heartbeat reports (adaptive scaling reads it). */
+const RECENT_WEIGHT = 0.2;
+
 /** How long a job's holder is remembered: long enough for its stall to be found (a few lock lapses). */
 const HOLDER_TTL_MS = 10 * 60_000;
 
@@ -80,6 +83,8 @@ export class ClusterWorker {
   /** Helpers of the intake for slots lent out now, one per lent slot (see #slot). */
   readonly #widened: (() => void)[] = [];
   #slots = 0;
+  /** Recent mean run time of the tasks run here, ms, by requirement signature (a moving average). */
+  readonly #taskMs: Record<string, number> = {};
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */
   readonly #cancelled = new Map<string, number>();
   #intake: JobIntake | undefined;
@@ -202,7 +207,7 @@ export class ClusterWorker {
     const redis = this.#redis as Redis;
     const info: WorkerInfo = {
       id: this.id, host: hostname(), pid: process.pid, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs,
+      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs, taskMs: this.#taskMs,
     };
     await this.#clock.measure(redis);
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
@@ -270,6 +275,11 @@ export class ClusterWorker {
       outcome = await this.#pool.submit(job);
     } finally {
       this.#running.delete(t.taskRunId);
+    }
+    if (outcome.serviceMs !== undefined && outcome.state !== 'Cancelled') {
+      const signature = requirementSignature(t.options.resources);
+      const before = this.#taskMs[signature];
+      this.#taskMs[signature] = before === undefined ? outcome.serviceMs : before + RECENT_WEIGHT * (outcome.serviceMs - before);
     }
     // Cancelled by its client (which settled it already), or handed back to the cluster by close(): nothing to say.
     if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return;
