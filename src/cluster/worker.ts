@@ -14,7 +14,7 @@ import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
-import { connect, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
+import { connect, duplicate, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
 import { JobIntake } from './intake.ts';
 import { ModuleGuard } from './module-guard.ts';
 import { Outbox } from './outbox.ts';
@@ -131,8 +131,7 @@ export class ClusterWorker implements WorkerRuntime {
       lockMs: this.#options.lockMs ?? 30_000, process: (job, signature) => this.#process(job, signature), onError: (e) => this.#reportError(e),
     });
     await this.#pool.start();
-    this.#sub = this.#redis.duplicate();
-    this.#sub.on('error', () => undefined);
+    this.#sub = duplicate(this.#redis);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
     await this.#sub.subscribe(keys.control(this.address.prefix));
     enterWorker(this);
