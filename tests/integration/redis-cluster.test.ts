@@ -102,7 +102,9 @@ test('a master killed mid-run: its replica takes over, the run completes, nothin
       await ha.kill(victim);
       return Promise.all(futures);
     }, { taskRunner: new DistributedTaskRunner({ address }) });
-    const values = await within(main(), 90_000, 'the flow run after a failover');
+    const values = await within(main(), 90_000, 'the flow run after a failover').catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; the workers said:\n${own.map((w) => w.output()).join('\n')}`);
+    });
     assert.deepEqual(values, Array.from({ length: 80 }, (_, i) => i));
     const runs = new Map<number, number>();
     for (const line of readFileSync(join(marks, 'tally'), 'utf8').split('\n').filter(Boolean)) runs.set(Number(line), (runs.get(Number(line)) ?? 0) + 1);
