@@ -63,7 +63,7 @@ export { keepRunLog } from './report/run-log.ts';
 export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
-  ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+  ClusterConnectionError, ClusterModeError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
   FlowParametersError, UnguardedModuleError,
   AsCompletedTimeoutError, WorkerStartError,
 } from './errors.ts';

@@ -34,10 +34,30 @@ export function keyPrefix(prefix: string, hashTag = false): string {
   return hashTag ? `{${prefix}}` : prefix;
 }
 
-/** weft's own keys (besides BullMQ's), under a key prefix from {@link keyPrefix}. */
+/** Whether a key prefix is hash-tagged (a Redis Cluster's layout). */
+export function isTagged(prefix: string): boolean {
+  return prefix.startsWith('{') && prefix.endsWith('}');
+}
+
+/**
+ * A key of its own slot under `prefix`: on a tagged prefix `{weft}`, the owner's name joins the
+ * tag (`{weft:owner}:what`), so one owner's keys share a slot, apart from the cluster's shared
+ * keys; untagged, `weft:what:owner` as before.
+ */
+function owned(prefix: string, what: string, owner: string): string {
+  return isTagged(prefix) ? `${prefix.slice(0, -1)}:${owner}}:${what}` : `${prefix}:${what}:${owner}`;
+}
+
+/**
+ * weft's own keys (besides BullMQ's), under a key prefix from {@link keyPrefix}. On a Redis
+ * Cluster (tagged prefix) the cluster's shared keys (`workers`, `requirements`, `control`, `ring`)
+ * share the prefix's slot, so the heartbeat's MULTI and the requirement announcement stay in one
+ * slot; each client's `results` and `done` share a slot of the client's own, so the DEL of both at
+ * close is one slot, and clients spread over the shards.
+ */
 export const keys = {
-  results: (prefix: string, channel: string) => `${prefix}:results:${channel}`,
-  done: (prefix: string, channel: string) => `${prefix}:done:${channel}`,
+  results: (prefix: string, channel: string) => owned(prefix, 'results', channel),
+  done: (prefix: string, channel: string) => owned(prefix, 'done', channel),
   workers: (prefix: string) => `${prefix}:workers`,
   requirements: (prefix: string) => `${prefix}:requirements`,
   control: (prefix: string) => `${prefix}:control`,

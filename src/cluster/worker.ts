@@ -14,7 +14,7 @@ import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
-import { connect, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
+import { connect, duplicate, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
 import { JobIntake } from './intake.ts';
 import { ModuleGuard } from './module-guard.ts';
 import { Outbox } from './outbox.ts';
@@ -142,8 +142,7 @@ export class ClusterWorker {
       lockMs: this.#options.lockMs ?? 30_000, process: (job, signature, token) => this.#process(job, signature, token), onError: (e) => this.#reportError(e),
     });
     await this.#pool.start();
-    this.#sub = this.#redis.duplicate();
-    this.#sub.on('error', () => undefined);
+    this.#sub = duplicate(this.#redis);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
     await this.#sub.subscribe(keys.control(this.address.prefix));
     this.#nested = new NestedRequests(this.#redis, this.address.prefix, this.id, this.address.display);
