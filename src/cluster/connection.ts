@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from './libs.ts';
+type SingleRedis = import('ioredis').Redis;
 import { ClusterConnectionError, ClusterModeError, InvalidOptionError } from '../errors.ts';
 import { DEFAULT_PREFIX, keyPrefix } from './queues.ts';
 
@@ -209,7 +210,7 @@ export const LIVENESS = { everyMs: 1000, deadlineMs: 3000 } as const;
  * its answer: `deadlineMs` must exceed the longest block on the connection (weft's are 1 s).
  * Worst case from the cut to the 'close': `everyMs + deadlineMs`. Stops when the connection ends.
  */
-export function watchLiveness(redis: Redis, { everyMs, deadlineMs }: { everyMs: number; deadlineMs: number } = LIVENESS): void {
+export function watchLiveness(redis: SingleRedis, { everyMs, deadlineMs }: { everyMs: number; deadlineMs: number } = LIVENESS): void {
   let waiting = false;
   const timer = setInterval(() => {
     if (waiting || redis.status !== 'ready') return;

@@ -6,6 +6,7 @@ import { decodeValue, encodeArgs, encodeValue } from '../protocol/prototypes.ts'
 import { explain } from '../protocol/serialize.ts';
 import { fromWireError, toWireError } from '../protocol/wire-error.ts';
 import type { Redis } from './libs.ts';
+import { duplicate } from './connection.ts';
 import type { NestedAnswers, NestedSubmit, WorkerBatch } from './protocol.ts';
 import { keys } from './queues.ts';
 import { ResultReader } from './result-reader.ts';
@@ -101,8 +102,7 @@ export class NestedRequests {
 
   #listen(): void {
     if (this.#reader) return;
-    this.#connection = this.redis.duplicate();
-    this.#connection.on('error', () => undefined);
+    this.#connection = duplicate(this.redis);
     this.#reader = new ResultReader(this.#connection, keys.results(this.prefix, this.channel), (element) => this.#onAnswers(element), () => this.#closed);
     this.#reader.start();
   }
