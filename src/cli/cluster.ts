@@ -15,7 +15,9 @@ const SPEC: CommandSpec = {
     { name: 'workers', value: 'N', help: 'worker processes', default: 'the core count up to 4 cores, else about √cores' },
     { name: 'threads-per-worker', value: 'K', help: 'tasks each worker runs at once', default: 'cores / workers' },
     { name: 'resources', value: 'GPU=1,...', help: 'what each worker declares, for tasks that ask for resources', default: 'none' },
-    { name: 'port', value: 'P', help: 'the Redis port; 0 picks a free loopback port', default: '0' },
+    { name: 'port', value: 'P', help: 'the Redis port; 0 picks a free port', default: '0' },
+    { name: 'host', value: 'ADDR', help: "an address of this machine Redis listens on besides loopback, for workers on other hosts ('0.0.0.0': all); needs --password", default: '127.0.0.1' },
+    { name: 'password', value: 'SECRET', help: 'the password Redis requires; the printed address carries it (or set WEFT_CLUSTER_PASSWORD, kept out of ps)', default: 'none' },
     { name: 'root', value: 'DIR', help: 'workers import task modules only under DIR', default: "the nearest package.json's directory" },
     { name: 'adapt-min', value: 'N', help: 'scale adaptively, by backlog and task durations, from N workers (starts with N unless --workers)', default: 'no adaptive scaling' },
     { name: 'adapt-max', value: 'M', help: 'scale adaptively up to M workers', default: 'no adaptive scaling; with --adapt-min, no limit' },
@@ -58,6 +60,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       threadsPerWorker: intOption(parsed, 'threads-per-worker', 1, undefined),
       resources: resources === undefined ? undefined : parseResources('--resources', resources),
       port: intOption(parsed, 'port', 0, 0),
+      host: optionValue(parsed, 'host'),
+      password: optionValue(parsed, 'password') ?? process.env.WEFT_CLUSTER_PASSWORD,
       root: optionValue(parsed, 'root'),
     });
   } catch (error) {

@@ -15,7 +15,7 @@ export interface IntakeSettings {
   readonly resources: Resources;
   readonly lockMs: number;
   /** Handles one job; resolves once every run in it is delivered (the job's lock is held until then). */
-  readonly process: (job: Job<JobData>, signature: string) => Promise<void>;
+  readonly process: (job: Job<JobData>, signature: string, token: string | undefined) => Promise<void>;
   readonly onError: (error: unknown) => void;
 }
 
@@ -78,7 +78,7 @@ export class JobIntake {
 
   #worker(signature: string, concurrency: number): Worker<JobData> {
     const { redis, prefix, lockMs } = this.#settings;
-    const worker = queueWorker(redis, prefix, signature, (job) => this.#settings.process(job, signature), { concurrency, lockMs });
+    const worker = queueWorker(redis, prefix, signature, (job, token) => this.#settings.process(job, signature, token), { concurrency, lockMs });
     worker.on('error', (error) => this.#settings.onError(error));
     return worker;
   }

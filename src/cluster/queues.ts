@@ -8,6 +8,10 @@
  *   jobs are batches of task runs (their run count in the job data, for the backlog);
  * - `{prefix}:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
  *   blocking pops in batches: each element is a v8 `WorkerBatch` (protocol.ts);
+ * - `{prefix}:open:{channel}`: exists while the client's session is open; workers deliver to a
+ *   channel only while it does (a cut-off worker's late results re-create nothing);
+ * - `{prefix}:pulse:{worker}`: exists while a worker's pulse thread reaches Redis; workers free
+ *   the jobs of a registered worker without one (reaper.ts);
  * - `{prefix}:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
  *   died never recomputes a result already delivered;
  * - `{prefix}:workers`: a hash of live workers (id → JSON `WorkerInfo`), refreshed by heartbeats;
@@ -30,16 +34,46 @@ export function keyPrefix(prefix: string, hashTag = false): string {
   return hashTag ? `{${prefix}}` : prefix;
 }
 
-/** weft's own keys (besides BullMQ's), under a key prefix from {@link keyPrefix}. */
+/** Whether a key prefix is hash-tagged (a Redis Cluster's layout). */
+export function isTagged(prefix: string): boolean {
+  return prefix.startsWith('{') && prefix.endsWith('}');
+}
+
+/**
+ * A key of its own slot under `prefix`: on a tagged prefix `{weft}`, the owner's name joins the
+ * tag (`{weft:owner}:what`), so one owner's keys share a slot, apart from the cluster's shared
+ * keys; untagged, `weft:what:owner` as before.
+ */
+function owned(prefix: string, what: string, owner: string): string {
+  return isTagged(prefix) ? `${prefix.slice(0, -1)}:${owner}}:${what}` : `${prefix}:${what}:${owner}`;
+}
+
+/**
+ * weft's own keys (besides BullMQ's), under a key prefix from {@link keyPrefix}. On a Redis
+ * Cluster (tagged prefix) the cluster's shared keys (`workers`, `requirements`, `control`, `ring`)
+ * share the prefix's slot, so the heartbeat's MULTI and the requirement announcement stay in one
+ * slot; each client's `results` and `done` share a slot of the client's own, so the DEL of both at
+ * close is one slot, and clients spread over the shards.
+ */
 export const keys = {
-  results: (prefix: string, channel: string) => `${prefix}:results:${channel}`,
-  done: (prefix: string, channel: string) => `${prefix}:done:${channel}`,
+  results: (prefix: string, channel: string) => owned(prefix, 'results', channel),
+  done: (prefix: string, channel: string) => owned(prefix, 'done', channel),
   workers: (prefix: string) => `${prefix}:workers`,
   requirements: (prefix: string) => `${prefix}:requirements`,
   control: (prefix: string) => `${prefix}:control`,
   /** The worker that last took a job (a batch), so the worker that finds it stalled can name the one that died. */
   holder: (prefix: string, signature: string, jobId: string) => `${prefix}:holder:${signature}:${jobId}`,
+  /** Exists while a worker's pulse thread reaches Redis (cluster/pulse.ts). */
+  pulse: (prefix: string, workerId: string) => `${prefix}:pulse:${workerId}`,
+  /** Exists while a session's channel is open: results for a channel without it are dropped (outbox.ts). */
+  open: (prefix: string, channel: string) => `${prefix}:open:${channel}`,
 };
+
+/** BullMQ's keys of a queue that weft's reaper reads: the active list, and a job's key (its lock is `<job key>:lock`). */
+export function jobKeys(prefix: string, signature: string): { active: string; job: (id: string) => string } {
+  const base = `${prefix}:${queueName(signature)}`;
+  return { active: `${base}:active`, job: (id) => `${base}:${id}` };
+}
 
 /** The BullMQ queue for tasks with this requirement signature. */
 export function queueName(signature: string): string {
@@ -199,6 +233,9 @@ export class ClusterQueues {
   }
 }
 
+/** The most time between two stall checks of a queue worker. */
+export const STALL_CHECK_MS = 2000;
+
 /**
  * A BullMQ worker taking jobs from the queue of `signature`. No prefetching beyond `concurrency`:
  * a job held while it waits would die with its worker and count against its tasks' allowed
@@ -208,12 +245,13 @@ export function queueWorker(
   redis: Redis,
   prefix: string,
   signature: string,
-  processor: (job: Job<JobData>) => Promise<void>,
+  processor: (job: Job<JobData>, token: string | undefined) => Promise<void>,
   settings: WorkerSettings,
 ): Worker<JobData> {
-  return new Worker<JobData>(queueName(signature), processor, {
+  return new Worker<JobData>(queueName(signature), (job, token) => processor(job, token), {
     connection: redis, prefix, concurrency: settings.concurrency,
-    lockDuration: settings.lockMs, stalledInterval: Math.max(500, settings.lockMs / 2), maxStalledCount: 1_000_000,
+    // Stall checks often (cheap: one script per queue): a job whose lock the reaper freed moves within this, not the lock time.
+    lockDuration: settings.lockMs, stalledInterval: Math.min(STALL_CHECK_MS, Math.max(500, settings.lockMs / 2)), maxStalledCount: 1_000_000,
     removeOnComplete: { count: 0 }, removeOnFail: { count: 100 }, drainDelay: 5,
   });
 }

@@ -189,8 +189,8 @@ export class SpecCluster implements Cluster {
 
   async #launch(): Promise<void> {
     const id = `${this.spec.name}-${++this.#nextIndex}`;
-    // Workers connect over loopback, where the server always listens.
-    const process = this.spec.launcher.launch(id, this.#redis.localAddress);
+    // Workers connect where the server listens for them: its bound address (loopback unless redis.bind says otherwise).
+    const process = this.spec.launcher.launch(id, this.#redis.address);
     const member: Member = { id, process, retiring: false };
     this.#members.set(id, member);
     let ready = false;
