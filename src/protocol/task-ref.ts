@@ -112,7 +112,7 @@ export function portableRef(ref: TaskRef, root: string): TaskRef {
   let out: TaskRef = ref;
   try {
     const file = realpathSync(fileURLToPath(ref.module));
-    const rel = relative(realpathSync(root), file);
+    const rel = relative(realOrAsIs(root), file);
     const hash = sourceHash(file);
     out = rel.startsWith('..') || isAbsolute(rel) ? { ...ref, hash } : { ...ref, path: rel.split(sep).join('/'), hash };
   } catch {
@@ -120,6 +120,14 @@ export function portableRef(ref: TaskRef, root: string): TaskRef {
   }
   portable.set(ref, { root, ref: out });
   return out;
+}
+
+function realOrAsIs(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 const hashes = new Map<string, string>();
