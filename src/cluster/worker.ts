@@ -23,6 +23,7 @@ import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { enterWorker, type WorkerRuntime } from './runtime.ts';
 import { ClockSync } from './clock.ts';
+import { openRing } from './ring.ts';
 import { now } from '../events/events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 
@@ -125,10 +126,11 @@ export class ClusterWorker implements WorkerRuntime {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id);
     await this.#clock.measure(this.#redis, 5);
-    this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
+    const ring = await openRing(this.#redis, this.address.prefix, this.address.shards);
+    this.#queues = new ClusterQueues(this.#redis, this.address.prefix, ring);
     this.#intake = new JobIntake({
-      redis: this.#redis, prefix: this.address.prefix, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature) => this.#process(job, signature), onError: (e) => this.#reportError(e),
+      redis: this.#redis, ring, concurrency: this.#options.concurrency, resources: this.#options.resources,
+      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature, shard) => this.#process(job, signature, shard), onError: (e) => this.#reportError(e),
     });
     await this.#pool.start();
     this.#sub = duplicate(this.#redis);
@@ -191,7 +193,7 @@ export class ClusterWorker implements WorkerRuntime {
     for (const [id, at] of this.#cancelled) if (at < hourAgo) this.#cancelled.delete(id);
   }
 
-  async #process(job: Job<JobData>, signature: string): Promise<void> {
+  async #process(job: Job<JobData>, signature: string, shard: number): Promise<void> {
     const payload = deserialize<BatchPayload>(Buffer.from(job.data.p, 'base64'));
     const { channel } = payload;
     const state = { tasks: payload.tasks, crashes: payload.crashes, stalls: job.stalledCounter ?? 0, allowedFailures: payload.allowedFailures };
@@ -205,7 +207,7 @@ export class ClusterWorker implements WorkerRuntime {
       case 'skip':
         return;
       case 'crash': {
-        const died = (await (this.#redis as Redis).get(keys.holder(this.address.prefix, signature, String(job.id)))) ?? undefined;
+        const died = (await (this.#redis as Redis).get(this.#holderKey(signature, shard, job))) ?? undefined;
         await Promise.all(plan.tasks.map((t) => this.#send(channel, died === undefined ? { type: 'crashed', id: t.taskRunId, crashes: plan.crashes } : { type: 'crashed', id: t.taskRunId, crashes: plan.crashes, workerId: died })));
         return;
       }
@@ -218,11 +220,16 @@ export class ClusterWorker implements WorkerRuntime {
       case 'run': {
         // Who holds this job, for a crash report should this worker die with it: written before any
         // of its tasks runs (not awaited: the command is on the socket before the task's code runs).
-        void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), this.id, 'PX', HOLDER_TTL_MS).catch(() => undefined);
+        void (this.#redis as Redis).set(this.#holderKey(signature, shard, job), this.id, 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
         await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks)));
       }
     }
+  }
+
+  /** The holder of a job, under its shard's prefix (its slot on a Redis Cluster): the shared slot would carry a write per job. */
+  #holderKey(signature: string, shard: number, job: Job<JobData>): string {
+    return keys.holder((this.#queues as ClusterQueues).ring[shard] ?? this.address.prefix, signature, String(job.id));
   }
 
   async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks): Promise<void> {

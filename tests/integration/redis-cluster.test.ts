@@ -79,6 +79,12 @@ test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { 
     return Promise.all(tally.map(unmapped(join(dir, 'basic')), Array.from({ length: 300 }, (_, i) => i), unmapped(0)));
   }, { taskRunner: new DistributedTaskRunner({ address }) });
   assert.deepEqual(await main(), Array.from({ length: 300 }, (_, i) => i));
+  // The ring: one shard per master, and the run's jobs went to every one (BullMQ's job counter of each).
+  const seed = port(cluster.address);
+  const ring = JSON.parse(await cluster.cli(seed, '-c', 'get', keys.ring('{basic}'))) as string[];
+  assert.equal(ring.length, 3);
+  assert.equal(new Set(await Promise.all(ring.map((p) => cluster.masterOf(p)))).size, 3, 'each shard on its own master');
+  for (const p of ring) assert.ok(Number(await cluster.cli(seed, '-c', 'get', `${p}:tasks:id`)) > 0, `jobs on shard ${p}`);
   // The result lists and done sets of the session went at its close, on every node.
   for (const node of await cluster.masters()) assert.equal((await cluster.cli(node, '--scan', '--pattern', '*results*')).trim(), '', `result keys left on ${node}`);
 });
