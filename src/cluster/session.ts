@@ -64,7 +64,7 @@ export class ClusterSession {
     this.#pending = new PendingRuns((group) => void this.#publishCancel({ type: 'cancel', flowRunId: group.flowRunId, taskRunIds: group.runs.map((r) => r.task.taskRunId), reason: group.reason }, group.runs));
     this.#queues = new ClusterQueues(redis, prefix, ring);
     this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, stopped }, this.#pending);
-    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (workerId, event) => this.#onEvent(workerId, event), stopped);
+    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (workerId, event) => this.#onEvent(workerId, event), stopped, (ok) => this.#health(ok, true));
   }
 
   /**
@@ -189,18 +189,28 @@ export class ClusterSession {
     }
   }
 
-  /** A connection that drops and does not come back within `reconnectTimeoutMs` fails every pending run. */
+  /**
+   * A connection that drops and does not come back within `reconnectTimeoutMs` fails every pending
+   * run; so does a result list that cannot be read for that long while the connections stay up (a
+   * Redis Cluster whose shard of this session's keys is gone: each pop fails after its own tries
+   * through a failover, connection.ts).
+   */
   #watch(connection: Redis): void {
-    connection.on('close', () => {
+    connection.on('close', () => this.#health(false));
+    connection.on('ready', () => this.#health(true));
+  }
+
+  #readerFailing = false;
+
+  #health(ok: boolean, fromReader = false): void {
+    if (fromReader) this.#readerFailing = !ok;
+    if (!ok) {
       if (this.#closed || this.#failure || this.#lostTimer) return;
       this.#lostTimer = setTimeout(() => this.#lose(), this.settings.reconnectTimeoutMs);
-    });
-    connection.on('ready', () => {
-      if (this.redis.status === 'ready' && this.reader.status === 'ready') {
-        clearTimeout(this.#lostTimer);
-        this.#lostTimer = undefined;
-      }
-    });
+    } else if (this.redis.status === 'ready' && this.reader.status === 'ready' && !this.#readerFailing) {
+      clearTimeout(this.#lostTimer);
+      this.#lostTimer = undefined;
+    }
   }
 
   #lose(): void {

@@ -148,3 +148,31 @@ test('the whole Redis Cluster lost mid-run: every pending future rejects with Cl
   }
   assert.equal(alive(worker.child.pid), false);
 });
+
+test('a master lost with no replica to take over: every pending future rejects, within the failover tries plus reconnectTimeoutMs', { skip }, async () => {
+  const bare = await startRedisCluster();
+  const address = `${bare.address}?prefix=bare`;
+  const worker = await startWorker(address, ['--concurrency', '2']);
+  try {
+    let killedAt = 0;
+    const main = flow(async function shardDies() {
+      const futures = sleepy.map([60_000, 60_000, 60_000]);
+      await until(() => futures.some((f) => f.state === 'Running'), 15_000, 'a task to start');
+      killedAt = Date.now();
+      // The other masters stay up, so the connections do too; the cluster answers CLUSTERDOWN.
+      await bare.kill((await bare.masters())[1] as number);
+      return Promise.all(futures.map((f) => f.result().catch((e: unknown) => e)));
+    }, { taskRunner: new DistributedTaskRunner({ address, clientOptions: { reconnectTimeoutMs: 1000 } }) });
+    const errors = await within(main(), 60_000, 'the flow run after losing a shard');
+    // The bound: the reader's pop fails after its failover tries (64 × 200 ms), then reconnectTimeoutMs.
+    assert.ok(Date.now() - killedAt < 13_000 + 1000 + 10_000, `${Date.now() - killedAt} ms`);
+    for (const e of errors) {
+      const cause = e instanceof TaskRunError ? e.cause : e;
+      assert.ok(cause instanceof ClusterConnectionError, String(e));
+    }
+  } finally {
+    await worker.stop();
+    await bare.stop();
+  }
+  assert.equal(alive(worker.child.pid), false);
+});
