@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from './libs.ts';
+type SingleRedis = import('ioredis').Redis;
 import { ClusterConnectionError, ClusterModeError, InvalidOptionError } from '../errors.ts';
 import { DEFAULT_PREFIX, keyPrefix } from './queues.ts';
 import { MAX_SHARDS } from './ring.ts';
@@ -136,6 +137,8 @@ export async function connect(address: ClusterAddress, options: ConnectOptions):
   } finally {
     clearTimeout(timer);
   }
+  // A Redis Cluster client watches its nodes itself (slot refreshes, node errors); a single server gets PINGs.
+  if (!isCluster(redis)) watchLiveness(redis);
   return redis;
 }
 
@@ -204,6 +207,36 @@ function clusterForm(address: ClusterAddress): string {
 /** The address as a single-server address (its first node). */
 function singleForm(address: ClusterAddress): string {
   return address.display.replace(/^(rediss?)\+cluster:\/\//, '$1://').replace(/(@|\/\/)([^,/?]+),[^/?]*/, '$1$2');
+}
+
+/** How often a connection's liveness is checked, and how long a PING may go unanswered. */
+export const LIVENESS = { everyMs: 1000, deadlineMs: 3000 } as const;
+
+/**
+ * A connection whose peer went silent (a host or link that died: packets dropped, no FIN, no
+ * RST) sees no 'close', and its commands wait forever: TCP retransmits for many minutes. So a
+ * PING goes out every `everyMs` while the connection is ready, and one unanswered for
+ * `deadlineMs` destroys the socket: the connection's 'close' then fires, its owner's loss
+ * handling runs (a session fails its pending runs after `reconnectTimeoutMs`, a worker counts
+ * its `--death-timeout`), and ioredis reconnects. A blocking command ahead of the PING delays
+ * its answer: `deadlineMs` must exceed the longest block on the connection (weft's are 1 s).
+ * Worst case from the cut to the 'close': `everyMs + deadlineMs`. Stops when the connection ends.
+ */
+export function watchLiveness(redis: SingleRedis, { everyMs, deadlineMs }: { everyMs: number; deadlineMs: number } = LIVENESS): void {
+  let waiting = false;
+  const timer = setInterval(() => {
+    if (waiting || redis.status !== 'ready') return;
+    waiting = true;
+    const stream = redis.stream;
+    const deadline = setTimeout(() => stream.destroy(new Error(`no answer to PING within ${deadlineMs} ms (a host that is down, or a link dropping the packets)`)), deadlineMs);
+    deadline.unref();
+    redis.ping().catch(() => undefined).finally(() => {
+      waiting = false;
+      clearTimeout(deadline);
+    });
+  }, everyMs);
+  timer.unref();
+  redis.once('end', () => clearInterval(timer));
 }
 
 /** Why a connection failed, as an operator would act on it. */

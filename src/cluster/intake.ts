@@ -1,4 +1,4 @@
-import { shortfall, type Resources } from '../schedule/resources.ts';
+import { slotsFor, type Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
 import type { Job, Redis, Worker } from './libs.ts';
 import { parseSignature } from './protocol.ts';
@@ -15,7 +15,7 @@ export interface IntakeSettings {
   readonly resources: Resources;
   readonly lockMs: number;
   /** Handles one job; resolves once every run in it is delivered (the job's lock is held until then). */
-  readonly process: (job: Job<JobData>, signature: string, shard: number) => Promise<void>;
+  readonly process: (job: Job<JobData>, signature: string, shard: number, token: string | undefined) => Promise<void>;
   readonly onError: (error: unknown) => void;
 }
 
@@ -38,12 +38,9 @@ export class JobIntake {
   /** Starts taking jobs of a requirement this worker can meet (once; a requirement it cannot meet is ignored). */
   async ensure(signature: string): Promise<void> {
     if (this.#workers.has(signature) || this.#closing) return;
-    const need = parseSignature(signature);
-    const { resources } = this.#settings;
-    if (shortfall(need, resources)) return;
     // As many jobs at once as the resources allow, so this worker takes no job it must sit on.
-    let concurrency = this.#settings.concurrency;
-    for (const [name, amount] of Object.entries(need)) concurrency = Math.min(concurrency, Math.floor((resources[name] ?? 0) / amount));
+    const concurrency = slotsFor(parseSignature(signature), this.#settings.resources, this.#settings.concurrency);
+    if (concurrency === 0) return;
     const shards = this.#settings.ring.length;
     const workers = this.#settings.ring.map((_, shard) => this.#worker(signature, shard, Math.max(1, Math.ceil(concurrency / shards))));
     this.#workers.set(signature, workers);
@@ -84,7 +81,7 @@ export class JobIntake {
 
   #worker(signature: string, shard: number, concurrency: number): Worker<JobData> {
     const { redis, ring, lockMs } = this.#settings;
-    const worker = queueWorker(redis, ring[shard] as string, signature, (job) => this.#settings.process(job, signature, shard), { concurrency, lockMs });
+    const worker = queueWorker(redis, ring[shard] as string, signature, (job, token) => this.#settings.process(job, signature, shard, token), { concurrency, lockMs });
     worker.on('error', (error) => this.#settings.onError(error));
     return worker;
   }

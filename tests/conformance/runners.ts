@@ -38,11 +38,6 @@ export interface RunnerCase {
    */
   readonly noPriorityWithinTurn?: string;
   /**
-   * Why task runs submitted from a task (`getClient()`) do not show in the flow run's record on this
-   * runner: the nested-submission case checks their results there, and their records elsewhere.
-   */
-  readonly nestedNotRecorded?: string;
-  /**
    * Why this runner cannot know what its workers have (a shared cluster, whose workers come and
    * go): a task needing more than any worker has waits, with a warning, instead of failing at submit.
    */
@@ -135,13 +130,11 @@ if (spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).st
     make: (o) => new DistributedTaskRunner({ clusterOptions: { workers: 1, threadsPerWorker: o?.workers ?? 4, resources: o?.resources } }),
     cancelKillsTasks: true,
     noPriorityWithinTurn: 'a cluster queues the tasks submitted in one turn together, so the first of them does not take the idle worker ahead of the rest',
-    nestedNotRecorded: "a cluster worker submits nested runs to the cluster straight from the worker, on its own result channel: the flow's process never hears of them",
   });
   const sharedRunner = (name: string, shared: SharedCluster): RunnerCase => ({
     name,
     make: (o) => new DistributedTaskRunner({ address: shared.address(o) }),
     noPriorityWithinTurn: 'a cluster queues the tasks submitted in one turn together, so the first of them does not take the idle worker ahead of the rest',
-    nestedNotRecorded: "a cluster worker submits nested runs to the cluster straight from the worker, on its own result channel: the flow's process never hears of them",
     sharedWorkers: 'a shared cluster\'s workers stay after the run, and one may join while the run waits for it',
     noCapacityCheck: 'a shared cluster\'s workers come and go, so a task needing more than those joined now waits (with a warning) for one that has it',
     start: () => shared.start(),
