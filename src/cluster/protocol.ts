@@ -82,6 +82,8 @@ export interface WorkerInfo {
   readonly startedAt: number;
   /** Last heartbeat, epoch ms. */
   readonly beat: number;
+  /** Recent mean run time of its tasks, ms, by requirement signature (what adaptive scaling weighs the backlog by). */
+  readonly taskMs?: Readonly<Record<string, number>>;
 }
 
 /** How often workers refresh their registry entry, and how stale an entry may get before the worker counts as gone. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './libs.ts';
 import { now, type EventSink } from '../events/events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { HEARTBEAT_STALE_MS, parseSignature, type WorkerInfo } from './protocol.ts';

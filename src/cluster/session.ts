@@ -15,6 +15,7 @@ import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts
 import { answerNested } from './nested.ts';
 import type { ControlMessage, WorkerBatch } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
+import { KEY_TTL_S } from './outbox.ts';
 import { ResultReader } from './result-reader.ts';
 import { Submitter } from './submitter.ts';
 
@@ -88,11 +89,13 @@ export class ClusterSession {
     }
     const session = new ClusterSession(address, channel, settings, events, redis, reader);
     try {
+      // Workers deliver results only while the channel is open (outbox.ts): close() deletes the key.
+      await redis.set(keys.open(address.prefix, channel), '1', 'EX', KEY_TTL_S);
       await session.#clock.measure(redis, 5);
     } catch (error) {
       redis.disconnect();
       reader.disconnect();
-      throw new ClusterConnectionError(address.display, `reading the cluster's clock failed: ${(error as Error).message}`, error);
+      throw new ClusterConnectionError(address.display, `opening the session's channel or reading the cluster's clock failed: ${(error as Error).message}`, error);
     }
     session.#watch(redis);
     session.#watch(reader);
@@ -145,7 +148,8 @@ export class ClusterSession {
     this.#pending.settleAll({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
     // Bounded: with Redis gone, commands would wait in ioredis's offline queue forever.
     if (!this.#failure && this.redis.status === 'ready') {
-      await bounded(this.redis.del(keys.results(this.address.prefix, this.channel), keys.done(this.address.prefix, this.channel)).catch(() => undefined), 1000);
+      const prefix = this.address.prefix;
+      await bounded(this.redis.del(keys.open(prefix, this.channel), keys.results(prefix, this.channel), keys.done(prefix, this.channel)).catch(() => undefined), 1000);
     }
     await bounded(this.#queues.close(), 1000);
     this.reader.disconnect();
