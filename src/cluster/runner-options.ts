@@ -43,7 +43,11 @@ interface CommonOptions {
 
 /** Connect to an existing cluster (`weft cluster up`, workers you run): many flow runs may share it. */
 export interface AddressOptions extends CommonOptions {
-  /** `redis://host:6379`, `rediss://:password@host:6380`; `?prefix=name` keeps clusters apart on one Redis. */
+  /**
+   * `redis://host:6379`, `rediss://:password@host:6380`; `?prefix=name` keeps clusters apart on one
+   * Redis. A Redis Cluster: `redis+cluster://h1:6379,h2:6379` (`rediss+cluster://` for TLS; the
+   * password as in `redis://`; `&shards=N` for the task queues' shards, by default one per master).
+   */
   address: string;
   clusterClass?: never;
   clusterOptions?: never;

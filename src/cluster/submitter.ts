@@ -97,12 +97,13 @@ export class Submitter {
           bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, sent: before, ids: job.tasks.map((t) => t.taskRunId) });
         }
         if (bulk.length === 0) continue;
-        const added = await this.#settings.queues.add(signature, bulk);
-        added.forEach((jobId, k) => {
+        // Each chunk to the next shard round the ring (ClusterQueues), so one flow run's work spreads.
+        const { shard, ids } = await this.#settings.queues.add(signature, bulk);
+        ids.forEach((jobId, k) => {
           for (const id of bulk[k]?.ids ?? []) {
             sent.add(id);
             const run = this.#pending.get(id);
-            if (run) run.jobId = jobId;
+            if (run) run.job = jobId === undefined ? undefined : { id: jobId, shard };
           }
         });
       }
