@@ -24,7 +24,8 @@ const SPEC: CommandSpec = {
 const CLUSTER_USAGE = `Usage: weft cluster <subcommand> [options]
 
 Subcommands:
-  up  start a long-lived cluster on this machine (weft cluster up --help for its options)`;
+  up      start a long-lived cluster on this machine (weft cluster up --help for its options)
+  status  print a cluster's workers, queue depths and flow runs in progress (--address URL)`;
 
 /** `weft cluster up`: runs a LocalCluster until SIGINT/SIGTERM. Resolves the exit code. */
 export async function clusterCommand(argv: string[]): Promise<number> {
@@ -33,6 +34,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     console.log(CLUSTER_USAGE);
     return 0;
   }
+  if (sub === 'status') return (await import('./cluster-status.ts')).clusterStatusCommand(rest);
   if (sub !== 'up') {
     console.error(sub === undefined ? CLUSTER_USAGE : `weft cluster: unknown subcommand '${sub}'. Run 'weft cluster --help' for the subcommands.`);
     return 2;

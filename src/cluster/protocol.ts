@@ -59,6 +59,8 @@ export interface WorkerInfo {
   readonly startedAt: number;
   /** Last heartbeat, epoch ms. */
   readonly beat: number;
+  /** Task runs executing at the last heartbeat (`weft cluster status`). */
+  readonly running?: number;
 }
 
 /** How often workers refresh their registry entry, and how stale an entry may get before the worker counts as gone. */

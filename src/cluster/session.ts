@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import * as v8 from 'node:v8';
 import type { Redis, RedisOptions } from './libs.ts';
 import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
@@ -14,6 +15,7 @@ import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts
 import type { ControlMessage } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
 import { KEY_TTL_S } from './outbox.ts';
+import type { SessionInfo } from './status.ts';
 import { ResultReader } from './result-reader.ts';
 import { Submitter } from './submitter.ts';
 
@@ -70,7 +72,7 @@ export class ClusterSession {
    * Connects (failing fast with ClusterConnectionError naming the address), measures this
    * process's clock against the cluster's, and starts reading results. Task runs' events go to `events`.
    */
-  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, events: EventSink): Promise<ClusterSession> {
+  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, events: EventSink, about: Pick<SessionInfo, 'flowName' | 'flowRunId'> = {}): Promise<ClusterSession> {
     const options = { connectTimeoutMs: settings.connectTimeoutMs, extra: settings.redis };
     const redis = await connect(address, { ...options, name: `weft-client-${channel}` });
     let reader: Redis;
@@ -83,7 +85,9 @@ export class ClusterSession {
     const session = new ClusterSession(address, channel, settings, events, redis, reader);
     try {
       // Workers deliver results only while the channel is open (outbox.ts): close() deletes the key.
-      await redis.set(keys.open(address.prefix, channel), '1', 'EX', KEY_TTL_S);
+      // Its value says who it is, for `weft cluster status`.
+      const info: SessionInfo = { ...about, host: hostname(), pid: process.pid, openedAt: Date.now() };
+      await redis.set(keys.open(address.prefix, channel), JSON.stringify(info), 'EX', KEY_TTL_S);
       await session.#clock.measure(redis, 5);
     } catch (error) {
       redis.disconnect();
