@@ -63,9 +63,9 @@ export { keepRunLog } from './report/run-log.ts';
 export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
-  ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+  ClusterConnectionError, ClusterModeError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
   FlowParametersError, UnguardedModuleError,
-  AsCompletedTimeoutError, WorkerStartError,
+  AsCompletedTimeoutError, WorkerStartError, CodeVersionError,
 } from './errors.ts';
 export type { ParameterIssue } from './errors.ts';
 export type { StandardSchemaV1 } from './core/standard-schema.ts';

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors.ts';
 import { entryExecArgv } from '../loader/register.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import { stopProcess } from '../util/process.ts';
+import { killWithParent } from '../util/watchdog.ts';
 import { siblingPath } from '../util/sibling.ts';
 import * as v from '../util/validate.ts';
 import { projectRoot } from './cluster.ts';
@@ -94,8 +95,9 @@ const WORKER_GRACE_MS = 10_000;
 /**
  * Launches cluster workers as node processes on this machine (`worker-main`), with the flow's
  * TypeScript loader. Worker output goes to stderr: the flow's stdout stays the program's own (and
- * parsable). The IPC channel lets a worker notice that the process that started it is gone (and
- * take the cluster's private Redis down with it), and say why it could not start.
+ * parsable). A worker never outlives the process that started it: the process's watchdog kills it
+ * (util/watchdog.ts), and the IPC channel lets it notice a parent gone by itself (and take the
+ * cluster's private Redis down with it), and say why it could not start.
  */
 export class NodeLauncher implements WorkerLauncher {
   constructor(readonly options: Omit<ClusterWorkerOptions, 'address' | 'id'>) {}
@@ -108,6 +110,8 @@ export class NodeLauncher implements WorkerLauncher {
       env: { ...process.env, WEFT_WORKER_OPTIONS: JSON.stringify(options) },
       stdio: ['ignore', 2, 2, 'ipc'],
     });
+    // SIGKILLed should this process die (at any moment, booting or not): see util/watchdog.ts.
+    killWithParent(child);
     let failure: string | undefined;
     child.on('message', (message: WorkerProcessMessage) => {
       if (message.type === 'failed') failure = message.message;

@@ -1,7 +1,8 @@
 import * as v8 from 'node:v8';
-import type { Redis } from 'ioredis';
+import type { Redis } from './libs.ts';
 import type { WorkerBatch } from './protocol.ts';
 import { keys } from './queues.ts';
+import { isCluster } from './connection.ts';
 import { AttemptBatch, type AttemptEvent } from '../protocol/attempt-events.ts';
 import { checkResult, failedResult } from '../protocol/attempt-events.ts';
 import { encodeBatch } from '../protocol/serialize.ts';
@@ -79,7 +80,16 @@ export class Outbox {
     }
   }
 
+  /**
+   * One pipeline for every client channel; on a Redis Cluster, one per channel (a channel's keys
+   * share a slot, different channels' need not), sent at once.
+   */
   async #write(batches: Map<string, AttemptEvent<string>[]>): Promise<void> {
+    if (!isCluster(this.redis) || batches.size <= 1) return this.#pipeline(batches);
+    await Promise.all([...batches].map((entry) => this.#pipeline(new Map([entry]))));
+  }
+
+  async #pipeline(batches: Map<string, AttemptEvent<string>[]>): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const [channel, events] of batches) {
       const finished = events.filter((e) => e.type === 'done' || e.type === 'crashed').map((e) => e.id);
