@@ -19,7 +19,7 @@ const BOUND_MS = 8000;
 /** Slack for a loaded 2-core machine, within the 15 s. */
 const SLACK_MS = 7000;
 
-test('a worker host cut off: its tasks run elsewhere within the bound, nothing delivered runs again, its late results re-create nothing', { skip: hostsUnavailable() }, async (t) => {
+test('a worker host cut off: its tasks run elsewhere within the bound, nothing delivered runs again, its late results re-create nothing', { skip: hostsUnavailable(), timeout: 600_000 }, async (t) => {
   const net = Network.create('wcut');
   const dir = mkdtempSync(join(tmpdir(), 'weft-wcut-'));
   try {
