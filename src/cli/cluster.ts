@@ -2,6 +2,7 @@ import { WeftError } from '../errors.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { parseResources } from '../schedule/resources.ts';
 import { intOption, optionValue, parseCommand, type CommandSpec } from './args.ts';
+import { dashboardOptions, dashboardSettings } from './dashboard.ts';
 
 const SPEC: CommandSpec = {
   command: 'weft cluster up',
@@ -16,6 +17,7 @@ const SPEC: CommandSpec = {
     { name: 'resources', value: 'GPU=1,...', help: 'what each worker declares, for tasks that ask for resources', default: 'none' },
     { name: 'port', value: 'P', help: 'the Redis port; 0 picks a free loopback port', default: '0' },
     { name: 'root', value: 'DIR', help: 'workers import task modules only under DIR', default: "the nearest package.json's directory" },
+    ...dashboardOptions('dashboard-'),
   ],
 };
 
@@ -46,6 +48,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       resources: resources === undefined ? undefined : parseResources('--resources', resources),
       port: intOption(parsed, 'port', 0, 0),
       root: optionValue(parsed, 'root'),
+      dashboard: dashboardSettings(parsed, 'dashboard-'),
     });
   } catch (error) {
     console.error(`weft cluster: ${(error as Error).message}`);
@@ -61,6 +64,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const declared = Object.keys(resources).length > 0 ? `, resources ${JSON.stringify(resources)} each` : '';
   console.log(`weft cluster up: ${workers} worker${workers === 1 ? '' : 's'} × ${threadsPerWorker} thread${threadsPerWorker === 1 ? '' : 's'}${declared}`);
   console.log(`address: ${cluster.address}`);
+  console.log(`dashboard: ${cluster.dashboardUrl}`);
   console.log('Connect with new DistributedTaskRunner({ address }) or `weft worker --address <address>`; Ctrl-C stops the cluster.');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -5,6 +5,7 @@ import { keys } from './queues.ts';
 import { AttemptBatch, type AttemptEvent } from '../protocol/attempt-events.ts';
 import { checkResult, failedResult } from '../protocol/attempt-events.ts';
 import { encodeBatch } from '../protocol/serialize.ts';
+import { addEntry, type WorkerFeed } from '../dashboard/feed.ts';
 
 /** Result lists and done sets expire a day after their last write, so a client that vanished leaves nothing for long. */
 const KEY_TTL_S = 24 * 3600;
@@ -24,6 +25,8 @@ export class Outbox {
     readonly redis: Redis,
     readonly prefix: string,
     readonly workerId: string,
+    /** Each flush also adds one entry to the cluster's dashboard stream, in the same pipeline. */
+    readonly feed?: WorkerFeed,
   ) {}
 
   /** Queues an event; resolves once it (and its batch) reached Redis. */
@@ -60,6 +63,7 @@ export class Outbox {
       if (finished.length > 0) pipeline.sadd(doneKey, ...finished).expire(doneKey, KEY_TTL_S);
       pipeline.rpush(resultKey, encode(this.workerId, events)).expire(resultKey, KEY_TTL_S);
     }
+    if (this.feed) addEntry(pipeline, keys.dashboard(this.prefix), this.workerId, this.feed.rows(batches.values()));
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed?.[0]) throw failed[0];

@@ -12,7 +12,8 @@
  *   died never recomputes a result already delivered;
  * - `{prefix}:workers`: a hash of live workers (id → JSON `WorkerInfo`), refreshed by heartbeats;
  * - `{prefix}:requirements`: the set of resource requirements tasks have asked for;
- * - `{prefix}:control`: pub/sub channel for `ControlMessage`s (cancel, new requirement).
+ * - `{prefix}:control`: pub/sub channel for `ControlMessage`s (cancel, new requirement);
+ * - `{prefix}:dashboard`: a capped stream of what workers and clients do, for dashboards (dashboard/feed.ts).
  *
  * @module
  */
@@ -37,6 +38,8 @@ export const keys = {
   workers: (prefix: string) => `${prefix}:workers`,
   requirements: (prefix: string) => `${prefix}:requirements`,
   control: (prefix: string) => `${prefix}:control`,
+  /** The capped stream dashboards read (dashboard/feed.ts). */
+  dashboard: (prefix: string) => `${prefix}:dashboard`,
   /** The worker that last took a job (a batch), so the worker that finds it stalled can name the one that died. */
   holder: (prefix: string, signature: string, jobId: string) => `${prefix}:holder:${signature}:${jobId}`,
 };
@@ -154,6 +157,12 @@ export class ClusterQueues {
       total += runs;
     }
     return { total, bySignature };
+  }
+
+  /** Whether no job waits in the queue of `signature` (queued plain or prioritized; running ones aside). */
+  async idle(signature: string): Promise<boolean> {
+    const counts = await this.queue(signature).getJobCounts('wait', 'prioritized');
+    return (counts.wait ?? 0) + (counts.prioritized ?? 0) === 0;
   }
 
   async #runs(queue: Queue, limit: number): Promise<number> {

@@ -6,6 +6,7 @@ import type { Redis } from './libs.ts';
 import type { PendingRuns } from './pending-runs.ts';
 import type { BatchPayload, ControlMessage, TaskWire } from './protocol.ts';
 import { keys, type ClusterQueues, type NewJob } from './queues.ts';
+import type { ClientFeed } from '../dashboard/feed.ts';
 
 /** Jobs per addBulk call. */
 const ADD_CHUNK = 4;
@@ -23,6 +24,8 @@ export interface SubmitterSettings {
   readonly display: string;
   /** Whether sending should stop (the session closed or lost its connection). */
   readonly stopped: () => boolean;
+  /** Told what was queued where, for the cluster's dashboards. */
+  readonly feed?: ClientFeed;
 }
 
 /**
@@ -79,14 +82,15 @@ export class Submitter {
         const chunk: PlannedJob[] = [];
         while (i < jobs.length && chunk.length < ADD_CHUNK && (jobs[i] as PlannedJob).signature === signature) chunk.push(jobs[i++] as PlannedJob);
         await this.#announce(signature);
-        const bulk: (NewJob & { ids: string[] })[] = [];
+        const bulk: (NewJob & { ids: string[]; flows: string[] })[] = [];
         for (const job of chunk) {
           const encoded = this.#encode(job.tasks);
           if (encoded === undefined) continue;
-          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, ids: job.tasks.map((t) => t.taskRunId) });
+          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, ids: job.tasks.map((t) => t.taskRunId), flows: job.tasks.map((t) => t.flowRunId) });
         }
         if (bulk.length === 0) continue;
         const added = await this.#settings.queues.add(signature, bulk);
+        for (const job of bulk) for (const flowRunId of job.flows) this.#settings.feed?.submitted(flowRunId, signature);
         added.forEach((jobId, k) => {
           for (const id of bulk[k]?.ids ?? []) {
             sent.add(id);

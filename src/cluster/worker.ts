@@ -23,6 +23,7 @@ import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { enterWorker, type WorkerRuntime } from './runtime.ts';
 import { ClockSync } from './clock.ts';
+import { WorkerFeed } from '../dashboard/feed.ts';
 import { now } from '../events/events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 
@@ -86,6 +87,8 @@ export class ClusterWorker implements WorkerRuntime {
   #outbox: Outbox | undefined;
   /** This host's clock against the cluster's: events leave stamped on the cluster's clock. */
   readonly #clock = new ClockSync();
+  /** What this worker tells the cluster's dashboards (written with the outbox's flushes). */
+  readonly #feed = new WorkerFeed(() => now() + this.#clock.offsetMs);
   #heartbeat: NodeJS.Timeout | undefined;
   #closing = false;
   #lastError = 0;
@@ -123,7 +126,7 @@ export class ClusterWorker implements WorkerRuntime {
   /** Connects, registers, and starts taking jobs. */
   async start(): Promise<void> {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000);
-    this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id);
+    this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id, this.#feed);
     await this.#clock.measure(this.#redis, 5);
     this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
     this.#intake = new JobIntake({
@@ -202,6 +205,7 @@ export class ClusterWorker implements WorkerRuntime {
       delivered = new Set(payload.tasks.filter((_, i) => done[i]).map((t) => t.taskRunId));
     }
     const plan = rerunPlan(state, delivered);
+    this.#feed.taken(signature, payload.tasks.length - (plan.action === 'split' ? plan.tasks.length : 0));
     switch (plan.action) {
       case 'skip':
         return;
@@ -221,13 +225,14 @@ export class ClusterWorker implements WorkerRuntime {
         // of its tasks runs (not awaited: the command is on the socket before the task's code runs).
         void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), this.id, 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
-        await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks)));
+        await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks, signature)));
       }
     }
   }
 
-  async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks): Promise<void> {
+  async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks, signature: string): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
+    this.#feed.track(t.taskRunId, t.options.name, t.flowRunId, signature);
     const refusal = this.#guard.refusal(t.ref, t.args);
     if (refusal) {
       console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal instanceof SerializationError ? refusal.message : refusal.reason}`);
@@ -249,7 +254,7 @@ export class ClusterWorker implements WorkerRuntime {
       this.#running.delete(t.taskRunId);
     }
     // Cancelled by its client (which settled it already), or handed back to the cluster by close(): nothing to say.
-    if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return;
+    if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return this.#feed.forget(t.taskRunId, !this.#handedBack);
     return this.#send(channel, this.#messageOf(t.taskRunId, outcome));
   }
 
