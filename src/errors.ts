@@ -27,6 +27,7 @@ export const ErrorCode = {
   UnguardedModule: 'WEFT_UNGUARDED_MODULE',
   AsCompletedTimeout: 'WEFT_AS_COMPLETED_TIMEOUT',
   WorkerStart: 'WEFT_WORKER_START',
+  ClusterMode: 'WEFT_CLUSTER_MODE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -192,6 +193,31 @@ export class ClusterConnectionError extends WeftError {
   }
 }
 define(ClusterConnectionError, 'ClusterConnectionError', ErrorCode.ClusterConnection);
+
+/**
+ * The address is of the wrong kind for the Redis it reaches: a single-node `redis://` address for
+ * a Redis Cluster (whose other shards it cannot reach: MOVED replies), or a `redis+cluster://`
+ * address for a Redis that runs no cluster. The message names the address to use instead.
+ */
+export class ClusterModeError extends WeftError {
+  constructor(
+    readonly address: string,
+    /** What the Redis there is. */
+    readonly found: 'cluster' | 'server',
+    /** The address to use instead. */
+    readonly suggested: string,
+    cause?: unknown,
+  ) {
+    super(
+      found === 'cluster'
+        ? `The Redis at ${address} is a Redis Cluster (cluster mode is on there), and a redis:// address reaches only one of its nodes. ` +
+          `Use a Redis Cluster address naming its nodes: ${suggested} (more seed nodes may follow, comma-separated).`
+        : `The Redis at ${address} is not a Redis Cluster (cluster support is disabled there). Use a single-server address: ${suggested}.`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+define(ClusterModeError, 'ClusterModeError', ErrorCode.ClusterMode);
 
 /** A task run or flow run was cancelled before it finished. */
 export class CancelledError extends WeftError {

@@ -1,4 +1,4 @@
-import { shortfall, type Resources } from '../schedule/resources.ts';
+import { slotsFor, type Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
 import type { Job, Redis, Worker } from './libs.ts';
 import { parseSignature } from './protocol.ts';
@@ -15,7 +15,7 @@ export interface IntakeSettings {
   readonly resources: Resources;
   readonly lockMs: number;
   /** Handles one job; resolves once every run in it is delivered (the job's lock is held until then). */
-  readonly process: (job: Job<JobData>, signature: string) => Promise<void>;
+  readonly process: (job: Job<JobData>, signature: string, token: string | undefined) => Promise<void>;
   readonly onError: (error: unknown) => void;
 }
 
@@ -37,13 +37,10 @@ export class JobIntake {
   /** Starts taking jobs of a requirement this worker can meet (once; a requirement it cannot meet is ignored). */
   async ensure(signature: string): Promise<void> {
     if (this.#workers.has(signature) || this.#closing) return;
-    const need = parseSignature(signature);
-    const { resources } = this.#settings;
-    if (shortfall(need, resources)) return;
     // As many jobs at once as the resources allow, so this worker takes no job it must sit on.
-    let concurrency = this.#settings.concurrency;
-    for (const [name, amount] of Object.entries(need)) concurrency = Math.min(concurrency, Math.floor((resources[name] ?? 0) / amount));
-    const worker = this.#worker(signature, Math.max(1, concurrency));
+    const concurrency = slotsFor(parseSignature(signature), this.#settings.resources, this.#settings.concurrency);
+    if (concurrency === 0) return;
+    const worker = this.#worker(signature, concurrency);
     this.#workers.set(signature, worker);
     await worker.waitUntilReady();
   }
@@ -81,7 +78,7 @@ export class JobIntake {
 
   #worker(signature: string, concurrency: number): Worker<JobData> {
     const { redis, prefix, lockMs } = this.#settings;
-    const worker = queueWorker(redis, prefix, signature, (job) => this.#settings.process(job, signature), { concurrency, lockMs });
+    const worker = queueWorker(redis, prefix, signature, (job, token) => this.#settings.process(job, signature, token), { concurrency, lockMs });
     worker.on('error', (error) => this.#settings.onError(error));
     return worker;
   }

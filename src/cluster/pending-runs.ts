@@ -1,10 +1,13 @@
 import { CancelledError } from '../errors.ts';
 import type { Cancellation } from '../core/run-signal.ts';
-import type { TaskOutcome } from '../core/task-runner.ts';
+import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { requirementSignature, type TaskWire } from './protocol.ts';
 
-/** A task run to send; `readyTime` (when it was handed to the runner) goes on its 'started' events. */
-export type ClientTask = TaskWire & { readonly readyTime?: number };
+/**
+ * A task run to send; `readyTime` (when it was handed to the runner) goes on its 'started' events;
+ * `submitNested` (the engine's {@link TaskJob.submitNested}) runs what its task submits through `getClient()`.
+ */
+export type ClientTask = TaskWire & { readonly readyTime?: number; readonly submitNested?: TaskJob['submitNested'] };
 
 /** A task run sent and not settled yet. */
 export interface PendingRun {

@@ -8,6 +8,10 @@
  *   jobs are batches of task runs (their run count in the job data, for the backlog);
  * - `{prefix}:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
  *   blocking pops in batches: each element is a v8 `WorkerBatch` (protocol.ts);
+ * - `{prefix}:open:{channel}`: exists while the client's session is open; workers deliver to a
+ *   channel only while it does (a cut-off worker's late results re-create nothing);
+ * - `{prefix}:pulse:{worker}`: exists while a worker's pulse thread reaches Redis; workers free
+ *   the jobs of a registered worker without one (reaper.ts);
  * - `{prefix}:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
  *   died never recomputes a result already delivered;
  * - `{prefix}:workers`: a hash of live workers (id → JSON `WorkerInfo`), refreshed by heartbeats;
@@ -31,10 +35,30 @@ export function keyPrefix(prefix: string, hashTag = false): string {
   return hashTag ? `{${prefix}}` : prefix;
 }
 
-/** weft's own keys (besides BullMQ's), under a key prefix from {@link keyPrefix}. */
+/** Whether a key prefix is hash-tagged (a Redis Cluster's layout). */
+export function isTagged(prefix: string): boolean {
+  return prefix.startsWith('{') && prefix.endsWith('}');
+}
+
+/**
+ * A key of its own slot under `prefix`: on a tagged prefix `{weft}`, the owner's name joins the
+ * tag (`{weft:owner}:what`), so one owner's keys share a slot, apart from the cluster's shared
+ * keys; untagged, `weft:what:owner` as before.
+ */
+function owned(prefix: string, what: string, owner: string): string {
+  return isTagged(prefix) ? `${prefix.slice(0, -1)}:${owner}}:${what}` : `${prefix}:${what}:${owner}`;
+}
+
+/**
+ * weft's own keys (besides BullMQ's), under a key prefix from {@link keyPrefix}. On a Redis
+ * Cluster (tagged prefix) the cluster's shared keys (`workers`, `requirements`, `control`, `ring`)
+ * share the prefix's slot, so the heartbeat's MULTI and the requirement announcement stay in one
+ * slot; each client's `results` and `done` share a slot of the client's own, so the DEL of both at
+ * close is one slot, and clients spread over the shards.
+ */
 export const keys = {
-  results: (prefix: string, channel: string) => `${prefix}:results:${channel}`,
-  done: (prefix: string, channel: string) => `${prefix}:done:${channel}`,
+  results: (prefix: string, channel: string) => owned(prefix, 'results', channel),
+  done: (prefix: string, channel: string) => owned(prefix, 'done', channel),
   workers: (prefix: string) => `${prefix}:workers`,
   requirements: (prefix: string) => `${prefix}:requirements`,
   control: (prefix: string) => `${prefix}:control`,
@@ -42,21 +66,53 @@ export const keys = {
   dashboard: (prefix: string) => `${prefix}:dashboard`,
   /** The worker that last took a job (a batch), so the worker that finds it stalled can name the one that died. */
   holder: (prefix: string, signature: string, jobId: string) => `${prefix}:holder:${signature}:${jobId}`,
+  /** Exists while a worker's pulse thread reaches Redis (cluster/pulse.ts). */
+  pulse: (prefix: string, workerId: string) => `${prefix}:pulse:${workerId}`,
+  /** Exists while a session's channel is open: results for a channel without it are dropped (outbox.ts). */
+  open: (prefix: string, channel: string) => `${prefix}:open:${channel}`,
 };
+
+/** BullMQ's keys of a queue that weft's reaper reads: the active list, and a job's key (its lock is `<job key>:lock`). */
+export function jobKeys(prefix: string, signature: string): { active: string; job: (id: string) => string } {
+  const base = `${prefix}:${queueName(signature)}`;
+  return { active: `${base}:active`, job: (id) => `${base}:${id}` };
+}
 
 /** The BullMQ queue for tasks with this requirement signature. */
 export function queueName(signature: string): string {
   return signature === '' ? TASK_QUEUE : `${TASK_QUEUE}~${signature}`;
 }
 
+/** Low bits of a BullMQ priority: the fair-share rank of a job's flow run within its weft priority. */
+const SHARE_BITS = 10;
+const SHARE_RANKS = 1 << SHARE_BITS;
+/** Share ranks per doubling of a flow run's task runs sent (about 1.5 % apart; the last rank is reached at ~2.6 million). */
+const RANKS_PER_DOUBLING = 48;
+/** weft priorities a cluster keeps apart: -1023 … 1023 (beyond, a priority counts as the nearest end). */
+export const PRIORITY_SPAN = 1023;
+
 /**
- * weft priorities (any finite number, higher sooner) onto BullMQ's (1 = highest … 2^21, lower
- * sooner). Every job gets a priority ≥ 1 so all jobs share BullMQ's prioritized set, which keeps
- * FIFO order within a priority; priority 0 would put a job on a separate FIFO list.
+ * Fair share between flow runs: the rank of a job whose flow run had sent `sent` task runs before
+ * it (its virtual start). Monotone and logarithmic, so it fits BullMQ's priority bits however many
+ * runs are sent: the i-th task run of every flow run gets about the same rank, so runs that wait
+ * are taken in turn, and a run that has sent little (a small run started behind a big one) goes
+ * ahead of the big one's remaining backlog.
  */
-export function bullPriority(priority: number): number {
-  const mid = 1 << 20;
-  return Math.min((1 << 21) - 1, Math.max(1, Math.round(mid - priority)));
+export function shareRank(sent: number): number {
+  return Math.min(SHARE_RANKS - 1, Math.floor(RANKS_PER_DOUBLING * Math.log2(1 + Math.max(0, sent))));
+}
+
+/**
+ * A job's BullMQ priority (1 = highest … 2^21 - 1, lower sooner) from its weft priority (any finite
+ * number, higher sooner) and its flow run's fair-share rank ({@link shareRank} of `sent`): the weft
+ * priority is the high part (a band per integer priority, ±{@link PRIORITY_SPAN}), so priority
+ * still orders across priorities; the share rank orders flow runs within one; BullMQ's insertion
+ * counter breaks ties (FIFO). Every job gets a priority ≥ 1 so all jobs share BullMQ's prioritized
+ * set; priority 0 would put a job on a separate FIFO list.
+ */
+export function bullPriority(priority: number, sent = 0): number {
+  const band = PRIORITY_SPAN - Math.min(PRIORITY_SPAN, Math.max(-PRIORITY_SPAN, Math.round(priority)));
+  return 1 + band * SHARE_RANKS + shareRank(sent);
 }
 
 /** The BullMQ job data: the v8 batch payload as base64 (BullMQ stores job data as JSON), and how many task runs it holds. */
@@ -76,6 +132,8 @@ export interface NewJob {
   readonly runs: number;
   /** The weft priority of its tasks (all the same in one job). */
   readonly priority: number;
+  /** Task runs its flow run sent before this job, for fair share between flow runs (see {@link bullPriority}). @default 0 */
+  readonly sent?: number;
 }
 
 /** Completed jobs go at once (their results went to the client's list); the last 100 failed stay, for inspection. */
@@ -130,7 +188,7 @@ export class ClusterQueues {
     const added = await this.queue(signature).addBulk(jobs.map((job) => ({
       name: job.name,
       data: { p: job.payload, n: job.runs } satisfies JobData,
-      opts: { ...JOB_OPTIONS, priority: bullPriority(job.priority) },
+      opts: { ...JOB_OPTIONS, priority: bullPriority(job.priority, job.sent) },
     })));
     return added.map((job) => job.id);
   }
@@ -184,6 +242,9 @@ export class ClusterQueues {
   }
 }
 
+/** The most time between two stall checks of a queue worker. */
+export const STALL_CHECK_MS = 2000;
+
 /**
  * A BullMQ worker taking jobs from the queue of `signature`. No prefetching beyond `concurrency`:
  * a job held while it waits would die with its worker and count against its tasks' allowed
@@ -193,12 +254,13 @@ export function queueWorker(
   redis: Redis,
   prefix: string,
   signature: string,
-  processor: (job: Job<JobData>) => Promise<void>,
+  processor: (job: Job<JobData>, token: string | undefined) => Promise<void>,
   settings: WorkerSettings,
 ): Worker<JobData> {
-  return new Worker<JobData>(queueName(signature), processor, {
+  return new Worker<JobData>(queueName(signature), (job, token) => processor(job, token), {
     connection: redis, prefix, concurrency: settings.concurrency,
-    lockDuration: settings.lockMs, stalledInterval: Math.max(500, settings.lockMs / 2), maxStalledCount: 1_000_000,
+    // Stall checks often (cheap: one script per queue): a job whose lock the reaper freed moves within this, not the lock time.
+    lockDuration: settings.lockMs, stalledInterval: Math.min(STALL_CHECK_MS, Math.max(500, settings.lockMs / 2)), maxStalledCount: 1_000_000,
     removeOnComplete: { count: 0 }, removeOnFail: { count: 100 }, drainDelay: 5,
   });
 }

@@ -8,7 +8,7 @@ import { parseAddress, type ClusterAddress } from './connection.ts';
 import type { LocalCluster } from './local-cluster.ts';
 import { resolveAdapt } from './scaler.ts';
 import type { ClientSettings } from './session.ts';
-import type { AdaptiveBounds } from '../schedule/adaptive.ts';
+import type { AdaptivePolicy } from '../schedule/adaptive.ts';
 import { checkReportPath } from '../report/report-path.ts';
 
 /**
@@ -76,7 +76,7 @@ export interface ResolvedDistributedOptions {
   readonly address: ClusterAddress | undefined;
   readonly clusterClass: ClusterClass | undefined;
   readonly clusterOptions: Record<string, unknown> | undefined;
-  readonly adapt: AdaptiveBounds | undefined;
+  readonly adapt: AdaptivePolicy | undefined;
   readonly client: ClientSettings;
   readonly performanceReport: string | undefined;
 }

@@ -12,8 +12,10 @@ import type { Cancellation } from '../core/run-signal.ts';
 import { bounded } from '../util/bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
 import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts';
-import type { ControlMessage } from './protocol.ts';
+import { answerNested } from './nested.ts';
+import type { ControlMessage, WorkerBatch } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
+import { KEY_TTL_S } from './outbox.ts';
 import { ResultReader } from './result-reader.ts';
 import { Submitter } from './submitter.ts';
 
@@ -66,7 +68,7 @@ export class ClusterSession {
     this.#queues = new ClusterQueues(redis, prefix);
     this.feed = new ClientFeed(redis, keys.dashboard(prefix), channel, () => now() + this.#clock.offsetMs);
     this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, stopped, feed: this.feed }, this.#pending);
-    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (workerId, event) => this.#onEvent(workerId, event), stopped);
+    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (element) => this.#onBatch(element as WorkerBatch | undefined), stopped);
   }
 
   /**
@@ -85,11 +87,13 @@ export class ClusterSession {
     }
     const session = new ClusterSession(address, channel, settings, events, redis, reader);
     try {
+      // Workers deliver results only while the channel is open (outbox.ts): close() deletes the key.
+      await redis.set(keys.open(address.prefix, channel), '1', 'EX', KEY_TTL_S);
       await session.#clock.measure(redis, 5);
     } catch (error) {
       redis.disconnect();
       reader.disconnect();
-      throw new ClusterConnectionError(address.display, `reading the cluster's clock failed: ${(error as Error).message}`, error);
+      throw new ClusterConnectionError(address.display, `opening the session's channel or reading the cluster's clock failed: ${(error as Error).message}`, error);
     }
     session.#watch(redis);
     session.#watch(reader);
@@ -143,12 +147,21 @@ export class ClusterSession {
     // Bounded: with Redis gone, commands would wait in ioredis's offline queue forever.
     if (!this.#failure && this.redis.status === 'ready') {
       await bounded(this.feed.flush(), 1000);
-      await bounded(this.redis.del(keys.results(this.address.prefix, this.channel), keys.done(this.address.prefix, this.channel)).catch(() => undefined), 1000);
+      const prefix = this.address.prefix;
+      await bounded(this.redis.del(keys.open(prefix, this.channel), keys.results(prefix, this.channel), keys.done(prefix, this.channel)).catch(() => undefined), 1000);
     }
     await bounded(this.#queues.close(), 1000);
     this.reader.disconnect();
     this.redis.disconnect();
     await bounded(this.#reader.done, 1000);
+  }
+
+  #onBatch(batch: WorkerBatch | undefined): void {
+    // Not a weft worker's batch (another program's, or another weft version's): nothing to read.
+    if (!Array.isArray(batch?.events)) return;
+    for (const event of batch.events) this.#onEvent(batch.workerId, event);
+    // Tasks of this session's runs submitting more (getClient()): recorded and run as this flow run's own.
+    if (batch.submits) for (const s of batch.submits) answerNested(this.redis, this.address.prefix, s, this.#pending.get(s.parentTaskRunId)?.task);
   }
 
   #onEvent(workerId: string, event: AttemptEvent<string>): void {

@@ -15,7 +15,8 @@
  *
  * @module
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { Redis } from '../cluster/libs.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { STATES, type DashboardModel, type DashTaskState } from './model.ts';
 

@@ -147,7 +147,7 @@ export class EventLog {
         return this.row(K[name], e.time!, -1, -1, -1, this.intern(e.workerId, 2), -1, -1, NaN, NaN, this.intern(e.reason));
       case 'scale:up':
       case 'scale:down':
-        return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to);
+        return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to, this.intern(e.reason));
       case 'runner:warning':
         return this.row(K[name], e.time!, -1, -1, -1, -1, -1, -1, NaN, NaN, this.intern(e.message));
     }

@@ -15,7 +15,7 @@ import { clusterDashboard, runDashboard } from '../../src/dashboard/dashboard.ts
 import { boom, sleepy } from '../fixtures/cluster/tasks.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { deferred, until } from '../helpers/eventually.ts';
-import { ROOT, startBackgroundRedis, startWorker, type BackgroundRedis, type CliProcess } from '../helpers/redis.ts';
+import { ROOT, startBackgroundRedis, startCli, type BackgroundRedis, type CliProcess } from '../helpers/redis.ts';
 
 process.env.WEFT_TASK_LOGS = 'off';
 const artifacts = join(ROOT, 'tests/artifacts');
@@ -66,7 +66,10 @@ test("a cluster's dashboard shows a worker joining and tasks finishing while a f
     const { page, errors } = await open(dashboard.url);
     assert.match((await rows(page, 'workers')).join('\n'), /no worker yet/);
 
-    workers.push(await startWorker(redis.address, ['--concurrency', '2', '--name', 'dash-w1']));
+    // Started through the real `weft worker`; a loaded machine may take a while to load it.
+    const worker = startCli(['worker', '--address', redis.address, '--lock-ms', '1500', '--grace-ms', '1000', '--concurrency', '2', '--name', 'dash-w1'], {});
+    workers.push(worker);
+    await worker.waitFor(/joined/, 120_000);
     await until(async () => (await rows(page, 'workers')).some((r) => /dash-w1.*live/s.test(r)), 15_000, 'the worker to show as live');
 
     // The flow run holds on at its end until the test has looked: what the page shows is seen while it runs.

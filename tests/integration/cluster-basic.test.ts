@@ -99,7 +99,8 @@ test('adapt: a temporary cluster adds workers while tasks wait (scale:up), withi
         return c;
       },
       clusterOptions: { workers: 1, threadsPerWorker: 1 },
-      adapt: { minimum: 1, maximum: 2 },
+      // 16 × 250 ms is 4 s of work: one worker would finish it within the default 5 s target.
+      adapt: { minimum: 1, maximum: 2, targetMs: 1000 },
     }),
   });
   const run = main.run();
