@@ -69,7 +69,7 @@ test("a cluster's dashboard shows a worker joining and tasks finishing while a f
     // Started through the real `weft worker`; a loaded machine may take a while to load it.
     const worker = startCli(['worker', '--address', redis.address, '--lock-ms', '1500', '--grace-ms', '1000', '--concurrency', '2', '--name', 'dash-w1'], {});
     workers.push(worker);
-    await worker.waitFor(/joined/, 120_000);
+    await worker.waitFor(/joined/, 300_000);
     await until(async () => (await rows(page, 'workers')).some((r) => /dash-w1.*live/s.test(r)), 15_000, 'the worker to show as live');
 
     // The flow run holds on at its end until the test has looked: what the page shows is seen while it runs.
