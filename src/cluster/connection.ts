@@ -2,6 +2,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from './libs.t
 type SingleRedis = import('ioredis').Redis;
 import { ClusterConnectionError, ClusterModeError, InvalidOptionError } from '../errors.ts';
 import { DEFAULT_PREFIX, keyPrefix } from './queues.ts';
+import { MAX_SHARDS } from './ring.ts';
 
 /** One server of an address: a single Redis, or a seed node of a Redis Cluster. */
 export interface RedisNode {
@@ -31,6 +32,11 @@ export interface ClusterAddress {
    * prefixes. On a Redis Cluster it is hash-tagged (`{weft}`), see queues.ts's layout.
    */
   readonly prefix: string;
+  /**
+   * `?shards=N`: the task queues' shards on a Redis Cluster (ring.ts), when this address is the
+   * first to reach it; by default one per master. Ignored on one Redis.
+   */
+  readonly shards?: number;
 }
 
 const EXPECTED = "a Redis URL such as 'redis://127.0.0.1:6379', 'rediss://:password@host:6380' (what `weft cluster up` prints) " +
@@ -57,6 +63,9 @@ export function parseAddress(option: string, address: unknown): ClusterAddress {
   if (clustered && db !== 0) throw new InvalidOptionError(`${option} (database number)`, 'none: a Redis Cluster has database 0 only (redis+cluster://h1:p1,h2:p2)', address);
   const name = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
   if (!/^[\w.-]+$/.test(name)) throw new InvalidOptionError(`${option} (prefix)`, 'letters, digits, ".", "-" or "_"', name);
+  const shardsText = url.searchParams.get('shards');
+  const shards = shardsText === null ? undefined : Number(shardsText);
+  if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS)) throw new InvalidOptionError(`${option} (shards)`, `an integer from 1 to ${MAX_SHARDS}, as in redis+cluster://h:p?shards=3`, shardsText);
   const first = nodes[0] as RedisNode;
   const redis: RedisOptions = {
     host: first.host,
@@ -66,7 +75,10 @@ export function parseAddress(option: string, address: unknown): ClusterAddress {
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: clustered ? {} : { servername: first.host } } : {}),
   };
-  return { url: address, display: hidePassword(address, url.password), cluster: clustered !== null, nodes, redis, prefix: keyPrefix(name, clustered !== null) };
+  return {
+    url: address, display: hidePassword(address, url.password), cluster: clustered !== null, nodes, redis, prefix: keyPrefix(name, clustered !== null),
+    ...(shards === undefined ? {} : { shards }),
+  };
 }
 
 function parseNode(option: string, text: string, address: string): RedisNode {

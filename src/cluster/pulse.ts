@@ -6,7 +6,9 @@ export const PULSE = { everyMs: 1000, ttlMs: 4000 } as const;
 
 /**
  * The pulse thread's program (plain JS, evaluated: no loader needed). It speaks RESP on its own
- * socket and ignores the replies: `SET key 1 PX ttl` every `everyMs`. A task blocking
+ * socket and ignores the replies but one: `SET key 1 PX ttl` every `everyMs`. On a Redis Cluster a
+ * `-MOVED slot host:port` reply names the master of the key's slot (after a failover, the new
+ * one): the thread connects there instead. A task blocking
  * the worker's event loop (synchronous CPU work) does not stop it; a dead process, a frozen one
  * or a cut link does, and the key lapses.
  */
@@ -21,7 +23,14 @@ function open() {
   socket.setNoDelay(true);
   socket.on('error', () => undefined);
   socket.on('close', () => { socket = undefined; });
-  socket.on('data', () => undefined);
+  socket.on('data', (chunk) => {
+    const moved = /-MOVED \\d+ (\\S+):(\\d+)/.exec(chunk.toString());
+    if (!moved) return;
+    d.host = moved[1];
+    d.port = Number(moved[2]);
+    socket.destroy();
+    socket = undefined;
+  });
   let hello = '';
   if (d.password !== undefined) hello += d.username !== undefined ? resp('AUTH', d.username, d.password) : resp('AUTH', d.password);
   if (d.db) hello += resp('SELECT', d.db);

@@ -1,23 +1,29 @@
 /**
  * The one module that knows BullMQ and the Redis key layout of a cluster: queue names, the key
- * prefix (optionally a `{hash tag}`, so that a Redis Cluster keeps a queue's keys in one slot),
+ * prefix (a `{hash tag}` on a Redis Cluster, so that each multi-key command stays in one slot),
  * job options, the Queue and Worker factories, weft's own key names, and the backlog.
  *
- * Layout, all under one key prefix (`weft` unless the address says otherwise; `{weft}` tagged):
+ * Layout under one key prefix (`weft` unless the address says otherwise), on one Redis:
  * - BullMQ queues `tasks` (no resources) and `tasks~GPU=1` (one per resource requirement), whose
  *   jobs are batches of task runs (their run count in the job data, for the backlog);
- * - `{prefix}:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
+ * - `weft:results:{channel}`: a list per client (a flow run, a `getClient()`), drained with
  *   blocking pops in batches: each element is a v8 `WorkerBatch` (protocol.ts);
- * - `{prefix}:open:{channel}`: exists while the client's session is open; workers deliver to a
+ * - `weft:open:{channel}`: exists while the client's session is open; workers deliver to a
  *   channel only while it does (a cut-off worker's late results re-create nothing);
- * - `{prefix}:pulse:{worker}`: exists while a worker's pulse thread reaches Redis; workers free
+ * - `weft:pulse:{worker}`: exists while a worker's pulse thread reaches Redis; workers free
  *   the jobs of a registered worker without one (reaper.ts);
- * - `{prefix}:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
+ * - `weft:done:{channel}`: a set of delivered task run ids, so a job re-run after a worker
  *   died never recomputes a result already delivered;
- * - `{prefix}:workers`: a hash of live workers (id → JSON `WorkerInfo`), refreshed by heartbeats;
- * - `{prefix}:requirements`: the set of resource requirements tasks have asked for;
- * - `{prefix}:control`: pub/sub channel for `ControlMessage`s (cancel, new requirement);
- * - `{prefix}:dashboard`: a capped stream of what workers and clients do, for dashboards (dashboard/feed.ts).
+ * - `weft:workers`: a hash of live workers (id → JSON `WorkerInfo`), refreshed by heartbeats;
+ * - `weft:requirements`: the set of resource requirements tasks have asked for;
+ * - `weft:control`: pub/sub channel for `ControlMessage`s (cancel, new requirement);
+ * - `weft:dashboard`: a capped stream of what workers and clients do, for dashboards (dashboard/feed.ts).
+ *
+ * On a Redis Cluster the prefix is `{weft}`: `{weft}:workers`, `{weft}:requirements`,
+ * `{weft}:control`, `{weft}:ring` and the workers' pulse keys share its slot; each client's keys are
+ * `{weft:<channel>}:results`, `:done` and `:open` (a slot per client); and the task queues
+ * form a ring of shards (ring.ts), each under a prefix of its own (`{weft:q0}`, `{weft:q1}`, ...)
+ * on a different master.
  *
  * @module
  */
@@ -64,15 +70,17 @@ export const keys = {
   control: (prefix: string) => `${prefix}:control`,
   /** The capped stream dashboards read (dashboard/feed.ts). */
   dashboard: (prefix: string) => `${prefix}:dashboard`,
-  /** The worker that last took a job (a batch), so the worker that finds it stalled can name the one that died. */
+  /** A Redis Cluster's ring of task-queue shards (ring.ts): a JSON list of their prefixes. */
+  ring: (prefix: string) => `${prefix}:ring`,
+  /** The worker that last took a job (a batch), so the worker that finds it stalled can name the one that died. Under the job's shard prefix. */
   holder: (prefix: string, signature: string, jobId: string) => `${prefix}:holder:${signature}:${jobId}`,
   /** Exists while a worker's pulse thread reaches Redis (cluster/pulse.ts). */
   pulse: (prefix: string, workerId: string) => `${prefix}:pulse:${workerId}`,
   /** Exists while a session's channel is open: results for a channel without it are dropped (outbox.ts). */
-  open: (prefix: string, channel: string) => `${prefix}:open:${channel}`,
+  open: (prefix: string, channel: string) => owned(prefix, 'open', channel),
 };
 
-/** BullMQ's keys of a queue that weft's reaper reads: the active list, and a job's key (its lock is `<job key>:lock`). */
+/** BullMQ's keys of a queue that weft's reaper reads (under a shard's prefix): the active list, and a job's key (its lock is `<job key>:lock`). */
 export function jobKeys(prefix: string, signature: string): { active: string; job: (id: string) => string } {
   const base = `${prefix}:${queueName(signature)}`;
   return { active: `${base}:active`, job: (id) => `${base}:${id}` };
@@ -158,61 +166,81 @@ const BACKLOG_STATES = ['wait', 'prioritized', 'active'] as const;
 /** Jobs read per page while counting runs. */
 const PAGE = 50;
 
+/** Jobs added to one shard, in order. */
+export interface Added {
+  readonly shard: number;
+  readonly ids: readonly (string | undefined)[];
+}
+
 /**
- * A cluster's queues on one Redis connection: one BullMQ `Queue` per requirement signature, made
- * on first use and closed together.
+ * A cluster's queues on one Redis connection: one BullMQ `Queue` per requirement signature and
+ * shard of the ring (ring.ts: one shard, the prefix itself, on one Redis), made on first use and
+ * closed together. Jobs go round the ring, from a random shard on.
  */
 export class ClusterQueues {
   readonly #queues = new Map<string, Queue>();
+  #next: number;
 
   constructor(
     readonly redis: Redis,
     /** The key prefix, from {@link keyPrefix}. */
     readonly prefix: string,
-  ) {}
+    /** The shards' key prefixes (ring.ts's `openRing`). */
+    readonly ring: readonly string[] = [prefix],
+  ) {
+    this.#next = Math.floor(Math.random() * ring.length);
+  }
 
-  /** The queue of a requirement signature. */
-  queue(signature: string): Queue {
-    let queue = this.#queues.get(signature);
+  /** The queue of a requirement signature on a shard. */
+  queue(signature: string, shard = 0): Queue {
+    const key = `${shard}:${signature}`;
+    let queue = this.#queues.get(key);
     if (!queue) {
-      queue = new Queue(queueName(signature), { connection: this.redis, prefix: this.prefix });
+      queue = new Queue(queueName(signature), { connection: this.redis, prefix: this.ring[shard] ?? this.prefix });
       // Errors surface through the commands; without a listener they would be printed.
       queue.on('error', () => undefined);
-      this.#queues.set(signature, queue);
+      this.#queues.set(key, queue);
     }
     return queue;
   }
 
-  /** Adds jobs to the queue of `signature` in one call; resolves their job ids, in order. */
-  async add(signature: string, jobs: readonly NewJob[]): Promise<(string | undefined)[]> {
-    const added = await this.queue(signature).addBulk(jobs.map((job) => ({
+  /** Adds jobs to the queue of `signature` on one shard (the next round the ring unless given), in one call. */
+  async add(signature: string, jobs: readonly NewJob[], shard = this.#place()): Promise<Added> {
+    const added = await this.queue(signature, shard).addBulk(jobs.map((job) => ({
       name: job.name,
       data: { p: job.payload, n: job.runs } satisfies JobData,
       opts: { ...JOB_OPTIONS, priority: bullPriority(job.priority, job.sent) },
     })));
-    return added.map((job) => job.id);
+    return { shard, ids: added.map((job) => job.id) };
+  }
+
+  #place(): number {
+    const shard = this.#next;
+    this.#next = (this.#next + 1) % this.ring.length;
+    return shard;
   }
 
   /** Removes a queued job (a job already taken by a worker stays). */
-  async remove(signature: string, jobId: string): Promise<void> {
-    await this.queue(signature).remove(jobId).catch(() => 0);
+  async remove(signature: string, jobId: string, shard = 0): Promise<void> {
+    await this.queue(signature, shard).remove(jobId).catch(() => 0);
   }
 
   /**
    * Task runs waiting or running, over the plain queue and every resource queue tasks have asked
-   * for, counted in runs (a job is a batch). Reads BullMQ's public API: job counts, then the jobs
-   * themselves, page by page, stopping once `limit` runs are counted (more than a cluster can
-   * scale to makes no difference). `accept` picks the requirement signatures to count.
+   * for, on every shard, counted in runs (a job is a batch). Reads BullMQ's public API: job
+   * counts, then the jobs themselves, page by page, stopping once `limit` runs are counted (more
+   * than a cluster can scale to makes no difference). `accept` picks the requirement signatures to count.
    */
   async backlog(limit = Infinity, accept: (signature: string) => boolean = () => true): Promise<Backlog> {
     const signatures = ['', ...(await this.redis.smembers(keys.requirements(this.prefix)))].filter(accept);
     const bySignature = new Map<string, number>();
     let total = 0;
     for (const signature of signatures) {
-      if (total >= limit) break;
-      const runs = await this.#runs(this.queue(signature), limit - total);
-      if (runs > 0) bySignature.set(signature, runs);
-      total += runs;
+      for (let shard = 0; shard < this.ring.length && total < limit; shard++) {
+        const runs = await this.#runs(this.queue(signature, shard), limit - total);
+        if (runs > 0) bySignature.set(signature, (bySignature.get(signature) ?? 0) + runs);
+        total += runs;
+      }
     }
     return { total, bySignature };
   }
@@ -252,6 +280,7 @@ export const STALL_CHECK_MS = 2000;
  */
 export function queueWorker(
   redis: Redis,
+  /** The shard's key prefix (the cluster's on one Redis). */
   prefix: string,
   signature: string,
   processor: (job: Job<JobData>, token: string | undefined) => Promise<void>,

@@ -54,7 +54,7 @@ export function holderWorker(value: string): string {
  * worker that comes back registers again on its next heartbeat). `clusterNow` is the time on
  * the cluster's clock, as heartbeats are stamped. Resolves the jobs freed.
  */
-export async function reapDead(redis: Redis, prefix: string, selfId: string, clusterNow: number): Promise<number> {
+export async function reapDead(redis: Redis, prefix: string, ring: readonly string[], selfId: string, clusterNow: number): Promise<number> {
   const entries = await redis.hgetall(keys.workers(prefix));
   const stale = Object.keys(entries).filter((id) => id !== selfId && beatOf(entries[id]) < clusterNow - HEARTBEAT_STALE_MS);
   if (stale.length === 0) return 0;
@@ -63,9 +63,12 @@ export async function reapDead(redis: Redis, prefix: string, selfId: string, clu
   if (dead.length === 0) return 0;
   const signatures = ['', ...(await redis.smembers(keys.requirements(prefix)))];
   let freed = 0;
-  for (const signature of signatures) {
-    const queue = jobKeys(prefix, signature);
-    freed += Number(await redis.eval(REAP, 1, queue.active, keys.holder(prefix, signature, ''), queue.job(''), ...dead));
+  // Per shard of the ring (ring.ts): a queue's active list, its jobs' locks and their holders share the shard's slot.
+  for (const shard of ring) {
+    for (const signature of signatures) {
+      const queue = jobKeys(shard, signature);
+      freed += Number(await redis.eval(REAP, 1, queue.active, keys.holder(shard, signature, ''), queue.job(''), ...dead));
+    }
   }
   await redis.hdel(keys.workers(prefix), ...dead);
   return freed;

@@ -21,6 +21,12 @@ export class ResultReader {
     readonly onElement: (element: unknown) => void,
     /** Whether to stop (checked before each pop, and after a failed one). */
     readonly stopped: () => boolean,
+    /**
+     * Hears whether pops work: false when one fails, true when one succeeds again. On a Redis
+     * Cluster the connection may stay up while the list's shard is gone (CLUSTERDOWN): failing pops
+     * are how that shows.
+     */
+    readonly onHealth: (ok: boolean) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -33,12 +39,21 @@ export class ResultReader {
   }
 
   async #read(): Promise<void> {
+    let failing = false;
     while (!this.stopped()) {
       let reply: [Buffer, Buffer[]] | null;
       try {
         reply = await this.redis.blmpopBuffer(1, 1, this.key, 'LEFT', 'COUNT', READ_BATCH);
+        if (failing) {
+          failing = false;
+          this.onHealth(true);
+        }
       } catch {
         if (this.stopped()) return;
+        if (!failing) {
+          failing = true;
+          this.onHealth(false);
+        }
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }

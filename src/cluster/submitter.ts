@@ -1,6 +1,7 @@
 import * as v8 from 'node:v8';
 import { ClusterConnectionError } from '../errors.ts';
 import { encodeBatch, serialize } from '../protocol/serialize.ts';
+import { portableRef } from '../protocol/task-ref.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import type { Redis } from './libs.ts';
 import type { PendingRuns } from './pending-runs.ts';
@@ -24,6 +25,8 @@ export interface SubmitterSettings {
   readonly allowedFailures: number;
   /** The address as shown in errors. */
   readonly display: string;
+  /** The project root task modules are named from (`portableRef`). */
+  readonly root: string;
   /** Whether sending should stop (the session closed or lost its connection). */
   readonly stopped: () => boolean;
   /** Told what was queued where, for the cluster's dashboards. */
@@ -55,7 +58,8 @@ export class Submitter {
 
   /** Queues a run for the next flush. */
   push(task: TaskWire): void {
-    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args: task.args });
+    // Its module named from the project root (and its source's hash): workers find it in their own checkout.
+    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: portableRef(task.ref, this.#settings.root), options: task.options, args: task.args });
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
@@ -96,13 +100,14 @@ export class Submitter {
           bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, sent: before, ids: job.tasks.map((t) => t.taskRunId), flows: job.tasks.map((t) => t.flowRunId) });
         }
         if (bulk.length === 0) continue;
-        const added = await this.#settings.queues.add(signature, bulk);
+        // Each chunk to the next shard round the ring (ClusterQueues), so one flow run's work spreads.
+        const { shard, ids } = await this.#settings.queues.add(signature, bulk);
         for (const job of bulk) for (const flowRunId of job.flows) this.#settings.feed?.submitted(flowRunId, signature);
-        added.forEach((jobId, k) => {
+        ids.forEach((jobId, k) => {
           for (const id of bulk[k]?.ids ?? []) {
             sent.add(id);
             const run = this.#pending.get(id);
-            if (run) run.jobId = jobId;
+            if (run) run.job = jobId === undefined ? undefined : { id: jobId, shard };
           }
         });
       }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import type { Job, Redis } from './libs.ts';
 
-import { CancelledError, ClusterConnectionError, SerializationError } from '../errors.ts';
+import { CancelledError, ClusterConnectionError, TaskNotFoundError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
 import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
@@ -26,8 +26,10 @@ import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { NestedRequests } from './nested.ts';
 import { installNestedSubmitter } from '../core/nested.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
+import { portableRef } from '../protocol/task-ref.ts';
 import { ClockSync } from './clock.ts';
 import { WorkerFeed } from '../dashboard/feed.ts';
+import { openRing } from './ring.ts';
 import { now } from '../events/events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 
@@ -139,10 +141,11 @@ export class ClusterWorker {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id, this.#feed);
     await this.#clock.measure(this.#redis, 5);
-    this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
+    const ring = await openRing(this.#redis, this.address.prefix, this.address.shards);
+    this.#queues = new ClusterQueues(this.#redis, this.address.prefix, ring);
     this.#intake = new JobIntake({
-      redis: this.#redis, prefix: this.address.prefix, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature, token) => this.#process(job, signature, token), onError: (e) => this.#reportError(e),
+      redis: this.#redis, ring, concurrency: this.#options.concurrency, resources: this.#options.resources,
+      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature, shard, token) => this.#process(job, signature, shard, token), onError: (e) => this.#reportError(e),
     });
     await this.#pool.start();
     this.#sub = duplicate(this.#redis);
@@ -186,7 +189,9 @@ export class ClusterWorker {
     const parent = this.#running.get(parentTaskRunId);
     if (!parent || !this.#nested) return Promise.reject(new Error(`unreachable: task run '${parentTaskRunId}' submitted work but does not run on worker ${this.id}`));
     const release = this.#pool.lend(parentTaskRunId);
-    return this.#nested.submit(parent.channel, parentTaskRunId, task, args, parent.signal).finally(release);
+    // Named from this worker's root, as the flow names its tasks: the worker that runs it may live elsewhere.
+    const portable = { ...task, ref: portableRef(task.ref, this.#root) };
+    return this.#nested.submit(parent.channel, parentTaskRunId, portable, args, parent.signal).finally(release);
   }
 
   /**
@@ -215,12 +220,12 @@ export class ClusterWorker {
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
     for (const signature of (signatures?.[1] as string[] | undefined) ?? []) await this.#intake?.ensure(signature);
     // Jobs of workers that died or were cut off run elsewhere now, not when their locks lapse.
-    await reapDead(redis, this.address.prefix, this.id, Date.now() + this.#clock.offsetMs);
+    await reapDead(redis, this.address.prefix, (this.#queues as ClusterQueues).ring, this.id, Date.now() + this.#clock.offsetMs);
     const hourAgo = Date.now() - 3600_000;
     for (const [id, at] of this.#cancelled) if (at < hourAgo) this.#cancelled.delete(id);
   }
 
-  async #process(job: Job<JobData>, signature: string, token: string | undefined): Promise<void> {
+  async #process(job: Job<JobData>, signature: string, shard: number, token: string | undefined): Promise<void> {
     const payload = deserialize<BatchPayload>(Buffer.from(job.data.p, 'base64'));
     const { channel } = payload;
     const state = { tasks: payload.tasks, crashes: payload.crashes, stalls: job.stalledCounter ?? 0, allowedFailures: payload.allowedFailures };
@@ -235,7 +240,7 @@ export class ClusterWorker {
       case 'skip':
         return;
       case 'crash': {
-        const holder = await (this.#redis as Redis).get(keys.holder(this.address.prefix, signature, String(job.id)));
+        const holder = await (this.#redis as Redis).get(this.#holderKey(signature, shard, job));
         const died = holder === null ? undefined : holderWorker(holder);
         await Promise.all(plan.tasks.map((t) => this.#send(channel, died === undefined ? { type: 'crashed', id: t.taskRunId, crashes: plan.crashes } : { type: 'crashed', id: t.taskRunId, crashes: plan.crashes, workerId: died })));
         return;
@@ -250,23 +255,28 @@ export class ClusterWorker {
         // Who holds this job, for a crash report should this worker die with it: written before any
         // of its tasks runs (not awaited: the command is on the socket before the task's code runs).
         // With the lock's token: the reaper frees this job's lock only while this take holds it.
-        void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), holderValue(this.id, token ?? ''), 'PX', HOLDER_TTL_MS).catch(() => undefined);
+        void (this.#redis as Redis).set(this.#holderKey(signature, shard, job), holderValue(this.id, token ?? ''), 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
         await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks, signature)));
       }
     }
   }
 
+  /** The holder of a job, under its shard's prefix (its slot on a Redis Cluster): the shared slot would carry a write per job. */
+  #holderKey(signature: string, shard: number, job: Job<JobData>): string {
+    return keys.holder((this.#queues as ClusterQueues).ring[shard] ?? this.address.prefix, signature, String(job.id));
+  }
+
   async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks, signature: string): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
     this.#feed.track(t.taskRunId, t.options.name, t.flowRunId, signature);
-    const refusal = this.#guard.refusal(t.ref, t.args);
-    if (refusal) {
-      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal instanceof SerializationError ? refusal.message : refusal.reason}`);
-      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(refusal) });
+    const ref = this.#guard.admit(t.ref, t.args);
+    if (ref instanceof Error) {
+      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${ref instanceof TaskNotFoundError ? ref.reason : ref.message}`);
+      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(ref) });
     }
     const signal = new RunSignal();
-    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options };
+    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref, args: t.args as unknown[], options: t.options };
     const job: TaskJob = {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
       // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).

@@ -79,6 +79,12 @@ test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { 
     return Promise.all(tally.map(unmapped(join(dir, 'basic')), Array.from({ length: 300 }, (_, i) => i), unmapped(0)));
   }, { taskRunner: new DistributedTaskRunner({ address }) });
   assert.deepEqual(await main(), Array.from({ length: 300 }, (_, i) => i));
+  // The ring: one shard per master, and the run's jobs went to every one (BullMQ's job counter of each).
+  const seed = port(cluster.address);
+  const ring = JSON.parse(await cluster.cli(seed, '-c', 'get', keys.ring('{basic}'))) as string[];
+  assert.equal(ring.length, 3);
+  assert.equal(new Set(await Promise.all(ring.map((p) => cluster.masterOf(p)))).size, 3, 'each shard on its own master');
+  for (const p of ring) assert.ok(Number(await cluster.cli(seed, '-c', 'get', `${p}:tasks:id`)) > 0, `jobs on shard ${p}`);
   // The result lists and done sets of the session went at its close, on every node.
   for (const node of await cluster.masters()) assert.equal((await cluster.cli(node, '--scan', '--pattern', '*results*')).trim(), '', `result keys left on ${node}`);
 });
@@ -139,6 +145,34 @@ test('the whole Redis Cluster lost mid-run: every pending future rejects with Cl
   } finally {
     await worker.stop();
     await doomed.stop();
+  }
+  assert.equal(alive(worker.child.pid), false);
+});
+
+test('a master lost with no replica to take over: every pending future rejects, within the failover tries plus reconnectTimeoutMs', { skip }, async () => {
+  const bare = await startRedisCluster();
+  const address = `${bare.address}?prefix=bare`;
+  const worker = await startWorker(address, ['--concurrency', '2']);
+  try {
+    let killedAt = 0;
+    const main = flow(async function shardDies() {
+      const futures = sleepy.map([60_000, 60_000, 60_000]);
+      await until(() => futures.some((f) => f.state === 'Running'), 15_000, 'a task to start');
+      killedAt = Date.now();
+      // The other masters stay up, so the connections do too; the cluster answers CLUSTERDOWN.
+      await bare.kill((await bare.masters())[1] as number);
+      return Promise.all(futures.map((f) => f.result().catch((e: unknown) => e)));
+    }, { taskRunner: new DistributedTaskRunner({ address, clientOptions: { reconnectTimeoutMs: 1000 } }) });
+    const errors = await within(main(), 60_000, 'the flow run after losing a shard');
+    // The bound: the reader's pop fails after its failover tries (64 × 200 ms), then reconnectTimeoutMs.
+    assert.ok(Date.now() - killedAt < 13_000 + 1000 + 10_000, `${Date.now() - killedAt} ms`);
+    for (const e of errors) {
+      const cause = e instanceof TaskRunError ? e.cause : e;
+      assert.ok(cause instanceof ClusterConnectionError, String(e));
+    }
+  } finally {
+    await worker.stop();
+    await bare.stop();
   }
   assert.equal(alive(worker.child.pid), false);
 });

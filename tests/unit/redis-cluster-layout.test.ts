@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { parseAddress } from '../../src/cluster/connection.ts';
 import { keys } from '../../src/cluster/queues.ts';
 import { keySlot } from '../../src/cluster/slot.ts';
+import { ringPrefixes } from '../../src/cluster/ring.ts';
 import { InvalidOptionError } from '../../src/errors.ts';
 
 test('redis+cluster:// names seed nodes, with a password, TLS and a prefix; the password never shows', () => {
@@ -41,4 +42,19 @@ test('on a cluster, each multi-key operation stays in one slot: shared keys toge
   const clients = new Set(Array.from({ length: 64 }, (_, i) => keySlot(keys.results(prefix, `c${i}`))));
   assert.ok(clients.size > 32, 'clients spread over the slots');
   assert.equal(keys.results('weft', 'c'), 'weft:results:c', 'single-server names unchanged');
+});
+
+test('the ring: S shard tags round the masters, each on a slot of its master; one shard on one Redis', () => {
+  const masters = [[[0, 5460]], [[5461, 10922]], [[10923, 16383]]] as const;
+  const ring = ringPrefixes('{weft}', 6, masters);
+  assert.equal(ring.length, 6);
+  assert.equal(new Set(ring).size, 6);
+  ring.forEach((prefix, i) => {
+    const [[a, b]] = masters[i % 3] as readonly (readonly [number, number])[] as [[number, number]];
+    const slot = keySlot(`${prefix}:tasks:wait`);
+    assert.ok(slot >= a && slot <= b, `${prefix} (slot ${slot}) on master ${i % 3}`);
+  });
+  assert.deepEqual(ringPrefixes('weft', 3, masters), ['weft']);
+  assert.throws(() => parseAddress('address', 'redis+cluster://h:1?shards=0'), InvalidOptionError);
+  assert.equal(parseAddress('address', 'redis+cluster://h:1?shards=5').shards, 5);
 });
