@@ -3,6 +3,7 @@ import type { AdaptOptions } from '../cluster/cluster.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { parseResources } from '../schedule/resources.ts';
 import { intOption, optionValue, parseCommand, type CommandSpec } from './args.ts';
+import { dashboardOptions, dashboardSettings } from './dashboard.ts';
 
 const SPEC: CommandSpec = {
   command: 'weft cluster up',
@@ -21,6 +22,7 @@ const SPEC: CommandSpec = {
     { name: 'root', value: 'DIR', help: 'workers import task modules only under DIR', default: "the nearest package.json's directory" },
     { name: 'adapt-min', value: 'N', help: 'scale adaptively, by backlog and task durations, from N workers (starts with N unless --workers)', default: 'no adaptive scaling' },
     { name: 'adapt-max', value: 'M', help: 'scale adaptively up to M workers', default: 'no adaptive scaling; with --adapt-min, no limit' },
+    ...dashboardOptions('dashboard-'),
   ],
 };
 
@@ -65,6 +67,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       host: optionValue(parsed, 'host'),
       password: optionValue(parsed, 'password') ?? process.env.WEFT_CLUSTER_PASSWORD,
       root: optionValue(parsed, 'root'),
+      dashboard: dashboardSettings(parsed, 'dashboard-'),
     });
   } catch (error) {
     console.error(`weft cluster: ${(error as Error).message}`);
@@ -80,6 +83,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const declared = Object.keys(resources).length > 0 ? `, resources ${JSON.stringify(resources)} each` : '';
   console.log(`weft cluster up: ${workers} worker${workers === 1 ? '' : 's'} × ${threadsPerWorker} thread${threadsPerWorker === 1 ? '' : 's'}${declared}`);
   console.log(`address: ${cluster.address}`);
+  console.log(`dashboard: ${cluster.dashboardUrl}`);
   if (adapt) {
     console.log(`adaptive: ${adapt.minimum} to ${adapt.maximum === Infinity ? 'any number of' : adapt.maximum} workers`);
     cluster.adapt(adapt, (from, to, reason) => console.log(`weft cluster: scale ${from} → ${to} workers (${reason})`));

@@ -9,6 +9,7 @@ import { inspect } from 'node:util';
 import type { Flow, FlowRun } from '../core/flow.ts';
 import { loaderFor } from '../loader/register.ts';
 import { parseCommand, type CommandSpec } from './args.ts';
+import { dashboardOptions, runDashboardSettings, serveRunDashboard } from './dashboard.ts';
 import { showProgress } from './progress.ts';
 import { FlowParametersError } from '../errors.ts';
 import { formatError } from './format-error.ts';
@@ -28,6 +29,8 @@ const SPEC: CommandSpec = {
     { name: 'param', value: 'key=value', repeatable: true, help: 'a flow parameter; the value parses as JSON when it can (n=5 is a number), else it is a string' },
     { name: 'report', value: 'report.html', help: 'write the run\'s performance report there (its directory must exist)' },
     { name: 'no-history', help: 'keep no event log of this run under .weft/runs/' },
+    { name: 'dashboard', help: 'serve a live dashboard of this run while it runs (any runner; prints its URL)' },
+    ...dashboardOptions('dashboard-'),
   ],
 };
 
@@ -48,7 +51,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!existsSync(path)) return fail(`weft run: no such file: ${file}`);
   // Checked before the run, so a bad path does not cost the run's work.
   let reportPath: string | undefined;
+  let dashboardAsked;
   try {
+    dashboardAsked = runDashboardSettings(parsed);
     const given = parsed.options.get('report')?.[0];
     reportPath = given === undefined ? undefined : checkReportPath('--report', given);
   } catch (error) {
@@ -73,6 +78,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if ('error' in bound) return fail(bound.error);
 
   const run: FlowRun<unknown> = bound.flow.run(...bound.args);
+  const dashboard = serveRunDashboard(dashboardAsked, run, `flow run ${chosen.flowName} ${run.id.slice(0, 8)}`);
   // Every run's event log is kept (the last 50), so `weft report <id>` can render it later.
   const kept = parsed.flags.has('no-history') && !reportPath ? undefined : keepRunLog(run, parsed.flags.has('no-history') ? { dir: mkdtempSync(join(tmpdir(), 'weft-run-')), keep: 1 } : {});
   let interrupts = 0;
@@ -105,6 +111,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return error instanceof Error && error.cause instanceof FlowParametersError ? 2 : 1;
   } finally {
     process.off('SIGINT', onSignal);
+    await (await dashboard)?.close();
     await wroteReports(run, chosen, kept, reportPath, !parsed.flags.has('no-history'));
   }
 }

@@ -36,6 +36,8 @@ export interface Cluster {
    * when workers may differ or come from elsewhere; such tasks wait, with a warning.
    */
   readonly workerResources?: Resources;
+  /** Its live dashboard's URL, when it serves one (LocalCluster's `dashboard` option); the runner logs it. */
+  readonly dashboardUrl?: string | undefined;
   /** Turns on adaptive scaling between the bounds; `onScale` hears each change of size and why. */
   adapt?(options: AdaptOptions, onScale?: (from: number, to: number, reason: string) => void): void;
 }

@@ -11,6 +11,8 @@ import { projectRoot } from './cluster.ts';
 import { SpecCluster, type WorkerExit, type WorkerLauncher, type WorkerProcess } from './spec-cluster.ts';
 import type { WorkerProcessMessage } from './worker-main.ts';
 import type { ClusterWorkerOptions } from './worker.ts';
+import type { Dashboard } from '../dashboard/dashboard.ts';
+import { checkBinding, resolveDashboardOption, type DashboardOption, type DashboardServerOptions } from '../dashboard/options.ts';
 
 /** Options of a {@link LocalCluster}, by Dask's LocalCluster names (`n_workers`, `threads_per_worker`). */
 export interface LocalClusterOptions {
@@ -38,6 +40,12 @@ export interface LocalClusterOptions {
    * and run again: raise it for such tasks. Minimum 500. @default 10000
    */
   lockMs?: number;
+  /**
+   * Serves the cluster's live dashboard while it runs: `true` on 127.0.0.1 and a free port, or
+   * `{ port, host, token }` (a host beyond loopback needs a token). Its address is `dashboardUrl`;
+   * a temporary cluster (DistributedTaskRunner) logs it. @default false
+   */
+  dashboard?: DashboardOption;
 }
 
 interface ResolvedLocalClusterOptions {
@@ -49,6 +57,7 @@ interface ResolvedLocalClusterOptions {
   readonly password: string | undefined;
   readonly root: string;
   readonly lockMs: number;
+  readonly dashboard: DashboardServerOptions | undefined;
 }
 
 /** Dask's `nprocesses_nthreads`: up to 4 cores one single-threaded process each; above, about √n processes. */
@@ -61,7 +70,7 @@ function defaultSizes(cores: number): { workers: number; threads: number } {
 
 function resolveLocalClusterOptions(raw: LocalClusterOptions | undefined): ResolvedLocalClusterOptions {
   const o = v.plainObject('clusterOptions', raw ?? {});
-  v.knownKeys('clusterOptions', o, ['workers', 'threadsPerWorker', 'resources', 'port', 'host', 'password', 'root', 'lockMs']);
+  v.knownKeys('clusterOptions', o, ['workers', 'threadsPerWorker', 'resources', 'port', 'host', 'password', 'root', 'lockMs', 'dashboard']);
   const cores = availableParallelism();
   const sizes = defaultSizes(cores);
   const workers = o.workers === undefined ? sizes.workers : v.integer('workers', o.workers, 0);
@@ -79,6 +88,7 @@ function resolveLocalClusterOptions(raw: LocalClusterOptions | undefined): Resol
     resources: resolveResources('resources', o.resources),
     root: o.root === undefined ? projectRoot() : v.string('root', o.root),
     lockMs: o.lockMs === undefined ? 10_000 : v.integer('lockMs', o.lockMs, 500),
+    dashboard: resolveDashboardOption('clusterOptions.dashboard', o.dashboard),
   };
 }
 
@@ -142,6 +152,7 @@ export class NodeLauncher implements WorkerLauncher {
  */
 export class LocalCluster extends SpecCluster {
   readonly options: ResolvedLocalClusterOptions;
+  #dashboard: Dashboard | undefined;
 
   constructor(options?: LocalClusterOptions) {
     const o = resolveLocalClusterOptions(options);
@@ -151,5 +162,40 @@ export class LocalCluster extends SpecCluster {
       redis: { port: o.port, bind: o.host, password: o.password },
     });
     this.options = o;
+    if (o.dashboard) checkBinding(o.dashboard.host ?? '127.0.0.1', o.dashboard.token);
+  }
+
+  /** The live dashboard's URL, when the `dashboard` option asked for one (after start()). */
+  get dashboardUrl(): string | undefined {
+    return this.#dashboard?.url;
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    if (this.options.dashboard && !this.#dashboard) {
+      const { clusterDashboard } = await import('../dashboard/dashboard.ts');
+      try {
+        this.#dashboard = await clusterDashboard(this.address, this.options.dashboard);
+      } catch (error) {
+        await this.kill();
+        throw error;
+      }
+    }
+  }
+
+  override async close(graceMs?: number): Promise<void> {
+    await this.#closeDashboard();
+    return super.close(graceMs);
+  }
+
+  override async kill(): Promise<void> {
+    await this.#closeDashboard();
+    return super.kill();
+  }
+
+  async #closeDashboard(): Promise<void> {
+    const dashboard = this.#dashboard;
+    this.#dashboard = undefined;
+    await dashboard?.close().catch(() => undefined);
   }
 }

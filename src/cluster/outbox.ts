@@ -6,6 +6,7 @@ import { isCluster } from './connection.ts';
 import { AttemptBatch, type AttemptEvent } from '../protocol/attempt-events.ts';
 import { checkResult, failedResult } from '../protocol/attempt-events.ts';
 import { encodeBatch } from '../protocol/serialize.ts';
+import { addEntry, type WorkerFeed } from '../dashboard/feed.ts';
 
 /** Result lists and done sets expire a day after their last write, so a client that vanished leaves nothing for long. */
 export const KEY_TTL_S = 24 * 3600;
@@ -59,6 +60,8 @@ export class Outbox {
     readonly redis: Redis,
     readonly prefix: string,
     readonly workerId: string,
+    /** Each flush also adds one entry to the cluster's dashboard stream, in the same pipeline. */
+    readonly feed?: WorkerFeed,
   ) {
     defineDeliver(redis);
   }
@@ -107,6 +110,7 @@ export class Outbox {
       const channelKeys = [keys.open(this.prefix, channel), keys.done(this.prefix, channel), keys.results(this.prefix, channel)];
       (pipeline as unknown as Deliver).weftDeliver(...channelKeys, KEY_TTL_S, encode(this.workerId, events), ...finished);
     }
+    if (this.feed) addEntry(pipeline, keys.dashboard(this.prefix), this.workerId, this.feed.rows(batches.values()));
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed?.[0]) throw failed[0];

@@ -16,7 +16,8 @@
  *   died never recomputes a result already delivered;
  * - `weft:workers`: a hash of live workers (id → JSON `WorkerInfo`), refreshed by heartbeats;
  * - `weft:requirements`: the set of resource requirements tasks have asked for;
- * - `weft:control`: pub/sub channel for `ControlMessage`s (cancel, new requirement).
+ * - `weft:control`: pub/sub channel for `ControlMessage`s (cancel, new requirement);
+ * - `weft:dashboard`: a capped stream of what workers and clients do, for dashboards (dashboard/feed.ts).
  *
  * On a Redis Cluster the prefix is `{weft}`: `{weft}:workers`, `{weft}:requirements`,
  * `{weft}:control`, `{weft}:ring` and the workers' pulse keys share its slot; each client's keys are
@@ -67,6 +68,8 @@ export const keys = {
   workers: (prefix: string) => `${prefix}:workers`,
   requirements: (prefix: string) => `${prefix}:requirements`,
   control: (prefix: string) => `${prefix}:control`,
+  /** The capped stream dashboards read (dashboard/feed.ts). */
+  dashboard: (prefix: string) => `${prefix}:dashboard`,
   /** A Redis Cluster's ring of task-queue shards (ring.ts): a JSON list of their prefixes. */
   ring: (prefix: string) => `${prefix}:ring`,
   /** The worker that last took a job (a batch), so the worker that finds it stalled can name the one that died. Under the job's shard prefix. */
@@ -240,6 +243,12 @@ export class ClusterQueues {
       }
     }
     return { total, bySignature };
+  }
+
+  /** Whether no job waits in the queue of `signature` (queued plain or prioritized; running ones aside). */
+  async idle(signature: string): Promise<boolean> {
+    const counts = await this.queue(signature).getJobCounts('wait', 'prioritized');
+    return (counts.wait ?? 0) + (counts.prioritized ?? 0) === 0;
   }
 
   async #runs(queue: Queue, limit: number): Promise<number> {

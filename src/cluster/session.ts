@@ -7,6 +7,7 @@ import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
 import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { ClockSync } from './clock.ts';
+import { ClientFeed } from '../dashboard/feed.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { Cancellation } from '../core/run-signal.ts';
 import { bounded } from '../util/bounded.ts';
@@ -59,6 +60,8 @@ export class ClusterSession {
   #lostTimer: NodeJS.Timeout | undefined;
   /** This process's clock against the cluster's, on which workers stamp their events. */
   readonly #clock = new ClockSync();
+  /** What this session tells the cluster's dashboards. */
+  readonly feed: ClientFeed;
 
   private constructor(
     readonly address: ClusterAddress,
@@ -73,7 +76,8 @@ export class ClusterSession {
     const stopped = () => this.#closed || this.#failure !== undefined;
     this.#pending = new PendingRuns((group) => void this.#publishCancel({ type: 'cancel', flowRunId: group.flowRunId, taskRunIds: group.runs.map((r) => r.task.taskRunId), reason: group.reason }, group.runs));
     this.#queues = new ClusterQueues(redis, prefix, ring);
-    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, root: settings.root ?? projectRoot(), stopped }, this.#pending);
+    this.feed = new ClientFeed(redis, keys.dashboard(prefix), channel, () => now() + this.#clock.offsetMs);
+    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, root: settings.root ?? projectRoot(), stopped, feed: this.feed }, this.#pending);
     this.#reader = new ResultReader(reader, keys.results(prefix, channel), (element) => this.#onBatch(element as WorkerBatch | undefined), stopped, (ok) => this.#health(ok, true));
   }
 
@@ -162,6 +166,7 @@ export class ClusterSession {
     this.#pending.settleAll({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
     // Bounded: with Redis gone, commands would wait in ioredis's offline queue forever.
     if (!this.#failure && this.redis.status === 'ready') {
+      await bounded(this.feed.flush(), 1000);
       const prefix = this.address.prefix;
       await bounded(this.redis.del(keys.open(prefix, this.channel), keys.results(prefix, this.channel), keys.done(prefix, this.channel)).catch(() => undefined), 1000);
     }

@@ -7,6 +7,7 @@ import type { Redis } from './libs.ts';
 import type { PendingRuns } from './pending-runs.ts';
 import type { BatchPayload, ControlMessage, TaskWire } from './protocol.ts';
 import { keys, type ClusterQueues, type NewJob } from './queues.ts';
+import type { ClientFeed } from '../dashboard/feed.ts';
 
 /** Jobs per addBulk call. */
 const ADD_CHUNK = 4;
@@ -28,6 +29,8 @@ export interface SubmitterSettings {
   readonly root: string;
   /** Whether sending should stop (the session closed or lost its connection). */
   readonly stopped: () => boolean;
+  /** Told what was queued where, for the cluster's dashboards. */
+  readonly feed?: ClientFeed;
 }
 
 /**
@@ -89,16 +92,17 @@ export class Submitter {
         const chunk: PlannedJob[] = [];
         while (i < jobs.length && chunk.length < ADD_CHUNK && (jobs[i] as PlannedJob).signature === signature) chunk.push(jobs[i++] as PlannedJob);
         await this.#announce(signature);
-        const bulk: (NewJob & { ids: string[] })[] = [];
+        const bulk: (NewJob & { ids: string[]; flows: string[] })[] = [];
         for (const job of chunk) {
           const encoded = this.#encode(job.tasks);
           if (encoded === undefined) continue;
           const before = this.#countSent(job.flowRunId, job.tasks.length);
-          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, sent: before, ids: job.tasks.map((t) => t.taskRunId) });
+          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, sent: before, ids: job.tasks.map((t) => t.taskRunId), flows: job.tasks.map((t) => t.flowRunId) });
         }
         if (bulk.length === 0) continue;
         // Each chunk to the next shard round the ring (ClusterQueues), so one flow run's work spreads.
         const { shard, ids } = await this.#settings.queues.add(signature, bulk);
+        for (const job of bulk) for (const flowRunId of job.flows) this.#settings.feed?.submitted(flowRunId, signature);
         ids.forEach((jobId, k) => {
           for (const id of bulk[k]?.ids ?? []) {
             sent.add(id);

@@ -28,6 +28,7 @@ import { installNestedSubmitter } from '../core/nested.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
 import { portableRef } from '../protocol/task-ref.ts';
 import { ClockSync } from './clock.ts';
+import { WorkerFeed } from '../dashboard/feed.ts';
 import { openRing } from './ring.ts';
 import { now } from '../events/events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
@@ -98,6 +99,8 @@ export class ClusterWorker {
   #outbox: Outbox | undefined;
   /** This host's clock against the cluster's: events leave stamped on the cluster's clock. */
   readonly #clock = new ClockSync();
+  /** What this worker tells the cluster's dashboards (written with the outbox's flushes). */
+  readonly #feed = new WorkerFeed(() => now() + this.#clock.offsetMs);
   #heartbeat: NodeJS.Timeout | undefined;
   #pulse: Pulse | undefined;
   #closing = false;
@@ -136,7 +139,7 @@ export class ClusterWorker {
   /** Connects, registers, and starts taking jobs. */
   async start(): Promise<void> {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000);
-    this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id);
+    this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id, this.#feed);
     await this.#clock.measure(this.#redis, 5);
     const ring = await openRing(this.#redis, this.address.prefix, this.address.shards);
     this.#queues = new ClusterQueues(this.#redis, this.address.prefix, ring);
@@ -232,6 +235,7 @@ export class ClusterWorker {
       delivered = new Set(payload.tasks.filter((_, i) => done[i]).map((t) => t.taskRunId));
     }
     const plan = rerunPlan(state, delivered);
+    this.#feed.taken(signature, payload.tasks.length - (plan.action === 'split' ? plan.tasks.length : 0));
     switch (plan.action) {
       case 'skip':
         return;
@@ -253,7 +257,7 @@ export class ClusterWorker {
         // With the lock's token: the reaper frees this job's lock only while this take holds it.
         void (this.#redis as Redis).set(this.#holderKey(signature, shard, job), holderValue(this.id, token ?? ''), 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
-        await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks)));
+        await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks, signature)));
       }
     }
   }
@@ -263,8 +267,9 @@ export class ClusterWorker {
     return keys.holder((this.#queues as ClusterQueues).ring[shard] ?? this.address.prefix, signature, String(job.id));
   }
 
-  async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks): Promise<void> {
+  async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks, signature: string): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
+    this.#feed.track(t.taskRunId, t.options.name, t.flowRunId, signature);
     const ref = this.#guard.admit(t.ref, t.args);
     if (ref instanceof Error) {
       console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${ref instanceof TaskNotFoundError ? ref.reason : ref.message}`);
@@ -291,7 +296,7 @@ export class ClusterWorker {
       this.#taskMs[signature] = before === undefined ? outcome.serviceMs : before + RECENT_WEIGHT * (outcome.serviceMs - before);
     }
     // Cancelled by its client (which settled it already), or handed back to the cluster by close(): nothing to say.
-    if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return;
+    if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return this.#feed.forget(t.taskRunId, !this.#handedBack);
     return this.#send(channel, this.#messageOf(t.taskRunId, outcome));
   }
 

@@ -61,7 +61,8 @@ export function pairAttempts(log: EventLog): Attempts {
   // Bounds first, so every column is one typed array filled in place (no per-event allocation).
   let maxRuns = 0;
   let maxAttempts = 0;
-  const flows = new Map<number, Int32Array>();
+  // Per flow run: task runs by dictionary code, and by number per task name (ids `${name}-${n}`, see EventLog.taskCode).
+  const flows = new Map<number, { byCode: Int32Array; byNumber: Map<number, Int32Array> }>();
   for (let i = 0; i < log.length; i++) {
     const k = log.kind[i];
     if (k === SUBMITTED || k === STARTED || k === FINISHED) maxRuns++;
@@ -71,7 +72,7 @@ export function pairAttempts(log: EventLog): Attempts {
   const names: string[] = [];
   const nameOf = new Int32Array(strings).fill(-1);
   const r = {
-    task: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
+    task: new Int32Array(maxRuns), row: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
     attempts: new Int32Array(maxRuns), submitted: new Float64Array(maxRuns), ready: new Float64Array(maxRuns).fill(NaN),
     due: new Float64Array(maxRuns), end: new Float64Array(maxRuns).fill(NaN), open: new Int32Array(maxRuns).fill(-1), nextDue: new Float64Array(maxRuns).fill(NaN),
   };
@@ -88,13 +89,26 @@ export function pairAttempts(log: EventLog): Attempts {
   // Task runs are keyed by (flow run, task run id): ids repeat across subflows.
   const runIndex = (i: number): number => {
     const f = log.flow[i]!;
-    let byTask = flows.get(f);
-    if (!byTask) flows.set(f, (byTask = new Int32Array(strings).fill(-1)));
+    let byFlow = flows.get(f);
+    if (!byFlow) flows.set(f, (byFlow = { byCode: new Int32Array(strings).fill(-1), byNumber: new Map() }));
     const task = log.task[i]!;
-    let run = byTask[task]!;
+    let byTask = byFlow.byCode;
+    let slot = task;
+    if (task <= -2) {
+      slot = -(task + 2);
+      const code = log.name[i]!;
+      byTask = byFlow.byNumber.get(code) ?? byTask;
+      if (byTask === byFlow.byCode || slot >= byTask.length) {
+        const grown = new Int32Array(Math.max(1024, (slot + 1) * 2)).fill(-1);
+        if (byTask !== byFlow.byCode) grown.set(byTask);
+        byFlow.byNumber.set(code, (byTask = grown));
+      }
+    }
+    let run = byTask[slot]!;
     if (run < 0) {
       run = runs++;
-      byTask[task] = run;
+      byTask[slot] = run;
+      r.row[run] = i;
       const code = log.name[i]!;
       let nm = nameOf[code]!;
       if (nm < 0) nm = nameOf[code] = names.push(log.str(code) ?? '?') - 1;
@@ -184,6 +198,6 @@ export function pairAttempts(log: EventLog): Attempts {
     state: cut(a.state, n), attempt: cut(a.attempt, n), wait: cut(a.wait, n), measured: cut(a.measured, n),
     runs, runName: cut(r.name, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
     runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes,
-    runIdOf: (run) => log.str(r.task[run]!) ?? '',
+    runIdOf: (run) => log.taskId(r.row[run]!) ?? '',
   };
 }

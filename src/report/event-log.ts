@@ -22,6 +22,7 @@ const INITIAL = 4096;
  * Appending is a handful of typed-array stores, so a report costs the run almost nothing while it
  * runs; the report is built from this at the end, and the same columns are the run log kept under
  * `.weft/runs/`. Columns whose meaning depends on the kind:
+ * - `task`: the task run id (see {@link EventLog.taskCode}: most are stored as their number).
  * - `worker`: the worker id; for `flow-run:started`, the parent flow run id.
  * - `x`: the attempt (started, retried, finished), the level (log), `from` (scale).
  * - `y`: an absolute time: `readyTime` (started), `startTime` (finished).
@@ -89,43 +90,66 @@ export class EventLog {
     this.m[i] = m;
   }
 
-  /** Appends one event as the bus carries it. */
+  /**
+   * The code of a task run id in the `task` column: an id of the usual form `${taskName}-${n}` is
+   * stored as the number, `-(n + 2)`, with no dictionary entry (each id is new: interning it would
+   * cost a hash insert per task run); any other id goes in the dictionary. {@link taskId} reverses it.
+   */
+  taskCode(id: string | undefined, name: string | undefined): number {
+    if (id === undefined) return -1;
+    const at = name === undefined ? -1 : name.length;
+    // Digits after `name-`, no leading zero (it would not round-trip), up to 9 of them.
+    if (at > 0 && id.length > at + 1 && id.length <= at + 10 && id.charCodeAt(at) === 45 && (id.charCodeAt(at + 1) !== 48 || id.length === at + 2) && id.startsWith(name as string)) {
+      let n = 0;
+      for (let j = at + 1; j < id.length; j++) {
+        const c = id.charCodeAt(j) - 48;
+        if (c < 0 || c > 9) return this.intern(id);
+        n = n * 10 + c;
+      }
+      return -(n + 2);
+    }
+    return this.intern(id);
+  }
+
+  /** The task run id of row `i` (see {@link taskCode}). */
+  taskId(i: number): string | undefined {
+    const code = this.task[i]!;
+    return code <= -2 ? `${this.str(this.name[i]!) ?? ''}-${-(code + 2)}` : this.str(code);
+  }
+
+  /** Appends one event as the bus carries it. Called once per event of the run: no closure, no allocation beyond the columns. */
   append<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
     const e = event as Partial<AnyEvent>;
-    const s = (v: string | undefined) => this.intern(v);
-    const f = (v: string | undefined) => this.intern(v, 0);
-    const n = (v: string | undefined) => this.intern(v, 1);
-    const w = (v: string | undefined) => this.intern(v, 2);
     switch (name) {
       case 'flow-run:started':
-        return this.row(K[name], e.time!, f(e.flowRunId), -1, n(e.flowName), s(e.parentFlowRunId), -1, -1, NaN, NaN, s(e.runner));
+        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), -1, this.intern(e.flowName, 1), this.intern(e.parentFlowRunId), -1, -1, NaN, NaN, this.intern(e.runner));
       case 'flow-run:finished':
-        return this.row(K[name], e.time!, f(e.flowRunId), -1, n(e.flowName), -1, -1, stateCode(e.state), NaN, NaN, s(errorText(e.error)));
+        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), -1, this.intern(e.flowName, 1), -1, -1, stateCode(e.state), NaN, NaN, this.intern(errorText(e.error)));
       case 'task-run:submitted':
-        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), -1, -1, -1, NaN, e.priority);
+        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), -1, -1, -1, NaN, e.priority);
       case 'task-run:started':
-        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), e.attempt, -1, e.readyTime ?? NaN);
+        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), e.attempt, -1, e.readyTime ?? NaN);
       case 'task-run:retried':
-        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), e.attempt, -1, NaN, e.delayMs, s(errorText(e.error)));
+        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), e.attempt, -1, NaN, e.delayMs, this.intern(errorText(e.error)));
       case 'task-run:finished':
-        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), e.attempt ?? -1, stateCode(e.state), e.startTime ?? NaN, e.serviceMs ?? NaN, s(errorText(e.error)));
+        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), e.attempt ?? -1, stateCode(e.state), e.startTime ?? NaN, e.serviceMs ?? NaN, this.intern(errorText(e.error)));
       case 'task-run:log': {
         const error = e.level === 'error';
         if (error ? this.#errorLogs++ >= LOG_CAP : this.#logs++ >= LOG_CAP) {
           this.droppedLogs++;
           return;
         }
-        return this.row(K[name], e.time!, f(e.flowRunId), s(e.taskRunId), n(e.taskName), w(e.workerId), LEVELS.indexOf(e.level!), -1, NaN, NaN, s(e.message));
+        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), LEVELS.indexOf(e.level!), -1, NaN, NaN, this.intern(e.message));
       }
       case 'worker:joined':
-        return this.row(K[name], e.time!, -1, -1, -1, w(e.workerId), -1, -1, NaN, NaN, s(JSON.stringify(e.resources ?? {})));
+        return this.row(K[name], e.time!, -1, -1, -1, this.intern(e.workerId, 2), -1, -1, NaN, NaN, this.intern(JSON.stringify(e.resources ?? {})));
       case 'worker:left':
-        return this.row(K[name], e.time!, -1, -1, -1, w(e.workerId), -1, -1, NaN, NaN, s(e.reason));
+        return this.row(K[name], e.time!, -1, -1, -1, this.intern(e.workerId, 2), -1, -1, NaN, NaN, this.intern(e.reason));
       case 'scale:up':
       case 'scale:down':
-        return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to, s(e.reason));
+        return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to, this.intern(e.reason));
       case 'runner:warning':
-        return this.row(K[name], e.time!, -1, -1, -1, -1, -1, -1, NaN, NaN, s(e.message));
+        return this.row(K[name], e.time!, -1, -1, -1, -1, -1, -1, NaN, NaN, this.intern(e.message));
     }
   }
 

@@ -474,7 +474,7 @@ function linesOf(log: EventLog, a: Attempts, t0: number): { errors: Capped<LogLi
   let droppedErrors = 0;
   let droppedLogs = log.droppedLogs;
   const line = (i: number, level: string): LogLine => ({
-    time: log.time[i]! - t0, level, taskRunId: log.str(log.task[i]!) ?? '', workerId: log.str(log.worker[i]!) ?? '', message: log.str(log.m[i]!) ?? '',
+    time: log.time[i]! - t0, level, taskRunId: log.taskId(i) ?? '', workerId: log.str(log.worker[i]!) ?? '', message: log.str(log.m[i]!) ?? '',
   });
   for (let i = 0; i < log.length; i++) {
     const k = log.kind[i];

@@ -86,6 +86,7 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
         const cls = this.options.clusterClass;
         this.#cluster = cls === undefined ? new LocalCluster(this.options.clusterOptions) : await makeCluster(cls, this.options.clusterOptions, this.#base, WEFT_ENTRY);
         await this.#cluster.start();
+        if (this.#cluster.dashboardUrl) console.error(`weft: the temporary cluster's dashboard: ${this.#cluster.dashboardUrl}`);
         if (this.options.adapt) {
           if (!this.#cluster.adapt) throw new UsageError(`The cluster class of this runner has no adapt() method, so \`adapt\` cannot apply: drop \`adapt\` or use a cluster class that scales.`);
           this.#cluster.adapt(this.options.adapt, (from, to, reason) => context.events.emit(to > from ? 'scale:up' : 'scale:down', { from, to, reason, time: now() }));
@@ -93,6 +94,7 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
         address = parseAddress('cluster.address', this.#cluster.address);
       }
       this.#session = await ClusterSession.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, context.events, { flowName: context.flowName, flowRunId: context.flowRunId });
+      this.#session.feed.flowStarted(context.flowRunId, context.flowName);
       this.#watch = new RegistryWatch(this.#session.redis, address.prefix, context.events, () => this.#session?.waitingRequirements() ?? new Map(), () => this.#session?.size ?? 0);
       await this.#watch.start();
       // Cancelling the flow run: a temporary cluster stops hard (its workers go); a shared one is told to drop this run.
@@ -143,6 +145,7 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
   async #stopAll(hard: boolean): Promise<void> {
     if (this.#onAbort) this.#context?.signal.removeEventListener('abort', this.#onAbort);
     this.#watch?.stop();
+    if (this.#context) this.#session?.feed.flowFinished(this.#context.flowRunId, this.#context.signal.aborted ? 'Cancelled' : 'Ended');
     await this.#session?.close().catch(() => undefined);
     const cluster = this.#cluster;
     if (cluster) {

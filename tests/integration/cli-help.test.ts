@@ -31,11 +31,12 @@ function weft(...args: string[]): Promise<{ code: number | null; out: string; er
 
 /** Every command's help, and what its options' usage lines must say. */
 const COMMANDS: Record<string, { args: string[]; options: Record<string, string | undefined> }> = {
-  'weft run': { args: ['run'], options: { param: undefined, report: undefined, 'no-history': undefined } },
+  'weft run': { args: ['run'], options: { param: undefined, report: undefined, 'no-history': undefined, dashboard: undefined, 'dashboard-host': '127.0.0.1', 'dashboard-port': '0', 'dashboard-token': '$WEFT_DASHBOARD_TOKEN, else none' } },
   'weft report': { args: ['report'], options: { output: 'weft-report-<run>.html, unless --trace is given', trace: undefined } },
   'weft runs': { args: ['runs'], options: { limit: '20' } },
-  'weft cluster up': { args: ['cluster', 'up'], options: { workers: 'the core count up to 4 cores, else about √cores', 'threads-per-worker': 'cores / workers', resources: 'none', port: '0', host: '127.0.0.1', password: 'none', root: "the nearest package.json's directory", 'adapt-min': 'no adaptive scaling', 'adapt-max': 'no adaptive scaling; with --adapt-min, no limit' } },
+  'weft cluster up': { args: ['cluster', 'up'], options: { workers: 'the core count up to 4 cores, else about √cores', 'threads-per-worker': 'cores / workers', resources: 'none', port: '0', root: "the nearest package.json's directory", host: '127.0.0.1', password: 'none', 'adapt-min': 'no adaptive scaling', 'adapt-max': 'no adaptive scaling; with --adapt-min, no limit', 'dashboard-host': '127.0.0.1', 'dashboard-port': '0', 'dashboard-token': '$WEFT_DASHBOARD_TOKEN, else none' } },
   'weft cluster status': { args: ['cluster', 'status'], options: { address: undefined, json: undefined } },
+  'weft dashboard': { args: ['dashboard'], options: { address: undefined, host: '127.0.0.1', port: '0', token: '$WEFT_DASHBOARD_TOKEN, else none' } },
   'weft worker': { args: ['worker'], options: { address: undefined, concurrency: 'the core count', resources: 'none', root: "the nearest package.json's directory", name: 'host-pid-random', 'death-timeout': '60', 'grace-ms': '30000', 'lock-ms': '30000' } },
 };
 
@@ -43,7 +44,7 @@ describe('weft --help and --version', { concurrency: 4 }, () => {
   it('weft --help lists the commands and exits 0; weft alone prints it to stderr and exits 2', async () => {
     const help = await weft('--help');
     assert.equal(help.code, 0, help.err);
-    for (const c of ['run', 'cluster', 'worker', 'report', 'runs']) assert.match(help.out, new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['run', 'cluster', 'worker', 'report', 'runs', 'dashboard']) assert.match(help.out, new RegExp(`^  ${c} `, 'm'));
     assert.match(help.out, /--version/);
     const bare = await weft();
     assert.equal(bare.code, 2);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WeftEventName, WeftEvents } from '../../src/events/events.ts';
-import { logOf, LOG_CAP } from '../../src/report/event-log.ts';
+import { EventLog, logOf, LOG_CAP } from '../../src/report/event-log.ts';
 import { ATTEMPT_STATES, buildModel, BUCKETS, quantile } from '../../src/report/model.ts';
 
 type Ev = { [N in WeftEventName]: [N, WeftEvents[N]] }[WeftEventName];
@@ -249,4 +249,13 @@ describe('lanes with late-heard ends', () => {
     assert.equal(m.lanes.length, 1);
     assert.deepEqual(Array.from(m.stream.end), [10, 20, 31]);
   });
+});
+
+it('task run ids round-trip through the log: `${name}-${n}` kept as numbers, any other id in the dictionary', () => {
+  const log = new EventLog();
+  const ids: [string, string][] = [['fetch', 'fetch-0'], ['fetch', 'fetch-12'], ['fetch', 'fetch-012'], ['fetch', 'fetch-x1'], ['a-b', 'a-b-7'], ['fetch', 'custom'], ['fetch', 'fetch-1234567890'], ['fetch', 'fetch-']];
+  for (const [name, id] of ids) log.append('task-run:submitted', { flowRunId: 'f', taskRunId: id, taskName: name, priority: 0, time: 1 });
+  assert.deepEqual(ids.map((_, i) => log.taskId(i)), ids.map(([, id]) => id));
+  assert.ok(log.task[0]! <= -2 && log.task[1]! <= -2 && log.task[4]! <= -2, 'the usual ids take no dictionary entry');
+  assert.deepEqual(log.strings.filter((s) => s.startsWith('fetch-') || s === 'custom').sort(), ['custom', 'fetch-', 'fetch-012', 'fetch-1234567890', 'fetch-x1']);
 });
