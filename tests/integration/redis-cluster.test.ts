@@ -85,6 +85,9 @@ test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { 
   assert.equal(ring.length, 3);
   assert.equal(new Set(await Promise.all(ring.map((p) => cluster.masterOf(p)))).size, 3, 'each shard on its own master');
   for (const p of ring) assert.ok(Number(await cluster.cli(seed, '-c', 'get', `${p}:tasks:id`)) > 0, `jobs on shard ${p}`);
+  // The worker's pulse thread found the master of its key (following MOVED from the first seed).
+  const shared = await cluster.masterOf('{basic}');
+  await until(async () => (await cluster.cli(shared, '--scan', '--pattern', '{basic}:pulse:*')).trim() !== '', 10_000, "the worker's pulse key");
   // The result lists and done sets of the session went at its close, on every node.
   for (const node of await cluster.masters()) assert.equal((await cluster.cli(node, '--scan', '--pattern', '*results*')).trim(), '', `result keys left on ${node}`);
 });
