@@ -28,6 +28,7 @@ export const ErrorCode = {
   AsCompletedTimeout: 'WEFT_AS_COMPLETED_TIMEOUT',
   WorkerStart: 'WEFT_WORKER_START',
   ClusterMode: 'WEFT_CLUSTER_MODE',
+  CodeVersion: 'WEFT_CODE_VERSION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -349,6 +350,26 @@ export class WorkerStartError extends WeftError {
   }
 }
 define(WorkerStartError, 'WorkerStartError', ErrorCode.WorkerStart);
+
+/**
+ * A cluster worker's copy of a task's module is not the flow's (their sources' hashes differ):
+ * the task was refused rather than run with other code. `module`: the module, relative to the
+ * project root; `workerId`, `host`: the worker that refused it.
+ */
+export class CodeVersionError extends WeftError {
+  constructor(
+    readonly taskName: string,
+    readonly module: string,
+    readonly workerId: string,
+    readonly host: string,
+  ) {
+    super(
+      `Task '${taskName}' was not run: its module ${module} on worker ${workerId} (host ${host}) is not the flow's version (their sources differ). ` +
+        'Deploy the same code to the workers (the same commit, rebuilt) and restart them.',
+    );
+  }
+}
+define(CodeVersionError, 'CodeVersionError', ErrorCode.CodeVersion);
 
 /** weft's API was used in a way it does not support; the message says how to use it instead. */
 export class UsageError extends WeftError {}

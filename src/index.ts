@@ -65,7 +65,7 @@ export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
   ClusterConnectionError, ClusterModeError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
   FlowParametersError, UnguardedModuleError,
-  AsCompletedTimeoutError, WorkerStartError,
+  AsCompletedTimeoutError, WorkerStartError, CodeVersionError,
 } from './errors.ts';
 export type { ParameterIssue } from './errors.ts';
 export type { StandardSchemaV1 } from './core/standard-schema.ts';

@@ -25,6 +25,9 @@ redis.call('EXPIRE', KEYS[3], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
+/** Writes out at once; more events wait and go together in the next. */
+const MAX_IN_FLIGHT = 2;
+
 /** The script as a command of the connection (ioredis sends EVALSHA, loading the script where Redis lacks it). */
 interface Deliver {
   weftDeliver(...args: (string | number | Buffer)[]): unknown;
@@ -38,7 +41,7 @@ interface Deliver {
  */
 export class Outbox {
   readonly #pending = new Map<string, AttemptBatch<string>>();
-  #flushing: Promise<void> | undefined;
+  readonly #inFlight: Promise<void>[] = [];
   #scheduled: Promise<void> | undefined;
 
   constructor(
@@ -58,18 +61,22 @@ export class Outbox {
   }
 
   async #schedule(): Promise<void> {
-    // Let the current turn's tasks add their events, and one flush finish, before sending.
+    // Let the current turn's tasks add their events before sending, and wait while MAX_IN_FLIGHT
+    // writes are out: events gather meanwhile into one batch. Two, not one: a task's 'done' must
+    // not wait for its 'started' to come back (a round trip per chain hop on a distant host).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.#flushing) await this.#flushing.catch(() => undefined);
+    while (this.#inFlight.length >= MAX_IN_FLIGHT) await this.#inFlight[0]?.catch(() => undefined);
     this.#scheduled = undefined;
     const batches = new Map<string, AttemptEvent<string>[]>();
     for (const [channel, batch] of this.#pending) batches.set(channel, batch.take());
     this.#pending.clear();
-    this.#flushing = this.#write(batches);
+    // Writes on one connection reach Redis in the order they were sent.
+    const write = this.#write(batches);
+    this.#inFlight.push(write);
     try {
-      await this.#flushing;
+      await write;
     } finally {
-      this.#flushing = undefined;
+      this.#inFlight.splice(this.#inFlight.indexOf(write), 1);
     }
   }
 

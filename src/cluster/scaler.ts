@@ -73,6 +73,7 @@ export class Scaler {
   #state: AdaptiveState = INITIAL_ADAPTIVE_STATE;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
+  #stopped = false;
   /** Called at each decision to change the size, with its reason, for 'scale:up' / 'scale:down' events. */
   onScale: ((from: number, to: number, reason: string) => void) | undefined;
 
@@ -88,6 +89,7 @@ export class Scaler {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
   }
 
@@ -107,7 +109,11 @@ export class Scaler {
       this.#state = next.state;
       if (next.target !== from) {
         this.onScale?.(from, next.target, next.reason);
-        await this.#cluster.scale(next.target);
+        // Not awaited: checks go on while new workers start (they count in `size` already), so a
+        // burst that grows or ends meanwhile is seen at once.
+        this.#cluster.scale(next.target).catch((error: unknown) => {
+          if (!this.#stopped) console.error(`weft: adaptive scaling to ${next.target} workers: ${(error as Error).message}`);
+        });
       }
     } catch {
       // Redis briefly unreachable: try again next time.

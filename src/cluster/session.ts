@@ -10,6 +10,7 @@ import type { TaskOutcome } from '../core/task-runner.ts';
 import type { Cancellation } from '../core/run-signal.ts';
 import { bounded } from '../util/bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
+import { projectRoot } from './cluster.ts';
 import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts';
 import { answerNested } from './nested.ts';
 import type { ControlMessage, WorkerBatch } from './protocol.ts';
@@ -31,6 +32,11 @@ export interface ClientSettings {
   readonly allowedFailures: number;
   /** Extra ioredis settings (TLS certificates, ...). */
   readonly redis: RedisOptions | undefined;
+  /**
+   * The project root task modules are named from: workers find them under their own root (`weft
+   * worker --root`), wherever their checkout lives. @default the nearest package.json's directory above the current one
+   */
+  readonly root?: string;
 }
 
 /**
@@ -65,7 +71,7 @@ export class ClusterSession {
     const stopped = () => this.#closed || this.#failure !== undefined;
     this.#pending = new PendingRuns((group) => void this.#publishCancel({ type: 'cancel', flowRunId: group.flowRunId, taskRunIds: group.runs.map((r) => r.task.taskRunId), reason: group.reason }, group.runs));
     this.#queues = new ClusterQueues(redis, prefix, ring);
-    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, stopped }, this.#pending);
+    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, root: settings.root ?? projectRoot(), stopped }, this.#pending);
     this.#reader = new ResultReader(reader, keys.results(prefix, channel), (element) => this.#onBatch(element as WorkerBatch | undefined), stopped, (ok) => this.#health(ok, true));
   }
 

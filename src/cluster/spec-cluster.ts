@@ -203,7 +203,13 @@ export class SpecCluster implements Cluster {
         });
       }
     });
-    await this.#ready(id, process);
+    try {
+      await this.#ready(id, process);
+    } catch (error) {
+      // Retired while it was starting (adaptive scaling changed its mind): not a failure.
+      if (member.retiring) return;
+      throw error;
+    }
     ready = true;
   }
 

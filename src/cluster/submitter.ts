@@ -1,6 +1,7 @@
 import * as v8 from 'node:v8';
 import { ClusterConnectionError } from '../errors.ts';
 import { encodeBatch, serialize } from '../protocol/serialize.ts';
+import { portableRef } from '../protocol/task-ref.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import type { Redis } from './libs.ts';
 import type { PendingRuns } from './pending-runs.ts';
@@ -23,6 +24,8 @@ export interface SubmitterSettings {
   readonly allowedFailures: number;
   /** The address as shown in errors. */
   readonly display: string;
+  /** The project root task modules are named from (`portableRef`). */
+  readonly root: string;
   /** Whether sending should stop (the session closed or lost its connection). */
   readonly stopped: () => boolean;
 }
@@ -52,7 +55,8 @@ export class Submitter {
 
   /** Queues a run for the next flush. */
   push(task: TaskWire): void {
-    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args: task.args });
+    // Its module named from the project root (and its source's hash): workers find it in their own checkout.
+    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: portableRef(task.ref, this.#settings.root), options: task.options, args: task.args });
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import type { Job, Redis } from './libs.ts';
 
-import { CancelledError, ClusterConnectionError, SerializationError } from '../errors.ts';
+import { CancelledError, ClusterConnectionError, TaskNotFoundError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
 import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
@@ -26,6 +26,7 @@ import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { NestedRequests } from './nested.ts';
 import { installNestedSubmitter } from '../core/nested.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
+import { portableRef } from '../protocol/task-ref.ts';
 import { ClockSync } from './clock.ts';
 import { openRing } from './ring.ts';
 import { now } from '../events/events.ts';
@@ -185,7 +186,9 @@ export class ClusterWorker {
     const parent = this.#running.get(parentTaskRunId);
     if (!parent || !this.#nested) return Promise.reject(new Error(`unreachable: task run '${parentTaskRunId}' submitted work but does not run on worker ${this.id}`));
     const release = this.#pool.lend(parentTaskRunId);
-    return this.#nested.submit(parent.channel, parentTaskRunId, task, args, parent.signal).finally(release);
+    // Named from this worker's root, as the flow names its tasks: the worker that runs it may live elsewhere.
+    const portable = { ...task, ref: portableRef(task.ref, this.#root) };
+    return this.#nested.submit(parent.channel, parentTaskRunId, portable, args, parent.signal).finally(release);
   }
 
   /**
@@ -262,13 +265,13 @@ export class ClusterWorker {
 
   async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
-    const refusal = this.#guard.refusal(t.ref, t.args);
-    if (refusal) {
-      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal instanceof SerializationError ? refusal.message : refusal.reason}`);
-      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(refusal) });
+    const ref = this.#guard.admit(t.ref, t.args);
+    if (ref instanceof Error) {
+      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${ref instanceof TaskNotFoundError ? ref.reason : ref.message}`);
+      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(ref) });
     }
     const signal = new RunSignal();
-    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options };
+    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref, args: t.args as unknown[], options: t.options };
     const job: TaskJob = {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
       // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).

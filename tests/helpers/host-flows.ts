@@ -21,7 +21,8 @@ export function lines(output: string): Record<string, unknown>[] {
 
 /** Starts `weft worker` in a host as `name` and waits until it has joined. */
 export async function joinWorker(host: Host, address: string, name: string, flags: string[] = []): Promise<HostProcess> {
-  const worker = host.weft(['worker', '--address', address, '--name', name, '--concurrency', '2', '--grace-ms', '1000', ...flags]);
-  await worker.waitFor(/joined/, 30_000);
+  const defaults = flags.includes('--concurrency') ? [] : ['--concurrency', '2'];
+  const worker = host.weft(['worker', '--address', address, '--name', name, '--grace-ms', '1000', ...defaults, ...flags]);
+  await worker.waitFor(/joined/, 90_000);
   return worker;
 }

@@ -112,6 +112,7 @@ export class Host {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
+    const hostName = this.name;
     const exited = new Promise<number | null>((resolve) => {
       child.once('error', () => resolve(null));
       child.once('exit', (code) => resolve(code));
@@ -120,8 +121,14 @@ export class Host {
       child, exited,
       output: () => out,
       async waitFor(pattern, ms = 30_000) {
-        await until(() => pattern.test(out), ms, `${pattern} in the output of ${command} ${args.join(' ')} on ${options.env ? 'host ' : ''}${child.pid}:\n${out}`);
-        return out.match(pattern) as RegExpMatchArray;
+        let ended = false;
+        void exited.then(() => (ended = true));
+        await until(() => pattern.test(out) || ended, ms, `${pattern} in the output of ${command} ${args.join(' ')} in ${hostName}`).catch((error: Error) => {
+          throw new Error(`${error.message}; its output:\n${out}`);
+        });
+        const match = out.match(pattern);
+        if (!match) throw new Error(`${command} ${args.join(' ')} in ${hostName} exited (${child.exitCode ?? child.signalCode}) before its output matched ${pattern}:\n${out}`);
+        return match;
       },
       async stop(signal = 'SIGTERM', graceMs = 10_000) {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flow, unmapped, DistributedTaskRunner, LocalCluster } from '../../src/index.ts';
 import { marked, whereAmI } from '../fixtures/cluster/tasks.ts';
+import { recordedLocalCluster } from '../helpers/clusters.ts';
 import { alive, startCli } from '../helpers/redis.ts';
 import { until } from '../helpers/eventually.ts';
 
@@ -31,11 +32,7 @@ test('a burst while the cluster grows and shrinks: every task runs exactly once,
     return Promise.all([...first, ...second]);
   }, {
     taskRunner: new DistributedTaskRunner({
-      clusterClass: (options: ConstructorParameters<typeof LocalCluster>[0]) => {
-        const c = new LocalCluster(options);
-        clusters.push(c);
-        return c;
-      },
+      clusterClass: recordedLocalCluster(clusters),
       clusterOptions: { workers: 1, threadsPerWorker: 1 },
       // With a 0.5 s target the cluster grows to the maximum at once, and shrinks 0.3 s after fewer
       // workers would do.
