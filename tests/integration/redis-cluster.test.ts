@@ -43,6 +43,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Starting a `weft worker` takes 20 s and more on this 2-core machine while other suites run. */
+const JOIN = { joinMs: 60_000 };
 const port = (address: string) => Number(/:(\d+)/.exec(address.replace(/^[a-z+]+:\/\//, ''))?.[1]);
 
 test('a redis:// address for a node of a Redis Cluster says to use redis+cluster://, not "cannot reach"', { skip }, async () => {
@@ -59,7 +61,7 @@ test('a redis:// address for a node of a Redis Cluster says to use redis+cluster
   await assert.rejects(main(), (e: unknown) => e instanceof ClusterModeError || (e as Error).cause instanceof ClusterModeError);
   const cli = startCli(['worker', '--address', node]);
   const exited = new Promise<number | null>((resolve) => cli.child.once('exit', resolve));
-  await cli.waitFor(/is a Redis Cluster.*redis\+cluster:\/\//s);
+  await cli.waitFor(/is a Redis Cluster.*redis\+cluster:\/\//s, JOIN.joinMs);
   assert.equal(await within(exited, 15_000, 'weft worker with a wrong address'), 1);
 });
 
@@ -73,7 +75,7 @@ test('a redis+cluster:// address for a plain Redis says to use redis://', { skip
 
 test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { skip }, async () => {
   const address = `${cluster.address}?prefix=basic`;
-  workers.push(await startWorker(address, ['--concurrency', '4']));
+  workers.push(await startWorker(address, ['--concurrency', '4'], JOIN));
   mkdirSync(join(dir, 'basic'));
   const main = flow(async function onACluster() {
     return Promise.all(tally.map(unmapped(join(dir, 'basic')), Array.from({ length: 300 }, (_, i) => i), unmapped(0)));
@@ -99,7 +101,7 @@ test('a master killed mid-run: its replica takes over, the run completes, nothin
   mkdirSync(marks);
   const own: CliProcess[] = [];
   try {
-    own.push(await startWorker(address, ['--concurrency', '4']), await startWorker(address, ['--concurrency', '4']));
+    own.push(await startWorker(address, ['--concurrency', '4'], JOIN), await startWorker(address, ['--concurrency', '4'], JOIN));
     // The master of the shared keys (and, with one shard, of the task queue): the worst one to lose.
     const victim = await ha.masterOf(keys.workers(parseAddress('address', address).prefix));
     let delivered: number[] = [];
@@ -130,7 +132,7 @@ test('a master killed mid-run: its replica takes over, the run completes, nothin
 test('the whole Redis Cluster lost mid-run: every pending future rejects with ClusterConnectionError, as with one Redis', { skip }, async () => {
   const doomed = await startRedisCluster();
   const address = `${doomed.address}?prefix=lost`;
-  const worker = await startWorker(address, ['--concurrency', '2']);
+  const worker = await startWorker(address, ['--concurrency', '2'], JOIN);
   try {
     const main = flow(async function clusterDies() {
       const futures = sleepy.map([20_000, 20_000, 20_000, 20_000]);
@@ -155,7 +157,7 @@ test('the whole Redis Cluster lost mid-run: every pending future rejects with Cl
 test('a master lost with no replica to take over: every pending future rejects, within the failover tries plus reconnectTimeoutMs', { skip }, async () => {
   const bare = await startRedisCluster();
   const address = `${bare.address}?prefix=bare`;
-  const worker = await startWorker(address, ['--concurrency', '2']);
+  const worker = await startWorker(address, ['--concurrency', '2'], JOIN);
   try {
     let killedAt = 0;
     const main = flow(async function shardDies() {
