@@ -132,8 +132,9 @@ test('a master killed mid-run: its replica takes over, the run completes, nothin
 test('the whole Redis Cluster lost mid-run: every pending future rejects with ClusterConnectionError, as with one Redis', { skip }, async () => {
   const doomed = await startRedisCluster();
   const address = `${doomed.address}?prefix=lost`;
-  const worker = await startWorker(address, ['--concurrency', '2'], JOIN);
+  let worker: CliProcess | undefined;
   try {
+    worker = await startWorker(address, ['--concurrency', '2'], JOIN);
     const main = flow(async function clusterDies() {
       const futures = sleepy.map([20_000, 20_000, 20_000, 20_000]);
       await until(() => futures.some((f) => f.state === 'Running'), 15_000, 'a task to start');
@@ -148,17 +149,18 @@ test('the whole Redis Cluster lost mid-run: every pending future rejects with Cl
       assert.match((cause as Error).message, /redis\+cluster:\/\//);
     }
   } finally {
-    await worker.stop();
+    await worker?.stop();
     await doomed.stop();
   }
-  assert.equal(alive(worker.child.pid), false);
+  assert.equal(alive(worker?.child.pid), false);
 });
 
 test('a master lost with no replica to take over: every pending future rejects, within the failover tries plus reconnectTimeoutMs', { skip }, async () => {
   const bare = await startRedisCluster();
   const address = `${bare.address}?prefix=bare`;
-  const worker = await startWorker(address, ['--concurrency', '2'], JOIN);
+  let worker: CliProcess | undefined;
   try {
+    worker = await startWorker(address, ['--concurrency', '2'], JOIN);
     let killedAt = 0;
     const main = flow(async function shardDies() {
       const futures = sleepy.map([60_000, 60_000, 60_000]);
@@ -176,8 +178,8 @@ test('a master lost with no replica to take over: every pending future rejects, 
       assert.ok(cause instanceof ClusterConnectionError, String(e));
     }
   } finally {
-    await worker.stop();
+    await worker?.stop();
     await bare.stop();
   }
-  assert.equal(alive(worker.child.pid), false);
+  assert.equal(alive(worker?.child.pid), false);
 });
