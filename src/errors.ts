@@ -351,22 +351,11 @@ export class WorkerStartError extends WeftError {
 }
 define(WorkerStartError, 'WorkerStartError', ErrorCode.WorkerStart);
 
-/**
- * A cluster worker's copy of a task's module is not the flow's (their sources' hashes differ):
- * the task was refused rather than run with other code. `module`: the module, relative to the
- * project root; `workerId`, `host`: the worker that refused it.
- */
+/** A cluster worker's copy of a task's module (`module`, from the project root) is not the flow's: the task was refused, not run with other code. */
 export class CodeVersionError extends WeftError {
-  constructor(
-    readonly taskName: string,
-    readonly module: string,
-    readonly workerId: string,
-    readonly host: string,
-  ) {
-    super(
-      `Task '${taskName}' was not run: its module ${module} on worker ${workerId} (host ${host}) is not the flow's version (their sources differ). ` +
-        'Deploy the same code to the workers (the same commit, rebuilt) and restart them.',
-    );
+  constructor(readonly taskName: string, readonly module: string, readonly workerId: string, readonly host: string) {
+    super(`Task '${taskName}' was not run: its module ${module} on worker ${workerId} (host ${host}) is not the flow's version (their sources differ). ` +
+      'Deploy the same code to the workers (the same commit, rebuilt) and restart them.');
   }
 }
 define(CodeVersionError, 'CodeVersionError', ErrorCode.CodeVersion);

@@ -27,7 +27,8 @@ const SPEC: CommandSpec = {
 const CLUSTER_USAGE = `Usage: weft cluster <subcommand> [options]
 
 Subcommands:
-  up  start a long-lived cluster on this machine (weft cluster up --help for its options)`;
+  up      start a long-lived cluster on this machine (weft cluster up --help for its options)
+  status  print a cluster's workers, queue depths and flow runs in progress (--address URL)`;
 
 /** `--adapt-min N --adapt-max M` as `adapt` options, checked; undefined when neither is given. */
 function adaptOptions(parsed: Exclude<ReturnType<typeof parseCommand>, number>): Required<Pick<AdaptOptions, 'minimum' | 'maximum'>> | undefined {
@@ -44,6 +45,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     console.log(CLUSTER_USAGE);
     return 0;
   }
+  if (sub === 'status') return (await import('./cluster-status.ts')).clusterStatusCommand(rest);
   if (sub !== 'up') {
     console.error(sub === undefined ? CLUSTER_USAGE : `weft cluster: unknown subcommand '${sub}'. Run 'weft cluster --help' for the subcommands.`);
     return 2;

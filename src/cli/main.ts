@@ -9,7 +9,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<Command> }> = {
   run: { summary: 'run a flow from a file and print its result', load: async () => (await import('./run.ts')).runCommand },
-  cluster: { summary: 'cluster up: start a long-lived cluster on this machine', load: async () => (await import('./cluster.ts')).clusterCommand },
+  cluster: { summary: 'cluster up / status: start a long-lived cluster here, or show one', load: async () => (await import('./cluster.ts')).clusterCommand },
   worker: { summary: 'join this machine to a cluster as a worker', load: async () => (await import('./worker.ts')).workerCommand },
   report: { summary: 'render a kept run\'s report (HTML) or export its trace', load: async () => (await import('./report.ts')).reportCommand },
   runs: { summary: 'list recent runs: state, duration, task runs', load: async () => (await import('./runs.ts')).runsCommand },

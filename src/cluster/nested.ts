@@ -8,6 +8,7 @@ import { fromWireError, toWireError } from '../protocol/wire-error.ts';
 import type { Redis } from './libs.ts';
 import { duplicate } from './connection.ts';
 import type { NestedAnswers, NestedSubmit, WorkerBatch } from './protocol.ts';
+import { deliver, KEY_TTL_S } from './outbox.ts';
 import { keys } from './queues.ts';
 import { ResultReader } from './result-reader.ts';
 
@@ -20,16 +21,6 @@ import { ResultReader } from './result-reader.ts';
  *
  * @module
  */
-
-/** Answer lists expire a day after their last write, as result lists do (outbox.ts). */
-const KEY_TTL_S = 24 * 3600;
-
-/** Pushes one element onto a result list, with its expiry, in one round trip. */
-async function push(redis: Redis, key: string, element: Buffer): Promise<void> {
-  const results = await redis.multi().rpush(key, element).expire(key, KEY_TTL_S).exec();
-  const failed = results?.find(([error]) => error);
-  if (failed?.[0]) throw failed[0];
-}
 
 /** A worker's end: sends its tasks' submissions to their flow runs and waits for the answers. */
 export class NestedRequests {
@@ -83,7 +74,9 @@ export class NestedRequests {
       this.#waiting.set(requestId, { resolve: (v) => settle(() => resolve(v)), reject: (e) => settle(() => reject(e)) });
       if (parent.aborted) return onCancel();
       parent.signal.addEventListener('abort', onCancel, { once: true });
-      push(this.redis, keys.results(this.prefix, channel), element).catch((error: unknown) => {
+      deliver(this.redis, this.prefix, channel, element).then((delivered) => {
+        if (!delivered) this.#waiting.get(requestId)?.reject(new UsageError(`Task run '${parentTaskRunId}' submitted '${task.options.name}' after its flow run's session closed: nothing can run it now.`));
+      }, (error: unknown) => {
         this.#waiting.get(requestId)?.reject(new ClusterConnectionError(this.display, `sending a nested submission of '${task.options.name}' failed: ${(error as Error).message}`, error));
       });
     });
@@ -95,12 +88,14 @@ export class NestedRequests {
     const error = new UsageError(`The cluster worker ${this.workerId} closed while a task waited on work it submitted through getClient().`);
     for (const w of [...this.#waiting.values()]) w.reject(error);
     if (!this.#connection) return;
-    await this.redis.del(keys.results(this.prefix, this.channel)).catch(() => undefined);
+    await this.redis.del(keys.open(this.prefix, this.channel), keys.results(this.prefix, this.channel)).catch(() => undefined);
     this.#connection.disconnect();
     await this.#reader?.done;
   }
 
   #listen(): void {
+    // The answer channel is open while this worker listens (answers to a closed one are dropped, as results are).
+    void this.redis.set(keys.open(this.prefix, this.channel), '1', 'EX', KEY_TTL_S).catch(() => undefined);
     if (this.#reader) return;
     this.#connection = duplicate(this.redis);
     this.#reader = new ResultReader(this.#connection, keys.results(this.prefix, this.channel), (element) => this.#onAnswers(element), () => this.#closed);
@@ -143,7 +138,7 @@ export function answerNested(redis: Redis, prefix: string, submit: NestedSubmit,
     } catch (error) {
       element = v8.serialize({ answers: [{ type: 'submitted', requestId: submit.requestId, state: 'Failed', error: toWireError(explain(answer, 'result', error)) }] } satisfies NestedAnswers);
     }
-    push(redis, keys.results(prefix, submit.replyTo), element).catch(() => undefined); // Redis gone: the session fails everything
+    deliver(redis, prefix, submit.replyTo, element).catch(() => undefined); // Redis gone: the session fails everything
   };
   const failed = (error: unknown) => reply({ type: 'submitted', requestId: submit.requestId, state: 'Failed', error: toWireError(error) });
   if (!parent?.submitNested) {

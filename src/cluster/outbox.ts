@@ -33,6 +33,17 @@ interface Deliver {
   weftDeliver(...args: (string | number | Buffer)[]): unknown;
 }
 
+function defineDeliver(redis: Redis): void {
+  if (!('weftDeliver' in redis)) redis.defineCommand('weftDeliver', { numberOfKeys: 3, lua: DELIVER });
+}
+
+/** Delivers one list element to a channel while it is open (the same rule as results); false if it was dropped. */
+export async function deliver(redis: Redis, prefix: string, channel: string, element: Buffer): Promise<boolean> {
+  defineDeliver(redis);
+  const keysOf = [keys.open(prefix, channel), keys.done(prefix, channel), keys.results(prefix, channel)];
+  return (await (redis as unknown as Deliver).weftDeliver(...keysOf, KEY_TTL_S, element)) === 1;
+}
+
 /**
  * A worker's attempt events to clients, batched: everything produced in one turn of the event
  * loop goes out as one list element per client channel, in one pipeline (one round trip).
@@ -49,7 +60,7 @@ export class Outbox {
     readonly prefix: string,
     readonly workerId: string,
   ) {
-    if (!('weftDeliver' in redis)) redis.defineCommand('weftDeliver', { numberOfKeys: 3, lua: DELIVER });
+    defineDeliver(redis);
   }
 
   /** Queues an event; resolves once it (and its batch) reached Redis. */

@@ -82,6 +82,8 @@ export interface WorkerInfo {
   readonly startedAt: number;
   /** Last heartbeat, epoch ms. */
   readonly beat: number;
+  /** Task runs executing at the last heartbeat (`weft cluster status`). */
+  readonly running?: number;
   /** Recent mean run time of its tasks, ms, by requirement signature (what adaptive scaling weighs the backlog by). */
   readonly taskMs?: Readonly<Record<string, number>>;
 }

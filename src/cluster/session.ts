@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import * as v8 from 'node:v8';
 import type { Redis, RedisOptions } from './libs.ts';
 import { CancelledError, ClusterConnectionError, WeftError, WorkerCrashedError } from '../errors.ts';
@@ -16,6 +17,7 @@ import { answerNested } from './nested.ts';
 import type { ControlMessage, WorkerBatch } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
 import { KEY_TTL_S } from './outbox.ts';
+import type { SessionInfo } from './status.ts';
 import { ResultReader } from './result-reader.ts';
 import { openRing } from './ring.ts';
 import { Submitter } from './submitter.ts';
@@ -79,7 +81,7 @@ export class ClusterSession {
    * Connects (failing fast with ClusterConnectionError naming the address), measures this
    * process's clock against the cluster's, and starts reading results. Task runs' events go to `events`.
    */
-  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, events: EventSink): Promise<ClusterSession> {
+  static async connect(address: ClusterAddress, channel: string, settings: ClientSettings, events: EventSink, about: Pick<SessionInfo, 'flowName' | 'flowRunId'> = {}): Promise<ClusterSession> {
     const options = { connectTimeoutMs: settings.connectTimeoutMs, extra: settings.redis };
     const redis = await connect(address, { ...options, name: `weft-client-${channel}` });
     let reader: Redis;
@@ -100,7 +102,9 @@ export class ClusterSession {
     const session = new ClusterSession(address, channel, settings, events, redis, reader, ring);
     try {
       // Workers deliver results only while the channel is open (outbox.ts): close() deletes the key.
-      await redis.set(keys.open(address.prefix, channel), '1', 'EX', KEY_TTL_S);
+      // Its value says who it is, for `weft cluster status`.
+      const info: SessionInfo = { ...about, host: hostname(), pid: process.pid, openedAt: Date.now() };
+      await redis.set(keys.open(address.prefix, channel), JSON.stringify(info), 'EX', KEY_TTL_S);
       await session.#clock.measure(redis, 5);
     } catch (error) {
       redis.disconnect();

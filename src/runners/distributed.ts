@@ -92,7 +92,7 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
         }
         address = parseAddress('cluster.address', this.#cluster.address);
       }
-      this.#session = await ClusterSession.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, context.events);
+      this.#session = await ClusterSession.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, context.events, { flowName: context.flowName, flowRunId: context.flowRunId });
       this.#watch = new RegistryWatch(this.#session.redis, address.prefix, context.events, () => this.#session?.waitingRequirements() ?? new Map(), () => this.#session?.size ?? 0);
       await this.#watch.start();
       // Cancelling the flow run: a temporary cluster stops hard (its workers go); a shared one is told to drop this run.

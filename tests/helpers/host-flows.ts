@@ -1,4 +1,6 @@
 /** What the multi-host tests and benchmark do in hosts: workers that join, flows whose JSON lines they read. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Host, HostProcess } from './hosts.ts';
 
@@ -25,4 +27,12 @@ export async function joinWorker(host: Host, address: string, name: string, flag
   const worker = host.weft(['worker', '--address', address, '--name', name, '--grace-ms', '1000', ...defaults, ...flags]);
   await worker.waitFor(/joined/, 90_000);
   return worker;
+}
+
+/** Each run of `span` task i (tests/fixtures/hosts/tasks.ts): its start and end lines, `[kind, worker, epoch ms]`. */
+export function runsOf(dir: string, i: number): [string, string, number][] {
+  return readFileSync(join(dir, String(i)), 'utf8').trim().split('\n').map((l) => {
+    const [kind, worker, time] = l.split(' ');
+    return [kind as string, worker as string, Number(time)];
+  });
 }

@@ -189,6 +189,16 @@ export class Host {
     return probe.output().trim();
   }
 
+  /** The median round trip of `n` sequential Redis PINGs from this host to `ip:port`, in ms (what a proxy really adds, under load too). */
+  async pingMs(ip: string, port: number, n = 40): Promise<number> {
+    const script = `const s=require('net').connect(${port},'${ip}');const t=[];let t0;` +
+      "const ping=()=>{t0=performance.now();s.write('PING\\r\\n')};s.on('connect',ping);" +
+      `s.on('data',()=>{t.push(performance.now()-t0);if(t.length<${n})ping();else{t.sort((a,b)=>a-b);console.log(t[t.length>>1]);process.exit()}})`;
+    const probe = this.spawn(process.execPath, ['-e', script]);
+    await probe.exited;
+    return Number(probe.output().trim());
+  }
+
   /** The processes running in this host now. */
   pids(): number[] {
     const out = spawnSync('ip', ['netns', 'pids', this.ns], { encoding: 'utf8' }).stdout ?? '';

@@ -16,7 +16,7 @@ import { until } from '../helpers/eventually.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 
-test('a CommandCluster starts its workers with the user\'s command on other hosts, runs the flow there, and stops them', { skip: hostsUnavailable() }, async () => {
+test('a CommandCluster starts its workers with the user\'s command on other hosts, runs the flow there, and stops them', { skip: hostsUnavailable(), timeout: 600_000 }, async () => {
   const net = Network.create('cmd');
   const dir = mkdtempSync(join(tmpdir(), 'weft-cmd-'));
   try {

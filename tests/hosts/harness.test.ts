@@ -10,7 +10,7 @@ import { lines, joinWorker, FLOW } from '../helpers/host-flows.ts';
 
 const skip = hostsUnavailable();
 
-test('a flow on one host runs its tasks on a worker on another, through Redis on a third; close leaves nothing', { skip }, async () => {
+test('a flow on one host runs its tasks on a worker on another, through Redis on a third; close leaves nothing', { skip, timeout: 600_000 }, async () => {
   const net = Network.create('harness');
   const dir = mkdtempSync(join(tmpdir(), 'weft-hosts-'));
   try {

@@ -14,7 +14,7 @@ const DELAY_MS = 5;
 const RTT_MS = 2 * DELAY_MS;
 const HOPS = 150;
 
-test('5 ms latency on a worker host: a chain\'s per-hop cost stays within about two round trips of the no-latency figure', { skip: hostsUnavailable() }, async (t) => {
+test('5 ms latency on a worker host: a chain\'s per-hop cost stays within about two round trips of the no-latency figure', { skip: hostsUnavailable(), timeout: 600_000 }, async (t) => {
   const net = Network.create('lat');
   try {
     const [redisHost, workerHost, flowHost] = [net.host('redis'), net.host('w1'), net.host('flow')];
@@ -30,10 +30,12 @@ test('5 ms latency on a worker host: a chain\'s per-hop cost stays within about 
     await workerHost.delayProxy(7000, redisHost.ip, 6379, DELAY_MS);
     await joinWorker(workerHost, 'redis://127.0.0.1:7000', 'delayed', ['--concurrency', '1']);
     const delayed = await chain();
+    // The round trip the proxy really adds, measured now: on a loaded machine its timers fire late.
+    const rtt = Math.max(RTT_MS, (await workerHost.pingMs('127.0.0.1', 7000)) - (await workerHost.pingMs(redisHost.ip, 6379)));
     const added = delayed - plain;
-    t.diagnostic(`per hop: ${plain.toFixed(2)} ms direct, ${delayed.toFixed(2)} ms with ${RTT_MS} ms more round trip: +${(added / RTT_MS).toFixed(2)} round trips`);
+    t.diagnostic(`per hop: ${plain.toFixed(2)} ms direct, ${delayed.toFixed(2)} ms through the proxy (${rtt.toFixed(2)} ms more per round trip): +${(added / rtt).toFixed(2)} round trips`);
     assert.ok(added >= RTT_MS / 2, `the proxy delays (+${added.toFixed(2)} ms per hop)`);
-    assert.ok(added <= 3 * RTT_MS, `+${added.toFixed(2)} ms per hop is more than three round trips of ${RTT_MS} ms`);
+    assert.ok(added <= 3 * rtt, `+${added.toFixed(2)} ms per hop is more than three round trips of ${rtt.toFixed(2)} ms`);
   } finally {
     await net.close();
   }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Network, hostsUnavailable } from '../helpers/hosts.ts';
 import { FLOW, joinWorker, lines } from '../helpers/host-flows.ts';
 
-test('weft cluster up --host --password: a worker on another host joins with the password; without one, the bind is refused', { skip: hostsUnavailable() }, async () => {
+test('weft cluster up --host --password: a worker on another host joins with the password; without one, the bind is refused', { skip: hostsUnavailable(), timeout: 600_000 }, async () => {
   const net = Network.create('offer');
   const dir = mkdtempSync(join(tmpdir(), 'weft-offer-'));
   try {

@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Network, hostsUnavailable } from '../helpers/hosts.ts';
-import { FLOW, joinWorker, lines } from '../helpers/host-flows.ts';
+import { FLOW, joinWorker, lines, runsOf } from '../helpers/host-flows.ts';
 import { until, within } from '../helpers/eventually.ts';
 
 /** The README's bound: the pulse key lapses ≤ 4 s after the cut, the next reap ≤ 1 s later, the next stall check ≤ 2 s after that. */
@@ -19,15 +19,7 @@ const BOUND_MS = 8000;
 /** Slack for a loaded 2-core machine, within the issue's 15 s. */
 const SLACK_MS = 7000;
 
-/** Each run of task i: its start and end lines, `[kind, worker, time]`. */
-function runsOf(dir: string, i: number): [string, string, number][] {
-  return readFileSync(join(dir, String(i)), 'utf8').trim().split('\n').map((l) => {
-    const [kind, worker, time] = l.split(' ');
-    return [kind as string, worker as string, Number(time)];
-  });
-}
-
-test('a worker host cut off: its tasks run elsewhere within the bound, nothing delivered runs again, its late results re-create nothing', { skip: hostsUnavailable() }, async (t) => {
+test('a worker host cut off: its tasks run elsewhere within the bound, nothing delivered runs again, its late results re-create nothing', { skip: hostsUnavailable(), timeout: 600_000 }, async (t) => {
   const net = Network.create('wcut');
   const dir = mkdtempSync(join(tmpdir(), 'weft-wcut-'));
   try {

@@ -72,7 +72,7 @@ test('a burst while the cluster grows and shrinks: every task runs exactly once,
 test('weft cluster up --adapt-min 0 --adapt-max 2: no worker until tasks wait, one for them, none again after', async () => {
   const cluster = startCli(['cluster', 'up', '--adapt-min', '0', '--adapt-max', '2', '--threads-per-worker', '1']);
   try {
-    const [, address] = await cluster.waitFor(/address: (redis:\/\/\S+)/);
+    const [, address] = await cluster.waitFor(/address: (redis:\/\/\S+)/, 60_000); // start-up is slow on a loaded machine
     assert.match(cluster.output(), /0 workers × 1 thread/);
     assert.match(cluster.output(), /adaptive: 0 to 2 workers/);
     const main = flow(async function onAdaptiveCluster() {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import {
   CancelledError, ClusterConnectionError, ErrorCode, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
   TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, FlowParametersError, UnguardedModuleError,
-  AsCompletedTimeoutError, WorkerStartError, CodeVersionError,
+  AsCompletedTimeoutError, WorkerStartError, CodeVersionError, ClusterModeError,
 } from '../../src/index.ts';
 import { fromWireError, toWireError } from '../../src/protocol/wire-error.ts';
 
@@ -24,6 +24,7 @@ const samples: [WeftError, string, string][] = [
   [new AsCompletedTimeoutError(2, 50), 'AsCompletedTimeoutError', ErrorCode.AsCompletedTimeout],
   [new WorkerStartError('process-3', 3, 'it exited with code 9 before it was ready'), 'WorkerStartError', ErrorCode.WorkerStart],
   [new CodeVersionError('download', 'src/tasks.ts', 'host-b-1', 'host-b'), 'CodeVersionError', ErrorCode.CodeVersion],
+  [new ClusterModeError('redis://127.0.0.1:7000', 'cluster', 'redis+cluster://127.0.0.1:7000'), 'ClusterModeError', ErrorCode.ClusterMode],
 ];
 
 describe('errors', () => {
