@@ -74,10 +74,14 @@ export function startCli(args: string[], env: Record<string, string> = {}, optio
   };
 }
 
-/** Starts `weft worker` on `address` and waits until it has joined. */
-export async function startWorker(address: string, flags: string[] = [], options: { background?: boolean } = {}): Promise<CliProcess> {
+/** Starts `weft worker` on `address` and waits until it has joined (within `joinMs`, default 20 s). */
+export async function startWorker(address: string, flags: string[] = [], options: { background?: boolean; joinMs?: number } = {}): Promise<CliProcess> {
   const worker = startCli(['worker', '--address', address, '--lock-ms', '1500', '--grace-ms', '1000', ...flags], {}, options);
-  await worker.waitFor(/joined/);
+  // One that never joins is stopped, not left running behind the failed test.
+  await worker.waitFor(/joined/, options.joinMs).catch(async (error: unknown) => {
+    await worker.stop('SIGKILL');
+    throw error;
+  });
   return worker;
 }
 

@@ -43,6 +43,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Starting a `weft worker` takes 20 s and more on this 2-core machine while other suites run. */
+const JOIN = { joinMs: 60_000 };
 const port = (address: string) => Number(/:(\d+)/.exec(address.replace(/^[a-z+]+:\/\//, ''))?.[1]);
 
 test('a redis:// address for a node of a Redis Cluster says to use redis+cluster://, not "cannot reach"', { skip }, async () => {
@@ -59,7 +61,7 @@ test('a redis:// address for a node of a Redis Cluster says to use redis+cluster
   await assert.rejects(main(), (e: unknown) => e instanceof ClusterModeError || (e as Error).cause instanceof ClusterModeError);
   const cli = startCli(['worker', '--address', node]);
   const exited = new Promise<number | null>((resolve) => cli.child.once('exit', resolve));
-  await cli.waitFor(/is a Redis Cluster.*redis\+cluster:\/\//s);
+  await cli.waitFor(/is a Redis Cluster.*redis\+cluster:\/\//s, JOIN.joinMs);
   assert.equal(await within(exited, 15_000, 'weft worker with a wrong address'), 1);
 });
 
@@ -73,7 +75,7 @@ test('a redis+cluster:// address for a plain Redis says to use redis://', { skip
 
 test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { skip }, async () => {
   const address = `${cluster.address}?prefix=basic`;
-  workers.push(await startWorker(address, ['--concurrency', '4']));
+  workers.push(await startWorker(address, ['--concurrency', '4'], JOIN));
   mkdirSync(join(dir, 'basic'));
   const main = flow(async function onACluster() {
     return Promise.all(tally.map(unmapped(join(dir, 'basic')), Array.from({ length: 300 }, (_, i) => i), unmapped(0)));
@@ -85,6 +87,9 @@ test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { 
   assert.equal(ring.length, 3);
   assert.equal(new Set(await Promise.all(ring.map((p) => cluster.masterOf(p)))).size, 3, 'each shard on its own master');
   for (const p of ring) assert.ok(Number(await cluster.cli(seed, '-c', 'get', `${p}:tasks:id`)) > 0, `jobs on shard ${p}`);
+  // The worker's pulse thread found the master of its key (following MOVED from the first seed).
+  const shared = await cluster.masterOf('{basic}');
+  await until(async () => (await cluster.cli(shared, '--scan', '--pattern', '{basic}:pulse:*')).trim() !== '', 10_000, "the worker's pulse key");
   // The result lists and done sets of the session went at its close, on every node.
   for (const node of await cluster.masters()) assert.equal((await cluster.cli(node, '--scan', '--pattern', '*results*')).trim(), '', `result keys left on ${node}`);
 });
@@ -96,7 +101,7 @@ test('a master killed mid-run: its replica takes over, the run completes, nothin
   mkdirSync(marks);
   const own: CliProcess[] = [];
   try {
-    own.push(await startWorker(address, ['--concurrency', '4']), await startWorker(address, ['--concurrency', '4']));
+    own.push(await startWorker(address, ['--concurrency', '4'], JOIN), await startWorker(address, ['--concurrency', '4'], JOIN));
     // The master of the shared keys (and, with one shard, of the task queue): the worst one to lose.
     const victim = await ha.masterOf(keys.workers(parseAddress('address', address).prefix));
     let delivered: number[] = [];
@@ -127,8 +132,9 @@ test('a master killed mid-run: its replica takes over, the run completes, nothin
 test('the whole Redis Cluster lost mid-run: every pending future rejects with ClusterConnectionError, as with one Redis', { skip }, async () => {
   const doomed = await startRedisCluster();
   const address = `${doomed.address}?prefix=lost`;
-  const worker = await startWorker(address, ['--concurrency', '2']);
+  let worker: CliProcess | undefined;
   try {
+    worker = await startWorker(address, ['--concurrency', '2'], JOIN);
     const main = flow(async function clusterDies() {
       const futures = sleepy.map([20_000, 20_000, 20_000, 20_000]);
       await until(() => futures.some((f) => f.state === 'Running'), 15_000, 'a task to start');
@@ -143,17 +149,18 @@ test('the whole Redis Cluster lost mid-run: every pending future rejects with Cl
       assert.match((cause as Error).message, /redis\+cluster:\/\//);
     }
   } finally {
-    await worker.stop();
+    await worker?.stop();
     await doomed.stop();
   }
-  assert.equal(alive(worker.child.pid), false);
+  assert.equal(alive(worker?.child.pid), false);
 });
 
 test('a master lost with no replica to take over: every pending future rejects, within the failover tries plus reconnectTimeoutMs', { skip }, async () => {
   const bare = await startRedisCluster();
   const address = `${bare.address}?prefix=bare`;
-  const worker = await startWorker(address, ['--concurrency', '2']);
+  let worker: CliProcess | undefined;
   try {
+    worker = await startWorker(address, ['--concurrency', '2'], JOIN);
     let killedAt = 0;
     const main = flow(async function shardDies() {
       const futures = sleepy.map([60_000, 60_000, 60_000]);
@@ -171,8 +178,8 @@ test('a master lost with no replica to take over: every pending future rejects, 
       assert.ok(cause instanceof ClusterConnectionError, String(e));
     }
   } finally {
-    await worker.stop();
+    await worker?.stop();
     await bare.stop();
   }
-  assert.equal(alive(worker.child.pid), false);
+  assert.equal(alive(worker?.child.pid), false);
 });

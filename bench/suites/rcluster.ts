@@ -1,0 +1,149 @@
+/**
+ * weft on a 3-master Redis Cluster (`redis+cluster://`), with the task queues on 1 shard and on 3
+ * (`?shards=`), measured in one run on the same cluster and the same two `weft worker` processes:
+ * - Redis CPU time per task run: `used_cpu_user + used_cpu_sys` from `INFO cpu` on every master,
+ *   before and after, less what the masters spend idle (measured for 3 s first, per ms, times the
+ *   run's wall time), over the task runs (target ≤ 10 µs on large maps, 3 shards within 20% of 1);
+ * - the spread of commands over the masters under many flow runs at once (`INFO commandstats`,
+ *   after `CONFIG RESETSTAT`): the busiest master's share against an even share (target within 20%);
+ * - no-op throughput on 1 and 3 shards (this machine has 2 cores: 3 shards cannot beat 1 here);
+ * - the scaling statement: tasks/s one shard's Redis CPU can carry (1 s / the CPU per task on that
+ *   shard), × S for S shards on S machines.
+ *
+ * The workers import this module to find its task; the benchmark itself runs only as main.
+ */
+import { Redis } from 'ioredis';
+import { DistributedTaskRunner, flow, isMain, task } from '../../src/index.ts';
+import { clusterUnsupported, startRedisCluster, type TestRedisCluster } from '../../tests/helpers/redis-cluster.ts';
+import { startWorker, type CliProcess } from '../../tests/helpers/redis.ts';
+import { figure, report, type Figure } from '../lib/harness.ts';
+
+export const noop = task(function noop(i: number) {
+  return i;
+});
+
+const BIG_MAP = 20_000;
+const FLOWS = 20;
+const PER_FLOW = 1_000;
+const IDLE_MS = 3_000;
+
+/** Redis CPU seconds and command calls of one master. */
+interface NodeStats {
+  readonly cpuS: number;
+  readonly calls: number;
+}
+
+async function stats(redis: Redis): Promise<NodeStats> {
+  const cpu = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+  const commands = await redis.info('commandstats');
+  let calls = 0;
+  for (const m of commands.matchAll(/calls=(\d+)/g)) calls += Number(m[1]);
+  return { cpuS: field('used_cpu_user') + field('used_cpu_sys'), calls };
+}
+
+/** What the masters did during `work`: CPU seconds and calls per master. */
+async function measured(masters: Redis[], work: () => Promise<unknown>): Promise<{ ms: number; cpuS: number[]; calls: number[] }> {
+  await Promise.all(masters.map((m) => m.config('RESETSTAT')));
+  const before = await Promise.all(masters.map(stats));
+  const t0 = performance.now();
+  await work();
+  const ms = performance.now() - t0;
+  const after = await Promise.all(masters.map(stats));
+  return { ms, cpuS: after.map((a, i) => a.cpuS - (before[i] as NodeStats).cpuS), calls: after.map((a) => a.calls) };
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+interface ShardFigures {
+  readonly tasksPerSec: number;
+  /** Redis CPU per task run over all masters, large map, µs. */
+  readonly cpuUsPerTask: number;
+  /** Redis CPU per task run, many flow runs at once, µs. */
+  readonly cpuUsPerTaskFlows: number;
+  /** Busiest master's calls / an even share, many flow runs. */
+  readonly imbalance: number;
+  /** Busiest master's CPU per task run (µs): what bounds one shard. */
+  readonly busiestUsPerTask: number;
+  readonly callsPerTask: number;
+}
+
+async function onShards(cluster: TestRedisCluster, masters: Redis[], shards: number): Promise<ShardFigures> {
+  const address = `${cluster.address}?prefix=bench-s${shards}&shards=${shards}`;
+  const workers: CliProcess[] = [];
+  try {
+    // One after the other, each kept as soon as it joins: a failed start leaves nothing running.
+    for (let i = 0; i < 2; i++) workers.push(await startWorker(address, ['--concurrency', '8']));
+    const map = flow(async function bigMap(n: number) {
+      return (await Promise.all(noop.map(Array.from({ length: n }, (_, i) => i)))).length;
+    }, { taskRunner: new DistributedTaskRunner({ address, clientOptions: { connectTimeoutMs: 30_000 } }) });
+    await map(2_000); // warm-up: workers import this module, queues and connections open
+    // What the masters spend with nothing to do (workers' blocking pops, stall checks, heartbeats), per ms:
+    // taken off the runs' CPU, so the figure is the task runs' own cost however long a loaded machine makes them.
+    const idle = await measured(masters, () => new Promise((r) => setTimeout(r, IDLE_MS)));
+    const idlePerMs = idle.cpuS.map((c) => c / idle.ms);
+    const net = (m: { ms: number; cpuS: number[] }) => m.cpuS.map((c, i) => Math.max(0, c - (idlePerMs[i] as number) * m.ms));
+    const big = await measured(masters, () => map(BIG_MAP));
+    const many = await measured(masters, () => Promise.all(Array.from({ length: FLOWS }, () => map(PER_FLOW))));
+    big.cpuS = net(big);
+    many.cpuS = net(many);
+    console.log(`(${shards} shard(s): map ${big.ms.toFixed(0)} ms, CPU s by master ${big.cpuS.map((c) => c.toFixed(3)).join('/')}; ` +
+      `${FLOWS} flows ${many.ms.toFixed(0)} ms, CPU s ${many.cpuS.map((c) => c.toFixed(3)).join('/')}, calls ${many.calls.join('/')})`);
+    const flowsTasks = FLOWS * PER_FLOW;
+    const even = sum(many.calls) / masters.length;
+    return {
+      tasksPerSec: (BIG_MAP / big.ms) * 1000,
+      cpuUsPerTask: (sum(big.cpuS) / BIG_MAP) * 1e6,
+      cpuUsPerTaskFlows: (sum(many.cpuS) / flowsTasks) * 1e6,
+      imbalance: Math.max(...many.calls) / even,
+      busiestUsPerTask: (Math.max(...many.cpuS) / flowsTasks) * 1e6,
+      callsPerTask: sum(many.calls) / flowsTasks,
+    };
+  } finally {
+    for (const w of workers) await w.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const unsupported = clusterUnsupported();
+  if (unsupported) {
+    console.log(`(rcluster skipped: ${unsupported})`);
+    return;
+  }
+  const cluster = await startRedisCluster();
+  const masters = (await cluster.masters()).map((port) => new Redis({ port, host: '127.0.0.1' }));
+  let one: ShardFigures;
+  let three: ShardFigures;
+  try {
+    one = await onShards(cluster, masters, 1);
+    three = await onShards(cluster, masters, 3);
+  } finally {
+    for (const m of masters) m.disconnect();
+    await cluster.stop();
+  }
+  // One shard's Redis carries 1 s of CPU a second; its busiest master's CPU per task (over every
+  // task of the run) is what it spends on its share: with S shards on S machines, S times that.
+  const perShard1 = 1e6 / one.busiestUsPerTask;
+  const perShard3 = 1e6 / (three.busiestUsPerTask * 3);
+  const lines = [
+    `1 shard: ${one.tasksPerSec.toFixed(0)} tasks/s, ${one.cpuUsPerTask.toFixed(1)} µs Redis CPU/task (map), ${one.cpuUsPerTaskFlows.toFixed(1)} µs (${FLOWS} flows), ${one.callsPerTask.toFixed(2)} commands/task, busiest master ×${one.imbalance.toFixed(2)} of an even share`,
+    `3 shards: ${three.tasksPerSec.toFixed(0)} tasks/s, ${three.cpuUsPerTask.toFixed(1)} µs Redis CPU/task (map), ${three.cpuUsPerTaskFlows.toFixed(1)} µs (${FLOWS} flows), ${three.callsPerTask.toFixed(2)} commands/task, busiest master ×${three.imbalance.toFixed(2)} of an even share`,
+    `1 shard: its queue master carries ≈ ${perShard1.toFixed(0)} tasks/s (result lists and shared keys on the others); ` +
+      `3 shards: the busiest master ≈ ${perShard3.toFixed(0)} tasks/s of its third, so S shards on S machines ≈ ${perShard3.toFixed(0)} × S tasks/s of Redis work`,
+  ];
+  for (const line of lines) console.log(line);
+  const figures: Figure[] = [
+    figure('Redis Cluster, Redis CPU per task, 20,000-task map, 3 shards', three.cpuUsPerTask, 'µs/task', 'the same on 1 shard', one.cpuUsPerTask,
+      { text: '≤ 10 µs, within 20% of 1 shard', met: three.cpuUsPerTask <= 10 && three.cpuUsPerTask <= one.cpuUsPerTask * 1.2 }),
+    figure('Redis Cluster, Redis CPU per task, 20 flow runs × 1,000, 3 shards', three.cpuUsPerTaskFlows, 'µs/task', 'the same on 1 shard', one.cpuUsPerTaskFlows,
+      { text: 'within 20% of 1 shard', met: three.cpuUsPerTaskFlows <= one.cpuUsPerTaskFlows * 1.2 }),
+    figure('Redis Cluster, busiest master / even share, 20 flow runs, 3 shards', three.imbalance, 'x', 'the same on 1 shard', one.imbalance,
+      { text: '≤ 1.2', met: three.imbalance <= 1.2 }),
+    figure('Redis Cluster, 20,000 no-op tasks, 3 shards (2 cores)', three.tasksPerSec, 'tasks/s', 'the same on 1 shard', one.tasksPerSec),
+    figure('Redis Cluster, tasks/s one shard carries (Redis CPU), 3 shards', perShard3, 'tasks/s', 'one shard alone', perShard1,
+      { text: '≥ 100,000 tasks/s', met: perShard3 >= 100_000 }),
+  ];
+  report('rcluster', figures);
+}
+
+if (isMain(import.meta)) await main();
