@@ -23,20 +23,28 @@ if (files.length === 0) {
   console.error(`No *.test.ts files under ${roots.join(', ') || 'tests'}.`);
   process.exit(1);
 }
-// Test files whose first line says `// @needs redis-server` (or `chromium`, or both) need that
-// program: private Redis servers, a real browser. Without it, CI fails (a green run must not hide a
-// missing install step); a person's machine skips those files and says how to install it.
+// Test files whose first line says `// @needs redis-server` (or `chromium`, `netns`, several) need
+// that: private Redis servers, a real browser, network namespaces (the multi-host harness: root,
+// `ip` and `iptables`). Without it, CI fails (a green run must not hide a missing install step); a
+// person's machine skips those files and says how to get it.
+const installs = (program) => `install it with: sudo apt-get install -y ${program}`;
+const hasTool = (tool) => !spawnSync(tool, ['--version']).error;
 const needs = [
-  { name: 'redis-server', found: () => spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).status === 0 },
-  { name: 'chromium', found: () => existsSync(process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium') },
+  { name: 'redis-server', found: () => spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).status === 0, how: installs('redis-server') },
+  { name: 'chromium', found: () => existsSync(process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium'), how: installs('chromium') },
+  {
+    name: 'netns',
+    found: () => process.platform === 'linux' && process.getuid?.() === 0 && hasTool('ip') && hasTool('iptables'),
+    how: 'they create network namespaces: run as root on Linux with iproute2 and iptables (sudo apt-get install -y iproute2 iptables)',
+  },
 ];
 const firstLine = (file) => readFileSync(file, 'utf8').split('\n', 1)[0];
 for (const need of needs) {
   const skipped = files.filter((f) => new RegExp(`@needs\\b.*\\b${need.name}\\b`).test(firstLine(f)));
   if (skipped.length === 0 || need.found()) continue;
-  const how = `install it with: sudo apt-get install -y ${need.name}`;
+  const how = need.how;
   if (process.env.CI === 'true') {
-    console.error(`${need.name} was not found, and ${skipped.length} test files need it; ${how}`);
+    console.error(`${need.name} is not available, and ${skipped.length} test files need it; ${how}`);
     process.exit(1);
   }
   console.warn(`Skipping ${skipped.length} test files that need ${need.name} (${skipped.join(', ')}): ${how}`);

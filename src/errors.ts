@@ -27,6 +27,8 @@ export const ErrorCode = {
   UnguardedModule: 'WEFT_UNGUARDED_MODULE',
   AsCompletedTimeout: 'WEFT_AS_COMPLETED_TIMEOUT',
   WorkerStart: 'WEFT_WORKER_START',
+  ClusterMode: 'WEFT_CLUSTER_MODE',
+  CodeVersion: 'WEFT_CODE_VERSION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -193,6 +195,31 @@ export class ClusterConnectionError extends WeftError {
 }
 define(ClusterConnectionError, 'ClusterConnectionError', ErrorCode.ClusterConnection);
 
+/**
+ * The address is of the wrong kind for the Redis it reaches: a single-node `redis://` address for
+ * a Redis Cluster (whose other shards it cannot reach: MOVED replies), or a `redis+cluster://`
+ * address for a Redis that runs no cluster. The message names the address to use instead.
+ */
+export class ClusterModeError extends WeftError {
+  constructor(
+    readonly address: string,
+    /** What the Redis there is. */
+    readonly found: 'cluster' | 'server',
+    /** The address to use instead. */
+    readonly suggested: string,
+    cause?: unknown,
+  ) {
+    super(
+      found === 'cluster'
+        ? `The Redis at ${address} is a Redis Cluster (cluster mode is on there), and a redis:// address reaches only one of its nodes. ` +
+          `Use a Redis Cluster address naming its nodes: ${suggested} (more seed nodes may follow, comma-separated).`
+        : `The Redis at ${address} is not a Redis Cluster (cluster support is disabled there). Use a single-server address: ${suggested}.`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+define(ClusterModeError, 'ClusterModeError', ErrorCode.ClusterMode);
+
 /** A task run or flow run was cancelled before it finished. */
 export class CancelledError extends WeftError {
   constructor(readonly reason: string = 'cancelled') {
@@ -323,6 +350,26 @@ export class WorkerStartError extends WeftError {
   }
 }
 define(WorkerStartError, 'WorkerStartError', ErrorCode.WorkerStart);
+
+/**
+ * A cluster worker's copy of a task's module is not the flow's (their sources' hashes differ):
+ * the task was refused rather than run with other code. `module`: the module, relative to the
+ * project root; `workerId`, `host`: the worker that refused it.
+ */
+export class CodeVersionError extends WeftError {
+  constructor(
+    readonly taskName: string,
+    readonly module: string,
+    readonly workerId: string,
+    readonly host: string,
+  ) {
+    super(
+      `Task '${taskName}' was not run: its module ${module} on worker ${workerId} (host ${host}) is not the flow's version (their sources differ). ` +
+        'Deploy the same code to the workers (the same commit, rebuilt) and restart them.',
+    );
+  }
+}
+define(CodeVersionError, 'CodeVersionError', ErrorCode.CodeVersion);
 
 /** weft's API was used in a way it does not support; the message says how to use it instead. */
 export class UsageError extends WeftError {}

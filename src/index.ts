@@ -50,6 +50,8 @@ export type { DistributedTaskRunnerOptions, ClientOptions, ClusterClass } from '
 export { LocalCluster } from './cluster/local-cluster.ts';
 export type { LocalClusterOptions } from './cluster/local-cluster.ts';
 export { SpecCluster } from './cluster/spec-cluster.ts';
+export { CommandCluster } from './cluster/command-cluster.ts';
+export type { CommandClusterOptions } from './cluster/command-cluster.ts';
 export type { ClusterSpec, WorkerLauncher, WorkerProcess, WorkerExit } from './cluster/spec-cluster.ts';
 export type { Cluster, AdaptOptions } from './cluster/cluster.ts';
 export { getClient } from './cluster/get-client.ts';
@@ -61,9 +63,9 @@ export { keepRunLog } from './report/run-log.ts';
 export type { TaskAttempt, TaskAttemptState } from './events/fold.ts';
 export {
   WeftError, ErrorCode, TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError,
-  ClusterConnectionError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
+  ClusterConnectionError, ClusterModeError, CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError,
   FlowParametersError, UnguardedModuleError,
-  AsCompletedTimeoutError, WorkerStartError,
+  AsCompletedTimeoutError, WorkerStartError, CodeVersionError,
 } from './errors.ts';
 export type { ParameterIssue } from './errors.ts';
 export type { StandardSchemaV1 } from './core/standard-schema.ts';

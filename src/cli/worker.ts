@@ -17,7 +17,7 @@ const SPEC: CommandSpec = {
     'a task blocking the event loop longer than that is taken for dead too.',
   ].join('\n'),
   options: [
-    { name: 'address', value: 'URL', required: true, help: "the cluster's Redis: redis://[:password@]host:port[/db][?prefix=name] (weft cluster up prints it)" },
+    { name: 'address', value: 'URL', required: true, help: "the cluster's Redis: redis://[:password@]host:port[/db][?prefix=name] (weft cluster up prints it), or a Redis Cluster: redis+cluster://host1:port1,host2:port2[?prefix=name&shards=N]" },
     { name: 'concurrency', value: 'K', help: 'tasks run at once', default: 'the core count' },
     { name: 'resources', value: 'GPU=1,...', help: 'what this worker has, for tasks that ask for resources', default: 'none' },
     { name: 'root', value: 'DIR', help: 'import task modules only under DIR', default: "the nearest package.json's directory" },

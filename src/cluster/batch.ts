@@ -4,6 +4,8 @@ import type { TaskWire } from './protocol.ts';
 /** Tasks bound for one BullMQ job. */
 export interface PlannedJob {
   readonly signature: string;
+  /** The flow run of its tasks (a session's nested client sends for several), for fair share. */
+  readonly flowRunId: string;
   readonly priority: number;
   readonly tasks: TaskWire[];
 }
@@ -15,7 +17,7 @@ export const MIN_JOBS_PER_GROUP = 16;
 
 /**
  * Groups the task runs submitted in one turn into BullMQ jobs. Only runs of the same resource
- * requirement and priority share a job (so queue order and resource routing stay exact), runs
+ * requirement, priority and flow run share a job (so queue order and resource routing stay exact), runs
  * needing resources go one per job (a resource-holding task should go to whichever worker is
  * free), and a group of n runs becomes jobs of about n/16 runs, at most {@link MAX_BATCH}: a few
  * submissions go out one per job, thousands in a few dozen jobs. Pure.
@@ -24,16 +26,16 @@ export function planJobs(tasks: readonly TaskWire[]): PlannedJob[] {
   const groups = new Map<string, PlannedJob>();
   for (const task of tasks) {
     const signature = requirementSignature(task.options.resources);
-    const key = `${task.options.priority}|${signature}`;
+    const key = `${task.options.priority}|${signature}|${task.flowRunId}`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { signature, priority: task.options.priority, tasks: [] }));
+    if (!group) groups.set(key, (group = { signature, flowRunId: task.flowRunId, priority: task.options.priority, tasks: [] }));
     group.tasks.push(task);
   }
   const jobs: PlannedJob[] = [];
   for (const group of groups.values()) {
     const n = group.tasks.length;
     const size = group.signature !== '' ? 1 : Math.max(1, Math.min(MAX_BATCH, Math.floor(n / MIN_JOBS_PER_GROUP)));
-    for (let i = 0; i < n; i += size) jobs.push({ signature: group.signature, priority: group.priority, tasks: group.tasks.slice(i, i + size) });
+    for (let i = 0; i < n; i += size) jobs.push({ signature: group.signature, flowRunId: group.flowRunId, priority: group.priority, tasks: group.tasks.slice(i, i + size) });
   }
   // Higher priority first, so even the order of adding favours it.
   return jobs.sort((a, b) => b.priority - a.priority);

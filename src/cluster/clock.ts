@@ -44,8 +44,14 @@ export class ClockSync {
   async measure(redis: Redis, count = 1): Promise<void> {
     for (let i = 0; i < count; i++) {
       const sentAt = now();
-      const [seconds, micros] = await redis.time();
-      this.add({ sentAt, serverMs: Number(seconds) * 1000 + Number(micros) / 1000, receivedAt: now() });
+      const serverMs = await clusterTime(redis);
+      this.add({ sentAt, serverMs, receivedAt: now() });
     }
   }
+}
+
+/** The cluster's clock (its Redis server's `TIME`), epoch ms. */
+export async function clusterTime(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Number(micros) / 1000;
 }

@@ -2,12 +2,20 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Resources } from '../schedule/resources.ts';
 
-/** Bounds for adaptive scaling: workers are added while tasks wait and retired when idle. */
+/**
+ * Adaptive scaling (dask's `cluster.adapt`): enough workers to finish the backlog within
+ * `targetMs` at the tasks' recent durations, added at once, retired only after fewer have sufficed
+ * for `scaleDownMs`, between the bounds.
+ */
 export interface AdaptOptions {
   /** Fewest workers. Minimum 0. @default 0 */
   minimum?: number;
   /** Most workers. @default Infinity */
   maximum?: number;
+  /** Workers are wanted to finish the backlog (waiting and running task runs) within this. @default 5000 */
+  targetMs?: number;
+  /** Fewer workers must have sufficed this long, without a break, before any is retired. @default 3000 */
+  scaleDownMs?: number;
 }
 
 /**
@@ -28,8 +36,8 @@ export interface Cluster {
    * when workers may differ or come from elsewhere; such tasks wait, with a warning.
    */
   readonly workerResources?: Resources;
-  /** Turns on adaptive scaling between the bounds; `onScale` hears each change of size. */
-  adapt?(options: AdaptOptions, onScale?: (from: number, to: number) => void): void;
+  /** Turns on adaptive scaling between the bounds; `onScale` hears each change of size and why. */
+  adapt?(options: AdaptOptions, onScale?: (from: number, to: number, reason: string) => void): void;
 }
 
 /** The directory of the nearest package.json above `from` (the user's project), or `from` itself. */

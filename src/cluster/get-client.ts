@@ -1,13 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { TaskRunError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { currentStore } from '../core/context.ts';
 import { mapArgs, type Task, type Unmapped } from '../core/task.ts';
 import { nestedSubmitter } from '../core/nested.ts';
-import type { TaskOutcome } from '../core/task-runner.ts';
-import type { EventSink } from '../events/events.ts';
-import { ClusterSession } from './session.ts';
-import { parseAddress } from './connection.ts';
-import { workerRuntime, type WorkerRuntime } from './runtime.ts';
 
 /** Submits work from inside a task onto the cluster the task runs on (Dask's `get_client()`). */
 export interface Client {
@@ -22,8 +16,8 @@ export interface Client {
 /**
  * A client of the cluster the calling task runs on, for nested fan-out: tasks that submit more
  * tasks. While a task waits on work it submitted this way it gives its worker slot back, so a
- * one-slot worker cannot deadlock on itself. On a local runner (sequential, async, threads,
- * processes) it submits to the flow run's own runner, and the runs are recorded in that flow run.
+ * one-slot worker cannot deadlock on itself. On every runner it submits to the flow run's own
+ * runner, and the runs are recorded in that flow run and emit on its event stream.
  *
  * @example
  * export const fanOut = task(async function fanOut(n: number) {
@@ -35,30 +29,13 @@ export function getClient(): Client {
   const store = currentStore();
   const scope = store?.task;
   if (!scope) throw new UsageError('getClient() was called outside a task: call it from inside a task that runs on a flow run.');
-  const runtime = workerRuntime();
-  if (!runtime) {
-    // In the flow's process (sequential, async): the task submits to its flow run directly.
-    if (store?.flowRun) return makeClient((task, args) => task.submit(...(args as never[])).result() as Promise<never>);
-    // In a worker thread or child process of a local pool: through the flow's process, which
-    // records the run in the same flow run and runs it on the same runner.
-    const viaPool = nestedSubmitter();
-    if (viaPool) return makeClient((task, args) => viaPool(scope.taskRunId, { ref: task.ref, options: task.options }, args) as Promise<never>);
-    throw new UsageError('getClient() found no flow run to submit to: call it from inside a task that a flow run runs.');
-  }
-  const parent = { taskRunId: scope.taskRunId, flowRunId: scope.flowRunId };
-  return makeClient(async (task, args) => {
-    const client = await nestedClient(runtime);
-    const taskRunId = `${parent.taskRunId}/${task.taskName}-${++counter}`;
-    const release = runtime.lend(parent.taskRunId);
-    let outcome: TaskOutcome;
-    try {
-      outcome = await client.submit({ taskRunId, flowRunId: parent.flowRunId, ref: task.ref, options: task.options, args }, undefined);
-    } finally {
-      release();
-    }
-    if (outcome.state === 'Completed') return outcome.value as never;
-    throw outcome.state === 'Failed' ? new TaskRunError(task.taskName, taskRunId, outcome.error) : outcome.error;
-  });
+  // In the flow's process (sequential, async): the task submits to its flow run directly.
+  if (store?.flowRun) return makeClient((task, args) => task.submit(...(args as never[])).result() as Promise<never>);
+  // In a worker thread or child process of a local pool, or on a cluster worker: through the
+  // flow's process, which records the run in the same flow run and runs it on the same runner.
+  const viaWorker = nestedSubmitter();
+  if (viaWorker) return makeClient((task, args) => viaWorker(scope.taskRunId, { ref: task.ref, options: task.options }, args) as Promise<never>);
+  throw new UsageError('getClient() found no flow run to submit to: call it from inside a task that a flow run runs.');
 }
 
 type SubmitFn = (task: Task<unknown[], unknown>, args: unknown[]) => Promise<never>;
@@ -71,20 +48,4 @@ function makeClient(submit: SubmitFn): Client {
     gather: (promises) => Promise.all(promises),
   };
   return client;
-}
-
-let counter = 0;
-/** Nested runs' events have no flow run to go to yet. */
-const NO_EVENTS: EventSink = { emit: () => undefined, has: () => false };
-let shared: Promise<ClusterSession> | undefined;
-
-/** One client per worker process, on its own result channel, for every nested submission. */
-function nestedClient(runtime: WorkerRuntime): Promise<ClusterSession> {
-  shared ??= ClusterSession.connect(parseAddress('address', runtime.address.url), `nested-${runtime.id}-${randomUUID().slice(0, 8)}`, {
-    connectTimeoutMs: 5000, reconnectTimeoutMs: 5000, allowedFailures: 3, redis: undefined,
-  }, NO_EVENTS).catch((error: unknown) => {
-    shared = undefined;
-    throw error;
-  });
-  return shared;
 }

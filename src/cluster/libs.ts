@@ -8,9 +8,15 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const { Queue, Worker } = require('bullmq') as typeof import('bullmq');
-export const { Redis } = require('ioredis') as typeof import('ioredis');
+export const { Redis, Cluster } = require('ioredis') as typeof import('ioredis');
 export type { Job } from 'bullmq';
 export type Queue = import('bullmq').Queue;
 export type Worker<T = unknown> = import('bullmq').Worker<T>;
-export type Redis = import('ioredis').Redis;
-export type { RedisOptions } from 'ioredis';
+/**
+ * A connection to a weft cluster's Redis: one server (`redis://`) or a Redis Cluster
+ * (`redis+cluster://`, an ioredis `Cluster`). Both speak the same commands; on a Redis Cluster
+ * every multi-key command, MULTI and pipeline must stay within one hash slot (queues.ts's layout).
+ */
+export type Redis = import('ioredis').Redis | import('ioredis').Cluster;
+export type Cluster = import('ioredis').Cluster;
+export type { RedisOptions, ClusterOptions } from 'ioredis';

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors.ts';
 import { entryExecArgv } from '../loader/register.ts';
 import { resolveResources, type Resources } from '../schedule/resources.ts';
 import { stopProcess } from '../util/process.ts';
+import { killWithParent } from '../util/watchdog.ts';
 import { siblingPath } from '../util/sibling.ts';
 import * as v from '../util/validate.ts';
 import { projectRoot } from './cluster.ts';
@@ -21,9 +22,13 @@ export interface LocalClusterOptions {
   resources?: Resources;
   /** The Redis port; 0 picks a free loopback port. @default 0 */
   port?: number;
-  /** The interface Redis listens on besides loopback (`0.0.0.0`: every one), for workers on other hosts. @default '127.0.0.1' */
-  bind?: string;
-  /** A password Redis requires; the cluster's address carries it. @default none */
+  /**
+   * The address Redis listens on besides loopback, to offer the cluster to workers on other hosts:
+   * one of this machine's addresses, or `0.0.0.0` for every one. Beyond loopback a `password` is
+   * required. @default '127.0.0.1'
+   */
+  host?: string;
+  /** A password Redis requires (`requirepass`); the cluster's address carries it. @default none */
   password?: string;
   /** Workers import task modules only under this directory. @default the nearest package.json's directory above the current one */
   root?: string;
@@ -40,7 +45,7 @@ interface ResolvedLocalClusterOptions {
   readonly threadsPerWorker: number;
   readonly resources: Resources;
   readonly port: number;
-  readonly bind: string | undefined;
+  readonly host: string | undefined;
   readonly password: string | undefined;
   readonly root: string;
   readonly lockMs: number;
@@ -56,21 +61,30 @@ function defaultSizes(cores: number): { workers: number; threads: number } {
 
 function resolveLocalClusterOptions(raw: LocalClusterOptions | undefined): ResolvedLocalClusterOptions {
   const o = v.plainObject('clusterOptions', raw ?? {});
-  v.knownKeys('clusterOptions', o, ['workers', 'threadsPerWorker', 'resources', 'port', 'bind', 'password', 'root', 'lockMs']);
+  v.knownKeys('clusterOptions', o, ['workers', 'threadsPerWorker', 'resources', 'port', 'host', 'password', 'root', 'lockMs']);
   const cores = availableParallelism();
   const sizes = defaultSizes(cores);
   const workers = o.workers === undefined ? sizes.workers : v.integer('workers', o.workers, 0);
   const threads = o.threadsPerWorker === undefined ? (o.workers === undefined ? sizes.threads : Math.max(1, Math.floor(cores / Math.max(1, workers)))) : v.integer('threadsPerWorker', o.threadsPerWorker, 1);
   const port = o.port === undefined ? 0 : v.integer('port', o.port, 0);
   if (port > 65535) throw new InvalidOptionError('port', 'an integer from 0 to 65535', port);
+  const host = o.host === undefined ? undefined : v.string('host', o.host);
+  const password = o.password === undefined ? undefined : v.string('password', o.password);
+  if (host !== undefined && !isLoopback(host) && (password === undefined || password === '')) {
+    throw new InvalidOptionError('password', `a password when host is '${host}' (--password, or clusterOptions.password): beyond loopback, anyone who reaches ` +
+      "the port could run the project's tasks on your workers and read their data; or keep host at '127.0.0.1'", password);
+  }
   return {
-    workers, threadsPerWorker: threads, port,
-    bind: o.bind === undefined ? undefined : v.string('bind', o.bind),
-    password: o.password === undefined ? undefined : v.string('password', o.password),
+    workers, threadsPerWorker: threads, port, host, password,
     resources: resolveResources('resources', o.resources),
     root: o.root === undefined ? projectRoot() : v.string('root', o.root),
     lockMs: o.lockMs === undefined ? 10_000 : v.integer('lockMs', o.lockMs, 500),
   };
+}
+
+/** Whether an address is this machine's loopback (where only its own processes reach Redis). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 const WORKER_MAIN = siblingPath(import.meta.url, './worker-main');
@@ -81,8 +95,9 @@ const WORKER_GRACE_MS = 10_000;
 /**
  * Launches cluster workers as node processes on this machine (`worker-main`), with the flow's
  * TypeScript loader. Worker output goes to stderr: the flow's stdout stays the program's own (and
- * parsable). The IPC channel lets a worker notice that the process that started it is gone (and
- * take the cluster's private Redis down with it), and say why it could not start.
+ * parsable). A worker never outlives the process that started it: the process's watchdog kills it
+ * (util/watchdog.ts), and the IPC channel lets it notice a parent gone by itself (and take the
+ * cluster's private Redis down with it), and say why it could not start.
  */
 export class NodeLauncher implements WorkerLauncher {
   constructor(readonly options: Omit<ClusterWorkerOptions, 'address' | 'id'>) {}
@@ -95,6 +110,8 @@ export class NodeLauncher implements WorkerLauncher {
       env: { ...process.env, WEFT_WORKER_OPTIONS: JSON.stringify(options) },
       stdio: ['ignore', 2, 2, 'ipc'],
     });
+    // SIGKILLed should this process die (at any moment, booting or not): see util/watchdog.ts.
+    killWithParent(child);
     let failure: string | undefined;
     child.on('message', (message: WorkerProcessMessage) => {
       if (message.type === 'failed') failure = message.message;
@@ -131,7 +148,7 @@ export class LocalCluster extends SpecCluster {
     super({
       launcher: new NodeLauncher({ concurrency: o.threadsPerWorker, resources: o.resources, root: o.root, lockMs: o.lockMs }),
       workers: o.workers, slotsPerWorker: o.threadsPerWorker, resources: o.resources, name: 'local',
-      redis: { port: o.port, bind: o.bind, password: o.password },
+      redis: { port: o.port, bind: o.host, password: o.password },
     });
     this.options = o;
   }

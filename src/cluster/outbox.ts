@@ -1,13 +1,37 @@
 import * as v8 from 'node:v8';
-import type { Redis } from 'ioredis';
+import type { Redis } from './libs.ts';
 import type { WorkerBatch } from './protocol.ts';
 import { keys } from './queues.ts';
+import { isCluster } from './connection.ts';
 import { AttemptBatch, type AttemptEvent } from '../protocol/attempt-events.ts';
 import { checkResult, failedResult } from '../protocol/attempt-events.ts';
 import { encodeBatch } from '../protocol/serialize.ts';
 
 /** Result lists and done sets expire a day after their last write, so a client that vanished leaves nothing for long. */
-const KEY_TTL_S = 24 * 3600;
+export const KEY_TTL_S = 24 * 3600;
+
+/**
+ * Delivers one batch to a channel, only while the channel is open: a worker's late results (it
+ * was cut off, and the run has ended since) must not re-create a finished run's keys.
+ * KEYS: open, done, results. ARGV: TTL, the batch, the finished task run ids. Returns 0 if dropped.
+ * The done set goes first: a job re-run after this worker dies skips what it delivered.
+ */
+const DELIVER = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 3, #ARGV, 1000 do redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+if #ARGV > 2 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+/** Writes out at once; more events wait and go together in the next. */
+const MAX_IN_FLIGHT = 2;
+
+/** The script as a command of the connection (ioredis sends EVALSHA, loading the script where Redis lacks it). */
+interface Deliver {
+  weftDeliver(...args: (string | number | Buffer)[]): unknown;
+}
 
 /**
  * A worker's attempt events to clients, batched: everything produced in one turn of the event
@@ -17,14 +41,16 @@ const KEY_TTL_S = 24 * 3600;
  */
 export class Outbox {
   readonly #pending = new Map<string, AttemptBatch<string>>();
-  #flushing: Promise<void> | undefined;
+  readonly #inFlight: Promise<void>[] = [];
   #scheduled: Promise<void> | undefined;
 
   constructor(
     readonly redis: Redis,
     readonly prefix: string,
     readonly workerId: string,
-  ) {}
+  ) {
+    if (!('weftDeliver' in redis)) redis.defineCommand('weftDeliver', { numberOfKeys: 3, lua: DELIVER });
+  }
 
   /** Queues an event; resolves once it (and its batch) reached Redis. */
   send(channel: string, event: AttemptEvent<string>): Promise<void> {
@@ -35,30 +61,40 @@ export class Outbox {
   }
 
   async #schedule(): Promise<void> {
-    // Let the current turn's tasks add their events, and one flush finish, before sending.
+    // Let the current turn's tasks add their events before sending, and wait while MAX_IN_FLIGHT
+    // writes are out: events gather meanwhile into one batch. Two, not one: a task's 'done' must
+    // not wait for its 'started' to come back (a round trip per chain hop on a distant host).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.#flushing) await this.#flushing.catch(() => undefined);
+    while (this.#inFlight.length >= MAX_IN_FLIGHT) await this.#inFlight[0]?.catch(() => undefined);
     this.#scheduled = undefined;
     const batches = new Map<string, AttemptEvent<string>[]>();
     for (const [channel, batch] of this.#pending) batches.set(channel, batch.take());
     this.#pending.clear();
-    this.#flushing = this.#write(batches);
+    // Writes on one connection reach Redis in the order they were sent.
+    const write = this.#write(batches);
+    this.#inFlight.push(write);
     try {
-      await this.#flushing;
+      await write;
     } finally {
-      this.#flushing = undefined;
+      this.#inFlight.splice(this.#inFlight.indexOf(write), 1);
     }
   }
 
+  /**
+   * One pipeline for every client channel; on a Redis Cluster, one per channel (a channel's keys
+   * share a slot, different channels' need not), sent at once.
+   */
   async #write(batches: Map<string, AttemptEvent<string>[]>): Promise<void> {
+    if (!isCluster(this.redis) || batches.size <= 1) return this.#pipeline(batches);
+    await Promise.all([...batches].map((entry) => this.#pipeline(new Map([entry]))));
+  }
+
+  async #pipeline(batches: Map<string, AttemptEvent<string>[]>): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const [channel, events] of batches) {
-      const resultKey = keys.results(this.prefix, channel);
-      const doneKey = keys.done(this.prefix, channel);
       const finished = events.filter((e) => e.type === 'done' || e.type === 'crashed').map((e) => e.id);
-      // The done set goes first: a job re-run after this worker dies skips what it delivered.
-      if (finished.length > 0) pipeline.sadd(doneKey, ...finished).expire(doneKey, KEY_TTL_S);
-      pipeline.rpush(resultKey, encode(this.workerId, events)).expire(resultKey, KEY_TTL_S);
+      const channelKeys = [keys.open(this.prefix, channel), keys.done(this.prefix, channel), keys.results(this.prefix, channel)];
+      (pipeline as unknown as Deliver).weftDeliver(...channelKeys, KEY_TTL_S, encode(this.workerId, events), ...finished);
     }
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);

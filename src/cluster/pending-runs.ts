@@ -1,10 +1,13 @@
 import { CancelledError } from '../errors.ts';
 import type { Cancellation } from '../core/run-signal.ts';
-import type { TaskOutcome } from '../core/task-runner.ts';
+import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { requirementSignature, type TaskWire } from './protocol.ts';
 
-/** A task run to send; `readyTime` (when it was handed to the runner) goes on its 'started' events. */
-export type ClientTask = TaskWire & { readonly readyTime?: number };
+/**
+ * A task run to send; `readyTime` (when it was handed to the runner) goes on its 'started' events;
+ * `submitNested` (the engine's {@link TaskJob.submitNested}) runs what its task submits through `getClient()`.
+ */
+export type ClientTask = TaskWire & { readonly readyTime?: number; readonly submitNested?: TaskJob['submitNested'] };
 
 /** A task run sent and not settled yet. */
 export interface PendingRun {
@@ -15,8 +18,8 @@ export interface PendingRun {
   readonly signature: string;
   /** The last worker that started it (the one to blame if it crashes). */
   lastWorker: string | undefined;
-  /** The BullMQ job it went in, once added. */
-  jobId: string | undefined;
+  /** The BullMQ job it went in (and the shard of the ring it went to), once added. */
+  job: { readonly id: string; readonly shard: number } | undefined;
 }
 
 /** Task runs of one flow run cancelled through their own futures, found by one sweep. */
@@ -54,7 +57,7 @@ export class PendingRuns {
   /** Adds a run; resolves how it ended. */
   add(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
     return new Promise<TaskOutcome>((resolve) => {
-      this.#runs.set(task.taskRunId, { task, cancellation, resolve, lastWorker: undefined, jobId: undefined, signature: requirementSignature(task.options.resources) });
+      this.#runs.set(task.taskRunId, { task, cancellation, resolve, lastWorker: undefined, job: undefined, signature: requirementSignature(task.options.resources) });
       this.#sweep ??= setInterval(() => this.#sweepCancelled(), SWEEP_MS);
     });
   }

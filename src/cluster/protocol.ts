@@ -6,6 +6,7 @@
 import type { ResolvedTaskOptions } from '../core/options.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
+import type { SubmittedResult, WireTaskDef } from '../protocol/messages.ts';
 import type { Resources } from '../schedule/resources.ts';
 
 /**
@@ -41,6 +42,28 @@ export interface BatchPayload {
 export interface WorkerBatch {
   readonly workerId: string;
   readonly events: readonly AttemptEvent<string>[];
+  /** Task runs that tasks running on the worker submit to their flow run (`getClient()`). */
+  readonly submits?: readonly NestedSubmit[];
+}
+
+/**
+ * A task on a cluster worker submits a task run to its flow run (`getClient()`): the flow's process
+ * records it and runs it on the same runner, as any of its task runs, and answers on `replyTo`
+ * with a {@link NestedAnswers} element. `parentTaskRunId` is the submitting task's run.
+ */
+export interface NestedSubmit {
+  readonly requestId: number;
+  readonly parentTaskRunId: string;
+  readonly task: WireTaskDef;
+  /** Encoded as for a job (envelopes for marked class instances), passed on as they are. */
+  readonly args: readonly unknown[];
+  /** The worker's answer channel (its result list is `keys.results(prefix, replyTo)`). */
+  readonly replyTo: string;
+}
+
+/** The flow's answers to {@link NestedSubmit}s, one element of a worker's answer list. */
+export interface NestedAnswers {
+  readonly answers: readonly SubmittedResult[];
 }
 
 /** Messages on the control channel, seen by every worker. */
@@ -59,6 +82,8 @@ export interface WorkerInfo {
   readonly startedAt: number;
   /** Last heartbeat, epoch ms. */
   readonly beat: number;
+  /** Recent mean run time of its tasks, ms, by requirement signature (what adaptive scaling weighs the backlog by). */
+  readonly taskMs?: Readonly<Record<string, number>>;
 }
 
 /** How often workers refresh their registry entry, and how stale an entry may get before the worker counts as gone. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { ClusterConnectionError, UsageError } from '../errors.ts';
 import { stopProcess } from '../util/process.ts';
+import { killWithParent } from '../util/watchdog.ts';
 
 /** Options of a private `redis-server`. */
 export interface RedisServerOptions {
@@ -25,7 +26,8 @@ const WILDCARDS = new Set(['0.0.0.0', '*', '::', '::0']);
 
 /**
  * A `redis-server` process on a loopback port, without persistence (`--save "" --appendonly no`):
- * a temporary cluster's data lives exactly as long as the cluster.
+ * a temporary cluster's data lives exactly as long as the cluster, and the server never outlives
+ * the process that started it (see util/watchdog.ts).
  */
 export class RedisServer {
   #child: ChildProcess | undefined;
@@ -70,6 +72,8 @@ export class RedisServer {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.#child = child;
+    // Private to this process: it goes when this process dies, however (a temporary cluster never outlives its flow).
+    killWithParent(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {

@@ -1,15 +1,26 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './libs.ts';
 import { now, type EventSink } from '../events/events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { HEARTBEAT_STALE_MS, parseSignature, type WorkerInfo } from './protocol.ts';
 import { keys } from './queues.ts';
+import { clusterTime } from './clock.ts';
 
-/** The workers registered on a cluster whose heartbeat is fresh. */
+/**
+ * The workers registered on a cluster whose heartbeat is fresh. Heartbeats are stamped on the
+ * cluster's clock (each worker adds its measured offset, see clock.ts), so freshness is judged
+ * against the cluster's clock too, read with Redis `TIME` beside the registry: never against this
+ * host's own clock, which may be off by any amount on another host.
+ */
 export async function liveWorkers(redis: Redis, prefix: string): Promise<WorkerInfo[]> {
-  const all = await redis.hgetall(keys.workers(prefix));
-  const fresh = Date.now() - HEARTBEAT_STALE_MS;
+  const [all, clusterNow] = await Promise.all([redis.hgetall(keys.workers(prefix)), clusterTime(redis)]);
+  return freshWorkers(all, clusterNow);
+}
+
+/** The registry entries (JSON `WorkerInfo` by worker id) whose beat is at most `staleMs` before `clusterNow` (the cluster's clock). */
+export function freshWorkers(entries: Record<string, string>, clusterNow: number, staleMs = HEARTBEAT_STALE_MS): WorkerInfo[] {
+  const fresh = clusterNow - staleMs;
   const out: WorkerInfo[] = [];
-  for (const text of Object.values(all)) {
+  for (const text of Object.values(entries)) {
     try {
       const info = JSON.parse(text) as WorkerInfo;
       if (info.beat >= fresh) out.push(info);

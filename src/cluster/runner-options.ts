@@ -3,12 +3,12 @@ import { pathToFileURL } from 'node:url';
 import type { RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../errors.ts';
 import * as v from '../util/validate.ts';
-import type { AdaptOptions, Cluster } from './cluster.ts';
+import { projectRoot, type AdaptOptions, type Cluster } from './cluster.ts';
 import { parseAddress, type ClusterAddress } from './connection.ts';
 import type { LocalCluster } from './local-cluster.ts';
 import { resolveAdapt } from './scaler.ts';
 import type { ClientSettings } from './session.ts';
-import type { AdaptiveBounds } from '../schedule/adaptive.ts';
+import type { AdaptivePolicy } from '../schedule/adaptive.ts';
 import { checkReportPath } from '../report/report-path.ts';
 
 /**
@@ -34,11 +34,20 @@ interface CommonOptions {
   allowedFailures?: number;
   /** Write the run's HTML performance report here when it ends (its directory must exist and be writable). */
   performanceReport?: string;
+  /**
+   * The project root: task modules go to workers named relative to it, and each worker finds them
+   * under its own root (`weft worker --root`), wherever its checkout lives. @default the nearest package.json's directory above the current one
+   */
+  root?: string;
 }
 
 /** Connect to an existing cluster (`weft cluster up`, workers you run): many flow runs may share it. */
 export interface AddressOptions extends CommonOptions {
-  /** `redis://host:6379`, `rediss://:password@host:6380`; `?prefix=name` keeps clusters apart on one Redis. */
+  /**
+   * `redis://host:6379`, `rediss://:password@host:6380`; `?prefix=name` keeps clusters apart on one
+   * Redis. A Redis Cluster: `redis+cluster://h1:6379,h2:6379` (`rediss+cluster://` for TLS; the
+   * password as in `redis://`; `&shards=N` for the task queues' shards, by default one per master).
+   */
   address: string;
   clusterClass?: never;
   clusterOptions?: never;
@@ -76,12 +85,12 @@ export interface ResolvedDistributedOptions {
   readonly address: ClusterAddress | undefined;
   readonly clusterClass: ClusterClass | undefined;
   readonly clusterOptions: Record<string, unknown> | undefined;
-  readonly adapt: AdaptiveBounds | undefined;
+  readonly adapt: AdaptivePolicy | undefined;
   readonly client: ClientSettings;
   readonly performanceReport: string | undefined;
 }
 
-const KEYS = ['address', 'clusterClass', 'clusterOptions', 'adapt', 'clientOptions', 'allowedFailures', 'performanceReport'] as const;
+const KEYS = ['address', 'clusterClass', 'clusterOptions', 'adapt', 'clientOptions', 'allowedFailures', 'performanceReport', 'root'] as const;
 
 /** Validates the runner's options once, at construction. */
 export function resolveDistributedOptions(raw: DistributedTaskRunnerOptions<ClusterClass> | undefined): ResolvedDistributedOptions {
@@ -107,8 +116,15 @@ export function resolveDistributedOptions(raw: DistributedTaskRunnerOptions<Clus
       reconnectTimeoutMs: c.reconnectTimeoutMs === undefined ? 5000 : v.number('clientOptions.reconnectTimeoutMs', c.reconnectTimeoutMs, 0),
       redis: c.redis === undefined ? undefined : (v.plainObject('clientOptions.redis', c.redis) as RedisOptions),
       allowedFailures: o.allowedFailures === undefined ? 3 : v.integer('allowedFailures', o.allowedFailures, 0),
+      // A temporary cluster's workers look under its root: name modules from the same one.
+      root: o.root !== undefined ? v.string('root', o.root) : clusterRoot(o.clusterOptions) ?? projectRoot(),
     },
   };
+}
+
+function clusterRoot(options: unknown): string | undefined {
+  const root = (options as { root?: unknown } | undefined)?.root;
+  return typeof root === 'string' ? root : undefined;
 }
 
 const CLASS_TEXT = "a cluster class, a factory function, or a 'module:Export' string such as 'weftjs:LocalCluster' or './cluster.ts:MyCluster'";

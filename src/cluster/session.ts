@@ -1,6 +1,6 @@
 import * as v8 from 'node:v8';
 import type { Redis, RedisOptions } from './libs.ts';
-import { CancelledError, ClusterConnectionError, WorkerCrashedError } from '../errors.ts';
+import { CancelledError, ClusterConnectionError, WeftError, WorkerCrashedError } from '../errors.ts';
 import { now, type EventSink } from '../events/events.ts';
 import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
 import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
@@ -10,10 +10,14 @@ import type { TaskOutcome } from '../core/task-runner.ts';
 import type { Cancellation } from '../core/run-signal.ts';
 import { bounded } from '../util/bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
+import { projectRoot } from './cluster.ts';
 import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts';
-import type { ControlMessage } from './protocol.ts';
+import { answerNested } from './nested.ts';
+import type { ControlMessage, WorkerBatch } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
+import { KEY_TTL_S } from './outbox.ts';
 import { ResultReader } from './result-reader.ts';
+import { openRing } from './ring.ts';
 import { Submitter } from './submitter.ts';
 
 export type { ClientTask } from './pending-runs.ts';
@@ -28,6 +32,11 @@ export interface ClientSettings {
   readonly allowedFailures: number;
   /** Extra ioredis settings (TLS certificates, ...). */
   readonly redis: RedisOptions | undefined;
+  /**
+   * The project root task modules are named from: workers find them under their own root (`weft
+   * worker --root`), wherever their checkout lives. @default the nearest package.json's directory above the current one
+   */
+  readonly root?: string;
 }
 
 /**
@@ -56,13 +65,14 @@ export class ClusterSession {
     readonly events: EventSink,
     readonly redis: Redis,
     readonly reader: Redis,
+    ring: readonly string[],
   ) {
     const prefix = address.prefix;
     const stopped = () => this.#closed || this.#failure !== undefined;
     this.#pending = new PendingRuns((group) => void this.#publishCancel({ type: 'cancel', flowRunId: group.flowRunId, taskRunIds: group.runs.map((r) => r.task.taskRunId), reason: group.reason }, group.runs));
-    this.#queues = new ClusterQueues(redis, prefix);
-    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, stopped }, this.#pending);
-    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (workerId, event) => this.#onEvent(workerId, event), stopped);
+    this.#queues = new ClusterQueues(redis, prefix, ring);
+    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, root: settings.root ?? projectRoot(), stopped }, this.#pending);
+    this.#reader = new ResultReader(reader, keys.results(prefix, channel), (element) => this.#onBatch(element as WorkerBatch | undefined), stopped, (ok) => this.#health(ok, true));
   }
 
   /**
@@ -79,13 +89,23 @@ export class ClusterSession {
       redis.disconnect();
       throw error;
     }
-    const session = new ClusterSession(address, channel, settings, events, redis, reader);
+    let ring: readonly string[];
     try {
+      ring = await openRing(redis, address.prefix, address.shards);
+    } catch (error) {
+      redis.disconnect();
+      reader.disconnect();
+      throw error instanceof WeftError ? error : new ClusterConnectionError(address.display, `reading the ring of task queues failed: ${(error as Error).message}`, error);
+    }
+    const session = new ClusterSession(address, channel, settings, events, redis, reader, ring);
+    try {
+      // Workers deliver results only while the channel is open (outbox.ts): close() deletes the key.
+      await redis.set(keys.open(address.prefix, channel), '1', 'EX', KEY_TTL_S);
       await session.#clock.measure(redis, 5);
     } catch (error) {
       redis.disconnect();
       reader.disconnect();
-      throw new ClusterConnectionError(address.display, `reading the cluster's clock failed: ${(error as Error).message}`, error);
+      throw new ClusterConnectionError(address.display, `opening the session's channel or reading the cluster's clock failed: ${(error as Error).message}`, error);
     }
     session.#watch(redis);
     session.#watch(reader);
@@ -138,12 +158,21 @@ export class ClusterSession {
     this.#pending.settleAll({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
     // Bounded: with Redis gone, commands would wait in ioredis's offline queue forever.
     if (!this.#failure && this.redis.status === 'ready') {
-      await bounded(this.redis.del(keys.results(this.address.prefix, this.channel), keys.done(this.address.prefix, this.channel)).catch(() => undefined), 1000);
+      const prefix = this.address.prefix;
+      await bounded(this.redis.del(keys.open(prefix, this.channel), keys.results(prefix, this.channel), keys.done(prefix, this.channel)).catch(() => undefined), 1000);
     }
     await bounded(this.#queues.close(), 1000);
     this.reader.disconnect();
     this.redis.disconnect();
     await bounded(this.#reader.done, 1000);
+  }
+
+  #onBatch(batch: WorkerBatch | undefined): void {
+    // Not a weft worker's batch (another program's, or another weft version's): nothing to read.
+    if (!Array.isArray(batch?.events)) return;
+    for (const event of batch.events) this.#onEvent(batch.workerId, event);
+    // Tasks of this session's runs submitting more (getClient()): recorded and run as this flow run's own.
+    if (batch.submits) for (const s of batch.submits) answerNested(this.redis, this.address.prefix, s, this.#pending.get(s.parentTaskRunId)?.task);
   }
 
   #onEvent(workerId: string, event: AttemptEvent<string>): void {
@@ -171,26 +200,36 @@ export class ClusterSession {
     try {
       await this.redis.publish(keys.control(this.address.prefix), v8.serialize(message));
       // Queued jobs go now; a job holding other runs too stays, and its worker skips the cancelled ones.
-      const jobs = new Map<string, string>();
-      for (const r of runs) if (r.jobId) jobs.set(r.jobId, r.signature);
-      await Promise.all([...jobs].map(([id, signature]) => this.#queues.remove(signature, id)));
+      const jobs = new Map<string, { signature: string; id: string; shard: number }>();
+      for (const r of runs) if (r.job) jobs.set(`${r.job.shard}:${r.job.id}`, { signature: r.signature, ...r.job });
+      await Promise.all([...jobs.values()].map((j) => this.#queues.remove(j.signature, j.id, j.shard)));
     } catch {
       // Redis unreachable: the lost-connection timer fails what is left.
     }
   }
 
-  /** A connection that drops and does not come back within `reconnectTimeoutMs` fails every pending run. */
+  /**
+   * A connection that drops and does not come back within `reconnectTimeoutMs` fails every pending
+   * run; so does a result list that cannot be read for that long while the connections stay up (a
+   * Redis Cluster whose shard of this session's keys is gone: each pop fails after its own tries
+   * through a failover, connection.ts).
+   */
   #watch(connection: Redis): void {
-    connection.on('close', () => {
+    connection.on('close', () => this.#health(false));
+    connection.on('ready', () => this.#health(true));
+  }
+
+  #readerFailing = false;
+
+  #health(ok: boolean, fromReader = false): void {
+    if (fromReader) this.#readerFailing = !ok;
+    if (!ok) {
       if (this.#closed || this.#failure || this.#lostTimer) return;
       this.#lostTimer = setTimeout(() => this.#lose(), this.settings.reconnectTimeoutMs);
-    });
-    connection.on('ready', () => {
-      if (this.redis.status === 'ready' && this.reader.status === 'ready') {
-        clearTimeout(this.#lostTimer);
-        this.#lostTimer = undefined;
-      }
-    });
+    } else if (this.redis.status === 'ready' && this.reader.status === 'ready' && !this.#readerFailing) {
+      clearTimeout(this.#lostTimer);
+      this.#lostTimer = undefined;
+    }
   }
 
   #lose(): void {

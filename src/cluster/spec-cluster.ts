@@ -9,7 +9,7 @@ import type { Redis } from './libs.ts';
 import { ClusterQueues } from './queues.ts';
 import { RedisServer, freePort, type RedisServerOptions } from './redis-server.ts';
 import { liveWorkers } from './registry.ts';
-import { Scaler } from './scaler.ts';
+import { Scaler, taskDurations } from './scaler.ts';
 
 /** How a worker process ended. */
 export interface WorkerExit {
@@ -149,10 +149,13 @@ export class SpecCluster implements Cluster {
     else for (const member of active.slice(workers)) this.#retire(member);
   }
 
-  /** Adds workers while tasks wait and retires idle ones, between the bounds. */
-  adapt(options: AdaptOptions, onScale?: (from: number, to: number) => void): void {
+  /** Adds workers while tasks wait and retires them when fewer suffice, between the bounds (see {@link AdaptOptions}). */
+  adapt(options: AdaptOptions, onScale?: (from: number, to: number, reason: string) => void): void {
     this.#scaler?.stop();
-    this.#scaler = new Scaler(this, () => this.#backlogQueues(), options);
+    this.#scaler = new Scaler(this, {
+      backlog: async (limit, accept) => (await this.#backlogQueues()).backlog(limit, accept),
+      durations: async () => taskDurations(await liveWorkers(await this.#redisConnection(), parseAddress('address', this.#redis.address).prefix)),
+    }, options);
     this.#scaler.onScale = onScale;
     this.#scaler.start();
   }
@@ -186,8 +189,8 @@ export class SpecCluster implements Cluster {
 
   async #launch(): Promise<void> {
     const id = `${this.spec.name}-${++this.#nextIndex}`;
-    // Workers connect over loopback, where the server always listens.
-    const process = this.spec.launcher.launch(id, this.#redis.localAddress);
+    // Workers connect where the server listens for them: its bound address (loopback unless redis.bind says otherwise).
+    const process = this.spec.launcher.launch(id, this.#redis.address);
     const member: Member = { id, process, retiring: false };
     this.#members.set(id, member);
     let ready = false;
@@ -200,7 +203,13 @@ export class SpecCluster implements Cluster {
         });
       }
     });
-    await this.#ready(id, process);
+    try {
+      await this.#ready(id, process);
+    } catch (error) {
+      // Retired while it was starting (adaptive scaling changed its mind): not a failure.
+      if (member.retiring) return;
+      throw error;
+    }
     ready = true;
   }
 

@@ -1,6 +1,7 @@
 import * as v8 from 'node:v8';
 import { ClusterConnectionError } from '../errors.ts';
 import { encodeBatch, serialize } from '../protocol/serialize.ts';
+import { portableRef } from '../protocol/task-ref.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import type { Redis } from './libs.ts';
 import type { PendingRuns } from './pending-runs.ts';
@@ -9,6 +10,8 @@ import { keys, type ClusterQueues, type NewJob } from './queues.ts';
 
 /** Jobs per addBulk call. */
 const ADD_CHUNK = 4;
+/** Flow runs whose sent count a submitter remembers (a worker's nested client serves many over its life). */
+const FLOW_RUNS_KEPT = 1000;
 
 /** Where a submitter sends, and for whom. */
 export interface SubmitterSettings {
@@ -21,6 +24,8 @@ export interface SubmitterSettings {
   readonly allowedFailures: number;
   /** The address as shown in errors. */
   readonly display: string;
+  /** The project root task modules are named from (`portableRef`). */
+  readonly root: string;
   /** Whether sending should stop (the session closed or lost its connection). */
   readonly stopped: () => boolean;
 }
@@ -28,13 +33,17 @@ export interface SubmitterSettings {
 /**
  * A session's sending side: everything submitted in one turn of the event loop goes out together,
  * grouped into BullMQ jobs (`planJobs`), a few jobs per `addBulk`, each encoded just before it
- * goes; while one flush is in flight, the next turn's runs gather. A run that cannot be encoded,
- * or whose sending fails, is settled in `pending` at once.
+ * goes; while one flush is in flight, the next turn's runs gather. Each job carries how many runs
+ * its flow run had sent before it, so the cluster takes flow runs of one priority in turn (fair
+ * share, queues.ts `bullPriority`). A run that cannot be encoded, or whose sending fails, is
+ * settled in `pending` at once.
  */
 export class Submitter {
   readonly #settings: SubmitterSettings;
   readonly #pending: PendingRuns;
   readonly #announced = new Set<string>();
+  /** Task runs sent so far, by flow run: each job's fair-share rank (queues.ts `bullPriority`). */
+  readonly #sent = new Map<string, number>();
   #outgoing: TaskWire[] = [];
   #flushing: Promise<void> | undefined;
   #flushQueued = false;
@@ -46,7 +55,8 @@ export class Submitter {
 
   /** Queues a run for the next flush. */
   push(task: TaskWire): void {
-    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: task.ref, options: task.options, args: task.args });
+    // Its module named from the project root (and its source's hash): workers find it in their own checkout.
+    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: portableRef(task.ref, this.#settings.root), options: task.options, args: task.args });
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
@@ -83,15 +93,17 @@ export class Submitter {
         for (const job of chunk) {
           const encoded = this.#encode(job.tasks);
           if (encoded === undefined) continue;
-          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, ids: job.tasks.map((t) => t.taskRunId) });
+          const before = this.#countSent(job.flowRunId, job.tasks.length);
+          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, sent: before, ids: job.tasks.map((t) => t.taskRunId) });
         }
         if (bulk.length === 0) continue;
-        const added = await this.#settings.queues.add(signature, bulk);
-        added.forEach((jobId, k) => {
+        // Each chunk to the next shard round the ring (ClusterQueues), so one flow run's work spreads.
+        const { shard, ids } = await this.#settings.queues.add(signature, bulk);
+        ids.forEach((jobId, k) => {
           for (const id of bulk[k]?.ids ?? []) {
             sent.add(id);
             const run = this.#pending.get(id);
-            if (run) run.jobId = jobId;
+            if (run) run.job = jobId === undefined ? undefined : { id: jobId, shard };
           }
         });
       }
@@ -99,6 +111,15 @@ export class Submitter {
       const failure = new ClusterConnectionError(this.#settings.display, `sending task runs failed: ${(error as Error).message}`, error);
       for (const t of live) if (!sent.has(t.taskRunId)) this.#pending.resolve(t.taskRunId, { state: 'Crashed', error: failure });
     }
+  }
+
+  /** Task runs `flowRunId` sent before these `runs`, counting them in. */
+  #countSent(flowRunId: string, runs: number): number {
+    const before = this.#sent.get(flowRunId) ?? 0;
+    this.#sent.delete(flowRunId); // re-inserted last: the map forgets the flow runs idle longest
+    this.#sent.set(flowRunId, before + runs);
+    if (this.#sent.size > FLOW_RUNS_KEPT) this.#sent.delete(this.#sent.keys().next().value as string);
+    return before;
   }
 
   /** Tells workers (once) that tasks need this resource requirement, so the ones that meet it listen on its queue. */

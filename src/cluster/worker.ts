@@ -3,10 +3,10 @@ import { hostname } from 'node:os';
 import { realpathSync } from 'node:fs';
 import type { Job, Redis } from './libs.ts';
 
-import { CancelledError, ClusterConnectionError, SerializationError } from '../errors.ts';
+import { CancelledError, ClusterConnectionError, TaskNotFoundError } from '../errors.ts';
 import { RunSignal } from '../core/run-signal.ts';
 import type { AttemptHooks } from '../core/attempts.ts';
-import type { Lend, TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { executeTask, sendable } from '../entry/execute.ts';
 import { Pool } from '../pool/pool.ts';
 import type { WorkerHandle } from '../pool/worker-handle.ts';
@@ -14,15 +14,21 @@ import { deserialize, serialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
-import { connect, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
+import { connect, duplicate, mayRetry, parseAddress, type ClusterAddress } from './connection.ts';
 import { JobIntake } from './intake.ts';
 import { ModuleGuard } from './module-guard.ts';
 import { Outbox } from './outbox.ts';
-import { HEARTBEAT_MS, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
+import { Pulse } from './pulse.ts';
+import { holderValue, holderWorker, reapDead } from './reaper.ts';
+import { HEARTBEAT_MS, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
 import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
-import { enterWorker, type WorkerRuntime } from './runtime.ts';
+import { NestedRequests } from './nested.ts';
+import { installNestedSubmitter } from '../core/nested.ts';
+import type { WireTaskDef } from '../protocol/messages.ts';
+import { portableRef } from '../protocol/task-ref.ts';
 import { ClockSync } from './clock.ts';
+import { openRing } from './ring.ts';
 import { now } from '../events/events.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 
@@ -52,6 +58,9 @@ const byRef = (): never => {
   throw new Error('a cluster worker runs tasks by their ref, not by a function');
 };
 
+/** Weight of the latest task in the recent mean run time the heartbeat reports (adaptive scaling reads it). */
+const RECENT_WEIGHT = 0.2;
+
 /** How long a job's holder is remembered: long enough for its stall to be found (a few lock lapses). */
 const HOLDER_TTL_MS = 10 * 60_000;
 
@@ -63,7 +72,7 @@ const HOLDER_TTL_MS = 10 * 60_000;
  * back to the client that submitted them, registers itself with heartbeats, and obeys cancel
  * messages.
  */
-export class ClusterWorker implements WorkerRuntime {
+export class ClusterWorker {
   readonly id: string;
   readonly address: ClusterAddress;
   readonly #options: ClusterWorkerOptions;
@@ -71,10 +80,13 @@ export class ClusterWorker implements WorkerRuntime {
   readonly #guard: ModuleGuard;
   readonly #pool: Pool;
   /** Runs taken in and not yet finished (queued in the pool or running), for cancel messages. */
-  readonly #running = new Map<string, { signal: RunSignal; flowRunId: string }>();
+  readonly #running = new Map<string, { signal: RunSignal; flowRunId: string; channel: string }>();
+  #nested: NestedRequests | undefined;
   /** Helpers of the intake for slots lent out now, one per lent slot (see #slot). */
   readonly #widened: (() => void)[] = [];
   #slots = 0;
+  /** Recent mean run time of the tasks run here, ms, by requirement signature (a moving average). */
+  readonly #taskMs: Record<string, number> = {};
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */
   readonly #cancelled = new Map<string, number>();
   #intake: JobIntake | undefined;
@@ -87,6 +99,7 @@ export class ClusterWorker implements WorkerRuntime {
   /** This host's clock against the cluster's: events leave stamped on the cluster's clock. */
   readonly #clock = new ClockSync();
   #heartbeat: NodeJS.Timeout | undefined;
+  #pulse: Pulse | undefined;
   #closing = false;
   #lastError = 0;
   /** Runs last in close(), after every connection is gone. */
@@ -125,17 +138,20 @@ export class ClusterWorker implements WorkerRuntime {
     this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000);
     this.#outbox = new Outbox(this.#redis, this.address.prefix, this.id);
     await this.#clock.measure(this.#redis, 5);
-    this.#queues = new ClusterQueues(this.#redis, this.address.prefix);
+    const ring = await openRing(this.#redis, this.address.prefix, this.address.shards);
+    this.#queues = new ClusterQueues(this.#redis, this.address.prefix, ring);
     this.#intake = new JobIntake({
-      redis: this.#redis, prefix: this.address.prefix, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature) => this.#process(job, signature), onError: (e) => this.#reportError(e),
+      redis: this.#redis, ring, concurrency: this.#options.concurrency, resources: this.#options.resources,
+      lockMs: this.#options.lockMs ?? 30_000, process: (job, signature, shard, token) => this.#process(job, signature, shard, token), onError: (e) => this.#reportError(e),
     });
     await this.#pool.start();
-    this.#sub = this.#redis.duplicate();
-    this.#sub.on('error', () => undefined);
+    this.#sub = duplicate(this.#redis);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
     await this.#sub.subscribe(keys.control(this.address.prefix));
-    enterWorker(this);
+    this.#nested = new NestedRequests(this.#redis, this.address.prefix, this.id, this.address.display);
+    installNestedSubmitter((parent, task, args) => this.#submitNested(parent, task, args));
+    // Not awaited: a worker counts as dead only when its pulse is missing and its heartbeat stale too.
+    this.#pulse = new Pulse(this.address, keys.pulse(this.address.prefix, this.id));
     await this.#intake.ensure('');
     await this.#beat();
     this.#heartbeat = setInterval(() => void this.#beat().catch((e: unknown) => this.#reportError(e)), HEARTBEAT_MS);
@@ -153,15 +169,27 @@ export class ClusterWorker implements WorkerRuntime {
     const finished = (await this.#intake?.close(graceMs, hurry)) ?? true;
     this.#handedBack = !finished;
     await this.#pool.shutdown();
+    await bounded(this.#nested?.close(), 1000);
     await bounded(this.#queues?.close(), 1000);
     await bounded(this.#redis?.hdel(keys.workers(this.address.prefix), this.id), 1000);
+    await this.#pulse?.stop();
     this.#sub?.disconnect();
     this.#redis?.disconnect();
     await bounded(this.onClosed?.(), 1000);
   }
 
-  /** For `getClient()`: a task that waits on nested work lends its slot out meanwhile (counted per task run). */
-  readonly lend: Lend = (holder) => this.#pool.lend(holder);
+  /**
+   * `getClient()` in a task here: the task's flow run records and runs the nested run (see
+   * nested.ts). While the task waits its slot is lent out (the pool's ref-counted lend, per task run).
+   */
+  #submitNested(parentTaskRunId: string, task: WireTaskDef, args: unknown[]): Promise<unknown> {
+    const parent = this.#running.get(parentTaskRunId);
+    if (!parent || !this.#nested) return Promise.reject(new Error(`unreachable: task run '${parentTaskRunId}' submitted work but does not run on worker ${this.id}`));
+    const release = this.#pool.lend(parentTaskRunId);
+    // Named from this worker's root, as the flow names its tasks: the worker that runs it may live elsewhere.
+    const portable = { ...task, ref: portableRef(task.ref, this.#root) };
+    return this.#nested.submit(parent.channel, parentTaskRunId, portable, args, parent.signal).finally(release);
+  }
 
   /**
    * A slot of the pool, on this event loop: a job runs in it through `executeTask`. The pool makes
@@ -183,16 +211,18 @@ export class ClusterWorker implements WorkerRuntime {
     const redis = this.#redis as Redis;
     const info: WorkerInfo = {
       id: this.id, host: hostname(), pid: process.pid, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs,
+      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs, taskMs: this.#taskMs,
     };
     await this.#clock.measure(redis);
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
     for (const signature of (signatures?.[1] as string[] | undefined) ?? []) await this.#intake?.ensure(signature);
+    // Jobs of workers that died or were cut off run elsewhere now, not when their locks lapse.
+    await reapDead(redis, this.address.prefix, (this.#queues as ClusterQueues).ring, this.id, Date.now() + this.#clock.offsetMs);
     const hourAgo = Date.now() - 3600_000;
     for (const [id, at] of this.#cancelled) if (at < hourAgo) this.#cancelled.delete(id);
   }
 
-  async #process(job: Job<JobData>, signature: string): Promise<void> {
+  async #process(job: Job<JobData>, signature: string, shard: number, token: string | undefined): Promise<void> {
     const payload = deserialize<BatchPayload>(Buffer.from(job.data.p, 'base64'));
     const { channel } = payload;
     const state = { tasks: payload.tasks, crashes: payload.crashes, stalls: job.stalledCounter ?? 0, allowedFailures: payload.allowedFailures };
@@ -206,7 +236,8 @@ export class ClusterWorker implements WorkerRuntime {
       case 'skip':
         return;
       case 'crash': {
-        const died = (await (this.#redis as Redis).get(keys.holder(this.address.prefix, signature, String(job.id)))) ?? undefined;
+        const holder = await (this.#redis as Redis).get(this.#holderKey(signature, shard, job));
+        const died = holder === null ? undefined : holderWorker(holder);
         await Promise.all(plan.tasks.map((t) => this.#send(channel, died === undefined ? { type: 'crashed', id: t.taskRunId, crashes: plan.crashes } : { type: 'crashed', id: t.taskRunId, crashes: plan.crashes, workerId: died })));
         return;
       }
@@ -219,34 +250,45 @@ export class ClusterWorker implements WorkerRuntime {
       case 'run': {
         // Who holds this job, for a crash report should this worker die with it: written before any
         // of its tasks runs (not awaited: the command is on the socket before the task's code runs).
-        void (this.#redis as Redis).set(keys.holder(this.address.prefix, signature, String(job.id)), this.id, 'PX', HOLDER_TTL_MS).catch(() => undefined);
+        // With the lock's token: the reaper frees this job's lock only while this take holds it.
+        void (this.#redis as Redis).set(this.#holderKey(signature, shard, job), holderValue(this.id, token ?? ''), 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
         await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks)));
       }
     }
   }
 
+  /** The holder of a job, under its shard's prefix (its slot on a Redis Cluster): the shared slot would carry a write per job. */
+  #holderKey(signature: string, shard: number, job: Job<JobData>): string {
+    return keys.holder((this.#queues as ClusterQueues).ring[shard] ?? this.address.prefix, signature, String(job.id));
+  }
+
   async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
-    const refusal = this.#guard.refusal(t.ref, t.args);
-    if (refusal) {
-      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${refusal instanceof SerializationError ? refusal.message : refusal.reason}`);
-      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(refusal) });
+    const ref = this.#guard.admit(t.ref, t.args);
+    if (ref instanceof Error) {
+      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${ref instanceof TaskNotFoundError ? ref.reason : ref.message}`);
+      return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(ref) });
     }
     const signal = new RunSignal();
-    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref: t.ref, args: t.args as unknown[], options: t.options };
+    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref, args: t.args as unknown[], options: t.options };
     const job: TaskJob = {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
-      // Its slot is on this event loop: a task here submits through getClient() to the cluster itself.
-      submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to the cluster')),
+      // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).
+      submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to their flow run')),
       runHere: (workerId) => executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown) => ({ state: 'Failed', error: error as Error })),
     };
-    this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId });
+    this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId, channel });
     let outcome: TaskOutcome;
     try {
       outcome = await this.#pool.submit(job);
     } finally {
       this.#running.delete(t.taskRunId);
+    }
+    if (outcome.serviceMs !== undefined && outcome.state !== 'Cancelled') {
+      const signature = requirementSignature(t.options.resources);
+      const before = this.#taskMs[signature];
+      this.#taskMs[signature] = before === undefined ? outcome.serviceMs : before + RECENT_WEIGHT * (outcome.serviceMs - before);
     }
     // Cancelled by its client (which settled it already), or handed back to the cluster by close(): nothing to say.
     if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return;

@@ -30,8 +30,8 @@ export interface WeftEvents {
   'task-run:log': { flowRunId: string; taskRunId: string; taskName: string; level: LogLevel; message: string; workerId: string; time: number };
   'worker:joined': { workerId: string; resources: Resources; time: number };
   'worker:left': { workerId: string; reason: string; time: number };
-  'scale:up': { from: number; to: number; time: number };
-  'scale:down': { from: number; to: number; time: number };
+  'scale:up': { from: number; to: number; reason: string; time: number };
+  'scale:down': { from: number; to: number; reason: string; time: number };
   'runner:warning': { message: string; time: number };
 }
 

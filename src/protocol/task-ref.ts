@@ -1,5 +1,7 @@
-import { pathToFileURL } from 'node:url';
-import { isAbsolute } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isAbsolute, relative, sep } from 'node:path';
 import { TaskNotFoundError, UnguardedModuleError } from '../errors.ts';
 import { loaderFor } from '../loader/register.ts';
 
@@ -11,6 +13,13 @@ export interface TaskRef {
   /** `file:///…/tasks.ts`, or `undefined` where the defining module could not be read. */
   readonly module: string | undefined;
   readonly name: string;
+  /**
+   * Across hosts (to a cluster worker, see {@link portableRef}): the module's path relative to the
+   * sender's project root, `/`-separated (`src/tasks.ts`), when it lies under that root.
+   */
+  readonly path?: string;
+  /** Across hosts: a hash of the module's source as the sender has it; a worker whose copy differs refuses the task. */
+  readonly hash?: string;
 }
 
 /** What the registry keeps of a task: enough to run it. */
@@ -84,4 +93,51 @@ export function callerModule(fn: (...args: never[]) => unknown): string | undefi
     Error.prepareStackTrace = original;
     Error.stackTraceLimit = limit;
   }
+}
+
+/** Portable forms of refs, per ref object (with the root they are relative to). */
+const portable = new WeakMap<TaskRef, { readonly root: string; readonly ref: TaskRef }>();
+
+/**
+ * The ref as it goes to another host (a cluster worker): with `path`, its module relative to
+ * `root` (the sender's project root), so a worker finds the module in its own checkout wherever
+ * that lives, and `hash`, its source's hash, so a worker with other code refuses the task instead
+ * of running it. A ref with a path already (passed on from a worker) goes as it is; one whose
+ * module is not a readable file goes as it is too. Computed once per ref (a realpath and a read).
+ */
+export function portableRef(ref: TaskRef, root: string): TaskRef {
+  if (ref.path !== undefined || ref.module === undefined || !ref.module.startsWith('file:')) return ref;
+  const cached = portable.get(ref);
+  if (cached?.root === root) return cached.ref;
+  let out: TaskRef = ref;
+  try {
+    const file = realpathSync(fileURLToPath(ref.module));
+    const rel = relative(realOrAsIs(root), file);
+    const hash = sourceHash(file);
+    out = rel.startsWith('..') || isAbsolute(rel) ? { ...ref, hash } : { ...ref, path: rel.split(sep).join('/'), hash };
+  } catch {
+    // Not a file here: the worker reports the module it cannot find.
+  }
+  portable.set(ref, { root, ref: out });
+  return out;
+}
+
+function realOrAsIs(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+const hashes = new Map<string, string>();
+
+/**
+ * A hash of a file's source (sha256, 16 hex digits), read once per file for the process's life:
+ * the code a process runs is the code it first loaded.
+ */
+export function sourceHash(file: string): string {
+  let hash = hashes.get(file);
+  if (hash === undefined) hashes.set(file, (hash = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16)));
+  return hash;
 }

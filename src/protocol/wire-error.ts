@@ -1,7 +1,7 @@
 import { cloneable } from './serialize.ts';
 import {
   AsCompletedTimeoutError, CancelledError, ClusterConnectionError, FlowParametersError, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
-  TaskRunError, TaskTimeoutError, UnguardedModuleError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, WorkerStartError,
+  TaskRunError, TaskTimeoutError, UnguardedModuleError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, WorkerStartError, CodeVersionError,
 } from '../errors.ts';
 
 /**
@@ -20,7 +20,7 @@ export interface WireError {
 const WEFT_CLASSES: Record<string, { prototype: object }> = {
   TaskRunError, FlowRunError, WorkerCrashedError, TaskNotFoundError, SerializationError, ClusterConnectionError,
   CancelledError, TaskTimeoutError, UpstreamFailedError, InvalidOptionError, UsageError, WeftError, AsCompletedTimeoutError, WorkerStartError,
-  FlowParametersError, UnguardedModuleError,
+  FlowParametersError, UnguardedModuleError, CodeVersionError,
 };
 const BUILTIN: Record<string, { prototype: object }> = {
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError,

@@ -123,7 +123,7 @@ export class EventLog {
         return this.row(K[name], e.time!, -1, -1, -1, w(e.workerId), -1, -1, NaN, NaN, s(e.reason));
       case 'scale:up':
       case 'scale:down':
-        return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to);
+        return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to, s(e.reason));
       case 'runner:warning':
         return this.row(K[name], e.time!, -1, -1, -1, -1, -1, -1, NaN, NaN, s(e.message));
     }

@@ -455,7 +455,7 @@ function workerEventsOf(log: EventLog, t0: number): WorkerEvent[] {
     const time = log.time[i]! - t0;
     if (k === K['worker:joined']) out.push({ time, kind: 'joined', text: `${log.str(log.worker[i]!)} ${resourcesText(log.str(log.m[i]!))}`.trim() });
     else if (k === K['worker:left']) out.push({ time, kind: 'left', text: `${log.str(log.worker[i]!)}: ${log.str(log.m[i]!) ?? ''}` });
-    else if (k === K['scale:up'] || k === K['scale:down']) out.push({ time, kind: k === K['scale:up'] ? 'scale up' : 'scale down', text: `${log.x[i]} → ${log.d[i]} workers` });
+    else if (k === K['scale:up'] || k === K['scale:down']) out.push({ time, kind: k === K['scale:up'] ? 'scale up' : 'scale down', text: `${log.x[i]} → ${log.d[i]} workers${log.m[i]! >= 0 ? `: ${log.str(log.m[i]!)}` : ''}` });
     else if (k === K['runner:warning']) out.push({ time, kind: 'warning', text: log.str(log.m[i]!) ?? '' });
   }
   return out;

@@ -88,7 +88,7 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
         await this.#cluster.start();
         if (this.options.adapt) {
           if (!this.#cluster.adapt) throw new UsageError(`The cluster class of this runner has no adapt() method, so \`adapt\` cannot apply: drop \`adapt\` or use a cluster class that scales.`);
-          this.#cluster.adapt(this.options.adapt, (from, to) => context.events.emit(to > from ? 'scale:up' : 'scale:down', { from, to, time: now() }));
+          this.#cluster.adapt(this.options.adapt, (from, to, reason) => context.events.emit(to > from ? 'scale:up' : 'scale:down', { from, to, reason, time: now() }));
         }
         address = parseAddress('cluster.address', this.#cluster.address);
       }

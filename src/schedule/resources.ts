@@ -53,6 +53,17 @@ export function shortfall(need: Resources, capacity: Resources): { name: string;
   return undefined;
 }
 
+/**
+ * Tasks of a requirement one worker runs at once: its slots, or fewer when its resources allow
+ * fewer (0: it cannot run them at all).
+ */
+export function slotsFor(need: Resources, workerResources: Resources, slotsPerWorker: number): number {
+  if (shortfall(need, workerResources)) return 0;
+  let slots = slotsPerWorker;
+  for (const [name, amount] of Object.entries(need)) if (amount > 0) slots = Math.min(slots, Math.floor((workerResources[name] ?? 0) / amount));
+  return Math.max(0, slots);
+}
+
 /** Mutable amounts left, for a pool that hands resources out and takes them back. */
 export class ResourcePool {
   readonly #free: Record<string, number>;

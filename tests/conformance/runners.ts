@@ -11,7 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import { after, before } from 'node:test';
 import { DistributedTaskRunner, ParallelTaskRunner, SequentialTaskRunner, type Resources, type TaskRunner } from '../../src/index.ts';
-import { startBackgroundRedis, startWorker, type BackgroundRedis, type CliProcess } from '../helpers/redis.ts';
+import { startBackgroundRedis, startWorker, type CliProcess } from '../helpers/redis.ts';
+import { clusterUnsupported, startRedisCluster } from '../helpers/redis-cluster.ts';
 
 /** Options a case may ask of a runner; `make` must honour them where the runner has such a thing. */
 export interface RunnerOptions {
@@ -37,11 +38,6 @@ export interface RunnerCase {
    */
   readonly noPriorityWithinTurn?: string;
   /**
-   * Why task runs submitted from a task (`getClient()`) do not show in the flow run's record on this
-   * runner: the nested-submission case checks their results there, and their records elsewhere.
-   */
-  readonly nestedNotRecorded?: string;
-  /**
    * Why this runner cannot know what its workers have (a shared cluster, whose workers come and
    * go): a task needing more than any worker has waits, with a warning, instead of failing at submit.
    */
@@ -56,6 +52,12 @@ export interface RunnerCase {
   readonly stop?: () => Promise<void>;
 }
 
+/** The Redis of a shared cluster, started once per test file: one server, or a Redis Cluster. */
+interface SharedRedis {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
 /**
  * An existing cluster reached by `address`, as users share one: a Redis the test file starts and
  * `weft worker` processes joined to it. Each configuration a case asks for (slots, resources) gets
@@ -63,12 +65,15 @@ export interface RunnerCase {
  * (tasks wait in the queue until it joins). They run in the background until the file's `after`.
  */
 class SharedCluster {
-  #redis: BackgroundRedis | undefined;
+  #redis: SharedRedis | undefined;
   readonly #workers = new Map<string, Promise<CliProcess>>();
 
+  constructor(readonly startRedis: () => Promise<SharedRedis>) {}
+
   async start(): Promise<void> {
-    this.#redis = await startBackgroundRedis();
-    await this.#worker(4, {});
+    this.#redis = await this.startRedis();
+    // The usual configuration's worker joins before the first case: its 20 s bound is for the case.
+    await this.#workers.get(this.#worker(4, {}));
   }
 
   async stop(): Promise<void> {
@@ -82,14 +87,14 @@ class SharedCluster {
     const slots = o?.workers ?? 4;
     const resources = o?.resources ?? {};
     const prefix = this.#worker(slots, resources);
-    return `${(this.#redis as BackgroundRedis).address}?prefix=${prefix}`;
+    return `${(this.#redis as SharedRedis).address}?prefix=${prefix}`;
   }
 
   #worker(slots: number, resources: Resources): string {
     const declared = Object.entries(resources).map(([name, n]) => `${name}=${n}`).sort().join(',');
     const prefix = `conformance-${slots}${declared === '' ? '' : `-${declared.replace(/[=,]/g, '-')}`}`;
     if (!this.#workers.has(prefix)) {
-      const address = `${(this.#redis as BackgroundRedis).address}?prefix=${prefix}`;
+      const address = `${(this.#redis as SharedRedis).address}?prefix=${prefix}`;
       const flags = ['--concurrency', String(slots), ...(declared === '' ? [] : ['--resources', declared])];
       const worker = startWorker(address, flags, { background: true });
       worker.catch(() => undefined);
@@ -125,19 +130,22 @@ if (spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).st
     make: (o) => new DistributedTaskRunner({ clusterOptions: { workers: 1, threadsPerWorker: o?.workers ?? 4, resources: o?.resources } }),
     cancelKillsTasks: true,
     noPriorityWithinTurn: 'a cluster queues the tasks submitted in one turn together, so the first of them does not take the idle worker ahead of the rest',
-    nestedNotRecorded: "a cluster worker submits nested runs to the cluster straight from the worker, on its own result channel: the flow's process never hears of them",
   });
-  const shared = new SharedCluster();
-  RUNNERS.push({
-    name: 'cluster-address',
+  const sharedRunner = (name: string, shared: SharedCluster): RunnerCase => ({
+    name,
     make: (o) => new DistributedTaskRunner({ address: shared.address(o) }),
     noPriorityWithinTurn: 'a cluster queues the tasks submitted in one turn together, so the first of them does not take the idle worker ahead of the rest',
-    nestedNotRecorded: "a cluster worker submits nested runs to the cluster straight from the worker, on its own result channel: the flow's process never hears of them",
     sharedWorkers: 'a shared cluster\'s workers stay after the run, and one may join while the run waits for it',
     noCapacityCheck: 'a shared cluster\'s workers come and go, so a task needing more than those joined now waits (with a warning) for one that has it',
     start: () => shared.start(),
     stop: () => shared.stop(),
   });
+  RUNNERS.push(sharedRunner('cluster-address', new SharedCluster(startBackgroundRedis)));
+  // The same on a 3-master Redis Cluster (`redis+cluster://`), one per test file, where this
+  // redis-server can run one.
+  const unsupported = clusterUnsupported();
+  if (unsupported === undefined) RUNNERS.push(sharedRunner('redis-cluster', new SharedCluster(() => startRedisCluster({ background: true }))));
+  else console.warn(`conformance: ${unsupported}, so the redis-cluster runner is left out`);
 } else {
   console.warn('conformance: no redis-server, so the cluster runner is left out (sudo apt-get install -y redis-server)');
 }

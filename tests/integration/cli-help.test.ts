@@ -34,7 +34,7 @@ const COMMANDS: Record<string, { args: string[]; options: Record<string, string 
   'weft run': { args: ['run'], options: { param: undefined, report: undefined, 'no-history': undefined } },
   'weft report': { args: ['report'], options: { output: 'weft-report-<run>.html, unless --trace is given', trace: undefined } },
   'weft runs': { args: ['runs'], options: { limit: '20' } },
-  'weft cluster up': { args: ['cluster', 'up'], options: { workers: 'the core count up to 4 cores, else about √cores', 'threads-per-worker': 'cores / workers', resources: 'none', port: '0', root: "the nearest package.json's directory" } },
+  'weft cluster up': { args: ['cluster', 'up'], options: { workers: 'the core count up to 4 cores, else about √cores', 'threads-per-worker': 'cores / workers', resources: 'none', port: '0', root: "the nearest package.json's directory", 'adapt-min': 'no adaptive scaling', 'adapt-max': 'no adaptive scaling; with --adapt-min, no limit' } },
   'weft worker': { args: ['worker'], options: { address: undefined, concurrency: 'the core count', resources: 'none', root: "the nearest package.json's directory", name: 'host-pid-random', 'death-timeout': '60', 'grace-ms': '30000', 'lock-ms': '30000' } },
 };
 

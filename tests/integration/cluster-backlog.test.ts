@@ -12,6 +12,7 @@ import { connect, parseAddress } from '../../src/cluster/connection.ts';
 import { ClusterQueues } from '../../src/cluster/queues.ts';
 import type { RedisServer } from '../../src/cluster/redis-server.ts';
 import { resolveTaskOptions } from '../../src/core/options.ts';
+import { recordedLocalCluster } from '../helpers/clusters.ts';
 import { alive, startRedis } from '../helpers/redis.ts';
 import { gpu } from '../fixtures/cluster/tasks.ts';
 
@@ -67,11 +68,7 @@ test('adapt: a cluster whose workers declare a resource scales up for tasks queu
     return Promise.all(gpu.map(Array.from({ length: 8 }, (_, i) => i)));
   }, {
     taskRunner: new DistributedTaskRunner({
-      clusterClass: (options: ConstructorParameters<typeof LocalCluster>[0]) => {
-        const c = new LocalCluster(options);
-        clusters.push(c);
-        return c;
-      },
+      clusterClass: recordedLocalCluster(clusters),
       // No worker at first: only the backlog on the GPU queue can bring one.
       clusterOptions: { workers: 0, threadsPerWorker: 1, resources: { GPU: 1 } },
       adapt: { minimum: 0, maximum: 2 },

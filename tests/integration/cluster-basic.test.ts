@@ -5,17 +5,14 @@ import assert from 'node:assert/strict';
 import { flow, DistributedTaskRunner, FlowRunError, LocalCluster, TaskRunError, SerializationError, TaskNotFoundError, TaskTimeoutError } from '../../src/index.ts';
 import type { WeftEvents } from '../../src/index.ts';
 import { double, boom, logs, flaky, slowTimeout, returnsFunction, whereAmI, makeHiddenTask } from '../fixtures/cluster/tasks.ts';
+import { recordedLocalCluster } from '../helpers/clusters.ts';
 import { alive } from '../helpers/redis.ts';
 
 /** Every temporary cluster the runners made (through a factory clusterClass, which records them). */
 const clusters: LocalCluster[] = [];
 const runner = () =>
   new DistributedTaskRunner({
-    clusterClass: (options: ConstructorParameters<typeof LocalCluster>[0]) => {
-      const c = new LocalCluster(options);
-      clusters.push(c);
-      return c;
-    },
+    clusterClass: recordedLocalCluster(clusters),
     clusterOptions: { workers: 2, threadsPerWorker: 2 },
   });
 
@@ -93,13 +90,10 @@ test('adapt: a temporary cluster adds workers while tasks wait (scale:up), withi
     return Promise.all(whereAmI.map(Array.from({ length: 16 }, () => 250)));
   }, {
     taskRunner: new DistributedTaskRunner({
-      clusterClass: (options: ConstructorParameters<typeof LocalCluster>[0]) => {
-        const c = new LocalCluster(options);
-        clusters.push(c);
-        return c;
-      },
+      clusterClass: recordedLocalCluster(clusters),
       clusterOptions: { workers: 1, threadsPerWorker: 1 },
-      adapt: { minimum: 1, maximum: 2 },
+      // 16 × 250 ms is 4 s of work: one worker would finish it within the default 5 s target.
+      adapt: { minimum: 1, maximum: 2, targetMs: 1000 },
     }),
   });
   const run = main.run();

@@ -102,16 +102,3 @@ test('LocalCluster start/close on its own leaves nothing', async () => {
   await cluster.close();
   for (const pid of [redis, ...workers]) assert.equal(alive(pid), false);
 });
-
-test('a LocalCluster does not outlive a process killed with SIGKILL (workers and Redis go)', async () => {
-  const { spawn } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
-  const { until } = await import('../helpers/eventually.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/cluster/orphan.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  await until(() => out.includes('\n'), 20_000, 'the cluster to start');
-  const pids = JSON.parse(out) as { redis: number; workers: number[] };
-  child.kill('SIGKILL');
-  await until(() => ![pids.redis, ...pids.workers].some((pid) => alive(pid)), 15_000, 'every cluster process to go');
-});

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import {
   CancelledError, ClusterConnectionError, ErrorCode, FlowRunError, InvalidOptionError, SerializationError, TaskNotFoundError,
   TaskRunError, TaskTimeoutError, UpstreamFailedError, UsageError, WeftError, WorkerCrashedError, FlowParametersError, UnguardedModuleError,
-  AsCompletedTimeoutError, WorkerStartError,
+  AsCompletedTimeoutError, WorkerStartError, CodeVersionError,
 } from '../../src/index.ts';
 import { fromWireError, toWireError } from '../../src/protocol/wire-error.ts';
 
@@ -23,6 +23,7 @@ const samples: [WeftError, string, string][] = [
   [new UnguardedModuleError('report', 'file:///report.ts'), 'UnguardedModuleError', ErrorCode.UnguardedModule],
   [new AsCompletedTimeoutError(2, 50), 'AsCompletedTimeoutError', ErrorCode.AsCompletedTimeout],
   [new WorkerStartError('process-3', 3, 'it exited with code 9 before it was ready'), 'WorkerStartError', ErrorCode.WorkerStart],
+  [new CodeVersionError('download', 'src/tasks.ts', 'host-b-1', 'host-b'), 'CodeVersionError', ErrorCode.CodeVersion],
 ];
 
 describe('errors', () => {

@@ -197,7 +197,7 @@ describe('report model', () => {
     const ev: Ev[] = [
       ['flow-run:started', { flowRunId: F, flowName: 'parent', runner: 'test', time: 0 }],
       ['worker:joined', { workerId: 'w1', resources: { GPU: 1 }, time: 1 }],
-      ['scale:up', { from: 1, to: 3, time: 2 }],
+      ['scale:up', { from: 1, to: 3, reason: 'backlog 30 task runs', time: 2 }],
       ['flow-run:started', { flowRunId: 'sub-1', flowName: 'child', parentFlowRunId: F, runner: 'test', time: 3 }],
       ['flow-run:finished', { flowRunId: 'sub-1', flowName: 'child', state: 'Completed', time: 6 }],
     ];
@@ -208,7 +208,7 @@ describe('report model', () => {
     assert.equal(m.summary.flowName, 'parent');
     assert.equal(m.summary.durationMs, 10);
     assert.deepEqual(m.subflows, [{ flowRunId: 'sub-1', flowName: 'child', parentFlowRunId: F, start: 3, end: 6, state: 'Completed' }]);
-    assert.deepEqual(m.workerEvents.map((e) => `${e.kind}: ${e.text}`), ['joined: w1 (GPU=1)', 'scale up: 1 → 3 workers']);
+    assert.deepEqual(m.workerEvents.map((e) => `${e.kind}: ${e.text}`), ['joined: w1 (GPU=1)', 'scale up: 1 → 3 workers: backlog 30 task runs']);
     assert.equal(m.logs.lines.length + m.logs.dropped, LOG_CAP + 5);
     assert.equal(m.logs.dropped, 5);
     assert.deepEqual(m.errors.lines.map((l) => l.message), ['bad']);

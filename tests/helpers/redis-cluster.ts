@@ -1,0 +1,139 @@
+/**
+ * A private Redis Cluster for a test file: N masters (and optionally a replica each) started as
+ * `redis-server --cluster-enabled yes` on free loopback ports, joined with
+ * `redis-cli --cluster create ... --cluster-yes`, in its own temporary directory (the nodes'
+ * cluster config files). Everything it started is removed by `stop()`, and by a failed start too.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../../src/cluster/redis-server.ts';
+import { until } from './eventually.ts';
+
+const run = promisify(execFile);
+const SERVER = process.env.WEFT_REDIS_SERVER ?? 'redis-server';
+const CLI = process.env.WEFT_REDIS_CLI ?? 'redis-cli';
+
+/**
+ * Why a Redis Cluster cannot be started here, or undefined if it can: redis-server 7+ (sharded
+ * pub/sub, `cluster-port`) and redis-cli must both be found. Tests skip with this reason.
+ */
+export function clusterUnsupported(): string | undefined {
+  const server = spawnSync(SERVER, ['--version'], { encoding: 'utf8' });
+  if (server.status !== 0) return `no ${SERVER} here`;
+  const major = Number(/v=(\d+)/.exec(server.stdout)?.[1] ?? 0);
+  if (major < 7) return `${SERVER} ${major} runs no Redis Cluster with sharded pub/sub (7 or later needed)`;
+  if (spawnSync(CLI, ['--version']).status !== 0) return `no ${CLI} here (it creates the cluster)`;
+  return undefined;
+}
+
+/** One node of a test cluster. */
+export interface ClusterNode {
+  readonly port: number;
+  readonly child: ChildProcess;
+}
+
+export interface TestRedisCluster {
+  /** `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...` (every master as a seed). */
+  readonly address: string;
+  readonly nodes: readonly ClusterNode[];
+  /** Ports of the current masters, read from the cluster. */
+  masters(): Promise<number[]>;
+  /** The port of the master that serves `key`'s slot now. */
+  masterOf(key: string): Promise<number>;
+  /** SIGKILLs the node on `port` and resolves once it has exited. */
+  kill(port: number): Promise<void>;
+  /** Resolves once every live node reports `cluster_state:ok` (after a failover, say). */
+  healthy(timeoutMs?: number): Promise<void>;
+  /** `redis-cli -p port args...`, its output. */
+  cli(port: number, ...args: string[]): Promise<string>;
+  /** Pids of the nodes still running. */
+  readonly pids: number[];
+  stop(): Promise<void>;
+}
+
+export interface TestClusterOptions {
+  /** @default 3 */
+  readonly masters?: number;
+  /** A replica per master (for failover tests). @default false */
+  readonly replicas?: boolean;
+  /** Unref the processes, so a cluster shared by a whole test file does not keep its loop alive. */
+  readonly background?: boolean;
+}
+
+/** Starts a Redis Cluster; on any failure, what was started is stopped before the error is thrown. */
+export async function startRedisCluster(options: TestClusterOptions = {}): Promise<TestRedisCluster> {
+  const masters = options.masters ?? 3;
+  const count = masters * (options.replicas ? 2 : 1);
+  const dir = mkdtempSync(join(tmpdir(), 'weft-rcluster-'));
+  const nodes: ClusterNode[] = [];
+  const exits = new Map<number, Promise<void>>();
+  const cli = async (port: number, ...args: string[]) => (await run(CLI, ['-p', String(port), ...args], { timeout: 10_000 })).stdout;
+  const stop = async () => {
+    for (const node of nodes) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
+    await Promise.all(exits.values());
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const live = () => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+  const healthy = async (timeoutMs = 20_000) => {
+    await until(async () => {
+      for (const node of live()) if (!(await cli(node.port, 'cluster', 'info').catch(() => '')).includes('cluster_state:ok')) return false;
+      return true;
+    }, timeoutMs, 'every node of the test Redis Cluster to report cluster_state:ok');
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      const bus = await freePort();
+      const child = spawn(SERVER, [
+        '--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', dir,
+        '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
+      ], { stdio: 'ignore' });
+      if (options.background) child.unref();
+      exits.set(port, new Promise((resolve) => child.once('exit', () => resolve())));
+      nodes.push({ port, child });
+    }
+    for (const node of nodes) await until(async () => (await cli(node.port, 'ping').catch(() => '')).includes('PONG'), 5000, `cluster node ${node.port} to answer PING`);
+    const replicas = options.replicas ? '1' : '0';
+    await run(CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', replicas, '--cluster-yes'], { timeout: 30_000 });
+    await healthy();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    address: `redis+cluster://${nodes.slice(0, masters).map((n) => `127.0.0.1:${n.port}`).join(',')}`,
+    nodes,
+    get pids() {
+      return live().flatMap((n) => (n.child.pid === undefined ? [] : [n.child.pid]));
+    },
+    async masters() {
+      const seed = live()[0];
+      if (!seed) return [];
+      const text = await cli(seed.port, 'cluster', 'nodes');
+      return text.split('\n').filter((line) => /\bmaster\b/.test(line) && !/\bfail\b/.test(line))
+        .map((line) => Number(/:(\d+)@/.exec(line)?.[1])).filter((p) => Number.isInteger(p));
+    },
+    async masterOf(key) {
+      const seed = live()[0];
+      if (!seed) throw new Error('no live node');
+      const slot = Number((await cli(seed.port, 'cluster', 'keyslot', key)).trim());
+      for (const line of (await cli(seed.port, 'cluster', 'nodes')).split('\n')) {
+        if (!/\bmaster\b/.test(line) || /\bfail\b/.test(line)) continue;
+        const ranges = line.trim().split(' ').slice(8).map((r) => r.split('-').map(Number));
+        if (ranges.some(([a, b]) => a !== undefined && slot >= a && slot <= (b ?? a))) return Number(/:(\d+)@/.exec(line)?.[1]);
+      }
+      throw new Error(`no master serves slot ${slot} of ${key}`);
+    },
+    async kill(port) {
+      nodes.find((n) => n.port === port)?.child.kill('SIGKILL');
+      await exits.get(port);
+    },
+    healthy,
+    cli,
+    stop,
+  };
+}
