@@ -71,6 +71,20 @@ export function isAllowFailure(value: unknown): value is AllowFailure<unknown> {
  * `check` sees each future once it is found (the engine refuses another flow run's futures).
  */
 export function findFutures(args: readonly unknown[], check: (future: TaskFuture<unknown>) => void): Upstream | undefined {
+  // Flat arguments (no object among them) hold nothing to find: no walker is made for them.
+  return holdsObjects(args) ? walk(args, check) : undefined;
+}
+
+/** Whether any of `args` is an object (where a future or a mark could be). */
+export function holdsObjects(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === 'object' && a !== null) return true;
+  }
+  return false;
+}
+
+function walk(args: readonly unknown[], check: (future: TaskFuture<unknown>) => void): Upstream | undefined {
   let found: { required: TaskFuture<unknown>[]; tolerated: TaskFuture<unknown>[] } | undefined;
   let seen: Set<object> | undefined;
   const visit = (value: unknown): void => {

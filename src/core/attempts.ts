@@ -54,9 +54,10 @@ export async function runAttempts(request: AttemptRequest, hooks: AttemptHooks, 
   }
 }
 
-function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<unknown> {
+function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): unknown {
   const { options } = request;
   if (options.timeoutMs === Infinity) {
+    // Awaited by runAttempts inside its try: a synchronous throw is caught there like a rejection.
     return call(request, attempt, undefined, hooks, flowRun);
   }
   // A timed attempt gets its own signal, aborted by the run's signal or by the timer.
@@ -77,7 +78,7 @@ function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, 
     // A synchronous body (or one that blocks the thread) keeps the timer from firing while it runs:
     // an attempt that ended past its deadline is a timeout all the same, its value discarded.
     const overdue = () => performance.now() - start >= options.timeoutMs;
-    call(request, attempt, controller.signal, hooks, flowRun).then(
+    new Promise<unknown>((settle) => settle(call(request, attempt, controller.signal, hooks, flowRun))).then(
       (value) => (overdue() ? timedOut() : resolve(value)),
       (error: unknown) => (overdue() ? timedOut() : reject(error)),
     ).finally(() => {
@@ -87,7 +88,8 @@ function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, 
   });
 }
 
-async function call(request: AttemptRequest, attempt: number, signal: AbortSignal | undefined, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<unknown> {
+/** Calls the task's function in its run context; returns what it returns (throws what it throws). */
+function call(request: AttemptRequest, attempt: number, signal: AbortSignal | undefined, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): unknown {
   const store: RunStore = { flowRun, task: new AttemptScope(request, attempt, signal, hooks, flowRun), annotations: storage.getStore()?.annotations };
   return storage.run(store, request.fn as (...args: unknown[]) => unknown, ...request.args);
 }

@@ -2,43 +2,29 @@ import { randomUUID } from 'node:crypto';
 import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } from '../errors.ts';
 import { EventBus } from '../events/bus.ts';
 import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
-import { RunFold } from '../events/fold.ts';
+import { RunFold, type FoldedRun } from '../events/fold.ts';
 import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
-import { runAttempts, type AttemptHooks } from './attempts.ts';
-import { RunSignal } from './run-signal.ts';
+import { runAttempts, type AttemptHooks, type AttemptRequest } from './attempts.ts';
+import { LiveRun } from './live-run.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
 import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
-import { findFutures, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
+import { findFutures, holdsObjects, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
-import type { Lend, TaskDef, TaskJob, TaskOutcome, TaskRunner } from './task-runner.ts';
-import type { TaskRef } from '../protocol/task-ref.ts';
+import type { Lend, TaskDef, TaskOutcome, TaskRunner } from './task-runner.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
-import type { Cancellation } from './run-signal.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
 const annotated = new WeakMap<object, WeakMap<ResolvedTaskOptions, ResolvedTaskOptions>>();
-
-/** What the engine keeps of a task run while it is live; dropped when it ends. */
-interface LiveRun {
-  readonly future: TaskFuture<unknown>;
-  readonly record: TaskRunRecord;
-  readonly cancellation: RunSignal;
-  /** When it was handed to the runner. */
-  readyTime?: number;
-}
 
 function notHere(): never {
   throw new Error('unreachable: a task submitted from a worker runs in a worker');
 }
 
-/** A run submitted in this turn, not yet handed to the runner. */
-interface Deferred {
+/** An attempt request of a run in this process: the run it belongs to rides along, for the engine's hooks. */
+interface LocalRequest extends AttemptRequest {
   readonly run: LiveRun;
-  readonly task: TaskDef;
-  readonly args: readonly unknown[];
-  readonly options: ResolvedTaskOptions;
 }
 
 /**
@@ -69,7 +55,14 @@ export class FlowRunEngine implements FlowRunScope {
   #onIdle: (() => void) | undefined;
   #hooks: AttemptHooks | undefined;
   /** Runs submitted in this turn, handed to the runner once the caller's code yields (see #defer). */
-  #deferred: Deferred[] = [];
+  #deferred: LiveRun[] = [];
+  /** Every future's cancel: one function for the run, not one per future. */
+  readonly #cancelOne = (future: TaskFuture<unknown>, reason: string): boolean => {
+    const run = this.#live.get(future.taskRunId);
+    if (!run) return false;
+    this.#abort(run, new CancelledError(reason));
+    return true;
+  };
   #accepting = true;
   #cancelReason: CancelledError | undefined;
 
@@ -86,9 +79,20 @@ export class FlowRunEngine implements FlowRunScope {
     const fold = (this.#fold = new RunFold({ flowRunId: this.id }));
     this.taskRuns = fold.records;
     const bus = this.bus;
+    const live = this.#live;
+    const id = this.id;
     this.events = {
       emit<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
-        fold.apply(name, event);
+        // The engine's runs are not in the fold's index (one map per run is enough): a runner's
+        // events about them are folded through the run the engine holds.
+        if (name === 'task-run:started' || name === 'task-run:retried') {
+          const e = event as WeftEvents['task-run:started' | 'task-run:retried'];
+          const run = e.flowRunId === id ? live.get(e.taskRunId) : undefined;
+          if (run && name === 'task-run:started') {
+            const s = e as WeftEvents['task-run:started'];
+            fold.start(run.folded, s.attempt, s.workerId, s.readyTime, s.time);
+          } else if (run) fold.retry(run.folded, e.time);
+        } else fold.apply(name, event);
         bus.emit(name, event);
       },
       has: (name) => bus.has(name),
@@ -125,20 +129,24 @@ export class FlowRunEngine implements FlowRunScope {
       settleFuture(late, { state: 'Cancelled', error });
       return late;
     }
-    this.events.emit('task-run:submitted', { flowRunId: this.id, taskRunId, taskName: options.name, priority: options.priority, tags: options.tags, time });
-    const record = this.#fold.record(this.id, taskRunId) as TaskRunRecord;
-    const future = new TaskFuture<T>(record, this.id, (f, reason) => this.#cancelOne(f, reason));
-    const run: LiveRun = { future: future as TaskFuture<unknown>, record, cancellation: new RunSignal() };
+    // The run's own record is folded directly; the event is built only for listeners.
+    const folded = this.#fold.open(this.id, taskRunId, options.name, options.tags, time, false) as FoldedRun;
+    if (this.bus.has('task-run:submitted')) {
+      this.bus.emit('task-run:submitted', { flowRunId: this.id, taskRunId, taskName: options.name, priority: options.priority, tags: options.tags, time });
+    }
+    const future = new TaskFuture<T>(folded.record, this.id, this.#cancelOne);
+    const waits = upstream !== undefined && upstream.required.length + upstream.tolerated.length > 0;
+    // Nothing to wait for: at most quote() marks to unwrap.
+    const ready = upstream === undefined || waits ? args : replaceFutures(args, () => undefined);
+    const run = new LiveRun(taskRunId, this.id, task.ref, task.fn, ready, options, future as TaskFuture<unknown>, folded, this);
     this.#live.set(taskRunId, run);
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
-    } else if (upstream === undefined || upstream.required.length + upstream.tolerated.length === 0) {
-      // Nothing to wait for; at most quote() marks to unwrap.
-      const ready = upstream === undefined ? args : replaceFutures(args, () => undefined);
-      if (inline) this.#dispatch(run, task, ready, options, true);
-      else this.#defer({ run, task, args: ready, options });
+    } else if (!waits) {
+      if (inline) this.#dispatch(run, true);
+      else this.#defer(run);
     } else {
-      void this.#afterUpstream(run, task, args, options, inline, upstream);
+      void this.#afterUpstream(run, inline, upstream as Upstream);
     }
     return future;
   }
@@ -232,6 +240,7 @@ export class FlowRunEngine implements FlowRunScope {
    * undefined when it waits for none and has no mark to unwrap (the fast path).
    */
   #upstreamOf(taskName: string, args: readonly unknown[], waitFor: readonly unknown[] | undefined): Upstream | undefined {
+    if (!waitFor && !holdsObjects(args)) return undefined; // flat arguments: nothing to find, no closure made
     const check = (future: TaskFuture<unknown>) => {
       if (!this.#owns(future.flowRunId)) {
         throw new UsageError(`Task '${taskName}' was given a future (${future.taskRunId}) from another flow run: futures belong to the flow run that made them; pass its value (await it there) instead.`);
@@ -254,7 +263,8 @@ export class FlowRunEngine implements FlowRunScope {
     return this.id === flowRunId || (this.parent !== undefined && this.parent.#owns(flowRunId));
   }
 
-  async #afterUpstream(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean, upstream: Upstream): Promise<void> {
+  async #afterUpstream(run: LiveRun, inline: boolean, upstream: Upstream): Promise<void> {
+    const { args, options } = run;
     const { required, tolerated } = upstream;
     for (const f of required) markObserved(f);
     for (const f of tolerated) markObserved(f);
@@ -266,11 +276,13 @@ export class FlowRunEngine implements FlowRunScope {
       this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) });
       return;
     }
-    const resolved = upstream.rewrite === false ? args : replaceFutures(args, (f) => {
-      const outcome = outcomeOf(f) as TaskOutcome;
-      return outcome.state === 'Completed' ? outcome.value : failureOf(f);
-    });
-    this.#dispatch(run, task, resolved, options, inline);
+    if (upstream.rewrite !== false) {
+      run.args = replaceFutures(args, (f) => {
+        const outcome = outcomeOf(f) as TaskOutcome;
+        return outcome.state === 'Completed' ? outcome.value : failureOf(f);
+      });
+    }
+    this.#dispatch(run, inline);
   }
 
   /**
@@ -278,24 +290,23 @@ export class FlowRunEngine implements FlowRunScope {
    * synchronous task to its end before the caller got its future back. The runs of one turn go
    * to the runner together, in submission order, as soon as the caller's code yields.
    */
-  #defer(entry: Deferred): void {
-    if (this.#deferred.push(entry) === 1) queueMicrotask(() => this.#flushDeferred());
+  #defer(run: LiveRun): void {
+    if (this.#deferred.push(run) === 1) queueMicrotask(this.#flushDeferred);
   }
 
-  #flushDeferred(): void {
-    const entries = this.#deferred;
+  readonly #flushDeferred = (): void => {
+    const runs = this.#deferred;
     this.#deferred = [];
-    for (const { run, task, args, options } of entries) {
-      if (!outcomeOf(run.future)) this.#dispatch(run, task, args, options, false); // else cancelled meanwhile
+    for (const run of runs) {
+      if (!outcomeOf(run.future)) this.#dispatch(run, false); // else cancelled meanwhile
     }
-  }
+  };
 
-  #dispatch(run: LiveRun, task: TaskDef, args: readonly unknown[], options: ResolvedTaskOptions, inline: boolean): void {
-    const job = new Job(run.record.id, this.id, task.ref, task.fn, args as unknown[], options, run.cancellation, now(), this);
-    run.readyTime = job.readyTime;
+  #dispatch(run: LiveRun, inline: boolean): void {
+    run.readyTime = now();
     let outcome: Promise<TaskOutcome>;
     try {
-      outcome = inline ? this.#runInline(job) : this.runner.submit(job);
+      outcome = inline ? this.#runInline(run) : this.runner.submit(run);
     } catch (error) {
       // A runner's submit must not throw; if it does (a serialization check, say), the run fails here.
       outcome = Promise.resolve({ state: 'Failed', error: error as Error });
@@ -303,7 +314,7 @@ export class FlowRunEngine implements FlowRunScope {
     outcome.then((o) => this.#finish(run, o), (error: unknown) => this.#finish(run, { state: 'Crashed', error: error as Error }));
   }
 
-  #runInline(job: TaskJob): Promise<TaskOutcome> {
+  #runInline(job: LiveRun): Promise<TaskOutcome> {
     // Called from inside a task (in this process), it waits in that task's slot: lend that one.
     const outer = currentStore()?.task;
     const lend: Lend | undefined = outer?.secede ? () => (outer.secede as () => () => void)() : undefined;
@@ -311,46 +322,63 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   /** Runs a job's attempts in this process: what {@link TaskJob.runHere} does. */
-  runHere(job: TaskJob, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
-    return runAttempts(
-      { taskRunId: job.taskRunId, flowRunId: job.flowRunId, fn: job.fn, args: job.args, options: job.options, cancellation: job.cancellation, workerId, readyTime: job.readyTime, lend },
-      (this.#hooks ??= attemptEvents(this.events)),
-      this,
-    );
+  runHere(run: LiveRun, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
+    const request: LocalRequest = {
+      taskRunId: run.taskRunId, flowRunId: run.flowRunId, fn: run.fn, args: run.args, options: run.options, cancellation: run, workerId, readyTime: run.readyTime, lend, run,
+    };
+    return runAttempts(request, (this.#hooks ??= this.#localHooks()), this);
   }
 
-  #cancelOne<T>(future: TaskFuture<T>, reason: string): boolean {
-    const run = this.#live.get(future.taskRunId);
-    if (!run) return false;
-    this.#abort(run, new CancelledError(reason));
-    return true;
+  /** Hooks of attempts in this process: a start is folded directly, its event built only for listeners. */
+  #localHooks(): AttemptHooks {
+    const { retried, log } = attemptEvents(this.events);
+    const fold = this.#fold;
+    const bus = this.bus;
+    return {
+      started: (request, attempt, time) => {
+        const readyTime = request.readyTime ?? time;
+        fold.start((request as LocalRequest).run.folded, attempt, request.workerId, readyTime, time);
+        if (bus.has('task-run:started')) {
+          bus.emit('task-run:started', { flowRunId: request.flowRunId, taskRunId: request.taskRunId, taskName: request.options.name, attempt, workerId: request.workerId, readyTime, time });
+        }
+      },
+      retried,
+      log,
+    };
   }
 
   /** Aborts a live run's signal (the runner stops it) and settles its future as Cancelled now. */
   #abort(run: LiveRun, error: CancelledError): void {
-    run.cancellation.abort(error);
+    run.abort(error);
     this.#finish(run, { state: 'Cancelled', error });
   }
 
   /** Settles the run's future and emits its end; the fold writes the record from that event. */
   #finish(run: LiveRun, outcome: TaskOutcome): void {
     if (outcomeOf(run.future)) return;
-    const { record } = run;
+    const { folded } = run;
+    const { record } = folded;
     if (outcome.started && outcome.workerId !== undefined) {
       // A start that reached the runner with this end: announced now, after whatever ended before it.
-      emitStarted(this.events, { flowRunId: this.id, taskRunId: record.id, options: { name: record.taskName }, readyTime: run.readyTime }, outcome.started.attempt, outcome.workerId, outcome.started.time);
+      emitStarted(this.events, run, outcome.started.attempt, outcome.workerId, outcome.started.time);
     }
     settleFuture(run.future, outcome);
     if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
     this.#live.delete(record.id);
-    const { attempt, startTime } = this.#fold.current(this.id, record.id);
-    const event: WeftEvents['task-run:finished'] = {
-      flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state: outcome.state,
-      workerId: outcome.workerId ?? record.workerId, time: now(), error: outcome.state === 'Completed' ? undefined : outcome.error, attempt,
-    };
-    if (startTime !== undefined) event.startTime = startTime;
-    if (outcome.serviceMs !== undefined) event.serviceMs = outcome.serviceMs;
-    this.events.emit('task-run:finished', event);
+    const attempt = folded.open?.attempt ?? 0;
+    const startTime = folded.open?.startTime;
+    const { state, serviceMs } = outcome;
+    const workerId = outcome.workerId ?? record.workerId;
+    const error = outcome.state === 'Completed' ? undefined : outcome.error;
+    const time = now();
+    // Folded directly, as the run's submit was; the event is built only for listeners.
+    this.#fold.finish(folded, state, time, workerId, error, serviceMs, attempt);
+    if (this.bus.has('task-run:finished')) {
+      const event: WeftEvents['task-run:finished'] = { flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state, workerId, time, error, attempt };
+      if (startTime !== undefined) event.startTime = startTime;
+      if (serviceMs !== undefined) event.serviceMs = serviceMs;
+      this.bus.emit('task-run:finished', event);
+    }
     this.#wakeIfIdle();
   }
 
@@ -360,32 +388,5 @@ export class FlowRunEngine implements FlowRunScope {
       this.#onIdle = undefined;
       wake();
     }
-  }
-}
-
-/** A task run as the engine hands it to its runner. */
-class Job implements TaskJob {
-  readonly #engine: FlowRunEngine;
-
-  constructor(
-    readonly taskRunId: string,
-    readonly flowRunId: string,
-    readonly ref: TaskRef,
-    readonly fn: (...args: never[]) => unknown,
-    readonly args: unknown[],
-    readonly options: ResolvedTaskOptions,
-    readonly cancellation: Cancellation,
-    readonly readyTime: number,
-    engine: FlowRunEngine,
-  ) {
-    this.#engine = engine;
-  }
-
-  runHere(workerId: string, lend?: Lend): Promise<TaskOutcome> {
-    return this.#engine.runHere(this, workerId, lend);
-  }
-
-  submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown> {
-    return this.#engine.submitNested(task, args);
   }
 }

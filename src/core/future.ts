@@ -40,6 +40,11 @@ export class TaskFuture<T> implements PromiseLike<T> {
   readonly #cancel: (future: TaskFuture<unknown>, reason: string) => boolean;
   #outcome: TaskOutcome | undefined;
   #waiters: Array<() => void> | undefined;
+  /** What `result()` returns while the run is live: one promise, settled directly when the run ends. */
+  // Typed for any future, as #cancel is (variance).
+  #result: Promise<unknown> | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
   #observed = false;
   #error: Error | undefined;
 
@@ -79,7 +84,17 @@ export class TaskFuture<T> implements PromiseLike<T> {
     this.#observed = true;
     const outcome = this.#outcome;
     if (outcome) return outcome.state === 'Completed' ? Promise.resolve(outcome.value as T) : Promise.reject(this.#errorOf(outcome));
-    return this.#settled().then(() => this.result());
+    // Made once, on first ask, and settled by the run's end itself (no chain of promises per
+    // result); made only when asked for, so a failure nobody asked about rejects nothing.
+    const result = (this.#result ??= new Promise<unknown>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    }));
+    // A task running in the flow's process that waits here gives its runner slot back meanwhile
+    // (Dask's secede/rejoin): otherwise tasks that wait on tasks they submitted could fill every
+    // slot and wait forever.
+    const rejoin = storage.getStore()?.task?.secede?.();
+    return (rejoin ? result.finally(rejoin) : result) as Promise<T>;
   }
 
   /**
@@ -137,6 +152,11 @@ export class TaskFuture<T> implements PromiseLike<T> {
     settleFuture = (future, outcome) => {
       if (future.#outcome) return false;
       future.#outcome = outcome;
+      if (future.#result) {
+        if (outcome.state === 'Completed') (future.#resolve as (value: unknown) => void)(outcome.value);
+        else (future.#reject as (error: Error) => void)(future.#errorOf(outcome));
+        future.#result = future.#resolve = future.#reject = undefined;
+      }
       const waiters = future.#waiters;
       future.#waiters = undefined;
       if (waiters) for (const wake of waiters) wake();

@@ -49,6 +49,7 @@ export interface EventSink {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** The time stamp all events use. */
+const origin = performance.timeOrigin;
 export function now(): number {
-  return performance.timeOrigin + performance.now();
+  return origin + performance.now();
 }

@@ -1,4 +1,4 @@
-import type { TaskRunRecord } from '../core/states.ts';
+import type { FinalTaskRunState, TaskRunRecord } from '../core/states.ts';
 import type { WeftEventName, WeftEvents } from './events.ts';
 
 /** How one attempt of a task run ended, in the task stream. */
@@ -24,12 +24,16 @@ export interface TaskAttempt {
   readonly state: TaskAttemptState;
 }
 
-interface Live {
+/** A live run in a fold: what the engine holds to fold its own run's facts without building events. */
+export interface FoldedRun {
   readonly flowRunId: string;
   readonly record: TaskRunRecord;
   /** The attempt running now, for the task stream and the `finished` event's `attempt`/`startTime`. */
   open: { attempt: number; workerId: string; readyTime: number | undefined; startTime: number } | undefined;
+  /** Whether the fold finds it by id (for {@link RunFold.apply}). */
+  readonly indexed: boolean;
 }
+type Live = FoldedRun;
 
 /**
  * The one writer of task run records: a fold of a flow run's events (`task-run:submitted`,
@@ -90,48 +94,77 @@ export class RunFold {
   }
 
   #submitted(e: WeftEvents['task-run:submitted']): void {
-    if (this.#flowRunId !== undefined && e.flowRunId !== this.#flowRunId) return;
-    let runs = this.#live.get(e.flowRunId);
-    if (!runs) this.#live.set(e.flowRunId, (runs = new Map()));
-    if (runs.has(e.taskRunId)) return;
-    const record: TaskRunRecord = { id: e.taskRunId, taskName: e.taskName, state: 'Pending', submittedAt: e.time, attempts: 0, tags: e.tags ?? [] };
+    this.open(e.flowRunId, e.taskRunId, e.taskName, e.tags, e.time);
+  }
+
+  /**
+   * What a `task-run:submitted` event folds in, without the event: the engine folds its own facts
+   * this way and builds events only for listeners. Returns the live run (undefined if ignored).
+   * `indexed: false` leaves the run out of the fold's index by id: its caller holds the returned
+   * run and folds its facts through {@link start}, {@link retry} and {@link finish} (events about
+   * it given to {@link apply} are then ignored).
+   */
+  open(flowRunId: string, taskRunId: string, taskName: string, tags: readonly string[] | undefined, time: number, indexed = true): FoldedRun | undefined {
+    if (this.#flowRunId !== undefined && flowRunId !== this.#flowRunId) return undefined;
+    let runs: Map<string, Live> | undefined;
+    if (indexed) {
+      runs = this.#live.get(flowRunId);
+      if (!runs) this.#live.set(flowRunId, (runs = new Map()));
+      if (runs.has(taskRunId)) return undefined;
+    }
+    const record: TaskRunRecord = { id: taskRunId, taskName, state: 'Pending', submittedAt: time, attempts: 0, tags: tags ?? [] };
     this.records.push(record);
-    runs.set(e.taskRunId, { flowRunId: e.flowRunId, record, open: undefined });
+    const live: Live = { flowRunId, record, open: undefined, indexed };
+    runs?.set(taskRunId, live);
+    return live;
   }
 
   #started(e: WeftEvents['task-run:started']): void {
     const live = this.#find(e.flowRunId, e.taskRunId);
-    if (!live) return;
+    if (live) this.start(live, e.attempt, e.workerId, e.readyTime, e.time);
+  }
+
+  /** What a `task-run:started` event of `live` folds in. */
+  start(live: FoldedRun, attempt: number, workerId: string, readyTime: number | undefined, time: number): void {
     const { record } = live;
     // An attempt still open was lost with its worker: the run started again elsewhere.
-    if (live.open) this.#close(live, 'Crashed', e.time);
+    if (live.open) this.#close(live, 'Crashed', time);
     record.state = 'Running';
-    record.startedAt ??= e.time;
-    record.attempts = e.attempt;
-    record.workerId = e.workerId;
-    live.open = { attempt: e.attempt, workerId: e.workerId, readyTime: e.readyTime, startTime: e.time };
+    record.startedAt ??= time;
+    record.attempts = attempt;
+    record.workerId = workerId;
+    live.open = { attempt, workerId, readyTime, startTime: time };
   }
 
   #retried(e: WeftEvents['task-run:retried']): void {
     const live = this.#find(e.flowRunId, e.taskRunId);
-    if (!live) return;
+    if (live) this.retry(live, e.time);
+  }
+
+  /** What a `task-run:retried` event of `live` folds in. */
+  retry(live: FoldedRun, time: number): void {
     live.record.state = 'Retrying';
-    if (live.open) this.#close(live, 'Retried', e.time);
+    if (live.open) this.#close(live, 'Retried', time);
   }
 
   #finished(e: WeftEvents['task-run:finished']): void {
     const live = this.#find(e.flowRunId, e.taskRunId);
-    if (!live) return;
+    if (live) this.finish(live, e.state, e.time, e.workerId, e.error, e.serviceMs, e.attempt);
+  }
+
+  /** What a `task-run:finished` event of `live` folds in; the run is no longer live after it. */
+  finish(live: FoldedRun, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, serviceMs: number | undefined, attempt: number): void {
     const { record } = live;
-    record.state = e.state;
-    record.endedAt = e.time;
-    if (e.workerId !== undefined) record.workerId = e.workerId;
-    if (e.error !== undefined) record.error = e.error;
+    if (record.endedAt !== undefined) return; // it ended already
+    if (live.indexed) this.#live.get(live.flowRunId)?.delete(record.id);
+    record.state = state;
+    record.endedAt = time;
+    if (workerId !== undefined) record.workerId = workerId;
+    if (error !== undefined) record.error = error;
     if (live.open) {
-      const end = e.serviceMs !== undefined && e.attempt === live.open.attempt ? live.open.startTime + e.serviceMs : e.time;
-      this.#close(live, e.state, Math.min(end, e.time));
+      const end = serviceMs !== undefined && attempt === live.open.attempt ? live.open.startTime + serviceMs : time;
+      this.#close(live, state, Math.min(end, time));
     }
-    (this.#live.get(e.flowRunId) as Map<string, Live>).delete(e.taskRunId);
   }
 
   #close(live: Live, state: TaskAttemptState, endTime: number): void {

@@ -1,0 +1,54 @@
+import type { FoldedRun } from '../events/fold.ts';
+import type { TaskRef } from '../protocol/task-ref.ts';
+import type { WireTaskDef } from '../protocol/messages.ts';
+import type { TaskFuture } from './future.ts';
+import { RunSignal } from './run-signal.ts';
+import type { Lend, ResolvedTaskOptions, TaskJob, TaskOutcome } from './task-runner.ts';
+
+/** What a live run asks of its engine. */
+export interface RunHost {
+  runHere(run: LiveRun, workerId: string, lend: Lend | undefined): Promise<TaskOutcome>;
+  submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown>;
+}
+
+/**
+ * A task run while it is live: the engine's bookkeeping (its future, its folded record) and the
+ * job the runner is handed, in one object, so that a task run costs the engine few allocations.
+ * Dropped when the run ends; its record stays in the flow run's. It is its own `cancellation`.
+ */
+export class LiveRun extends RunSignal implements TaskJob {
+  /** When its upstream futures had resolved and it was handed to the runner. */
+  readyTime = 0;
+  /** Arguments, with futures replaced by their values once they are known. */
+  args: unknown[];
+  readonly #host: RunHost;
+
+  constructor(
+    readonly taskRunId: string,
+    readonly flowRunId: string,
+    readonly ref: TaskRef,
+    readonly fn: (...args: never[]) => unknown,
+    args: readonly unknown[],
+    readonly options: ResolvedTaskOptions,
+    readonly future: TaskFuture<unknown>,
+    readonly folded: FoldedRun,
+    host: RunHost,
+  ) {
+    super();
+    this.args = args as unknown[];
+    this.#host = host;
+  }
+
+  /** The run is its own cancellation (one object less per run). */
+  get cancellation(): RunSignal {
+    return this;
+  }
+
+  runHere(workerId: string, lend?: Lend): Promise<TaskOutcome> {
+    return this.#host.runHere(this, workerId, lend);
+  }
+
+  submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown> {
+    return this.#host.submitNested(task, args);
+  }
+}
