@@ -110,7 +110,17 @@ export class Outbox {
       const channelKeys = [keys.open(this.prefix, channel), keys.done(this.prefix, channel), keys.results(this.prefix, channel)];
       (pipeline as unknown as Deliver).weftDeliver(...channelKeys, KEY_TTL_S, encode(this.workerId, events), ...finished);
     }
-    if (this.feed) addEntry(pipeline, keys.dashboard(this.prefix), this.workerId, this.feed.rows(batches.values()));
+    if (this.feed) {
+      // The stream's key has a slot of its own: on a Redis Cluster it cannot share a channel's
+      // pipeline (ioredis rejects a pipeline across slots, results and all), so it goes beside it.
+      const rows = this.feed.rows(batches.values());
+      if (!isCluster(this.redis)) addEntry(pipeline, keys.dashboard(this.prefix), this.workerId, rows);
+      else {
+        const beside = this.redis.pipeline();
+        addEntry(beside, keys.dashboard(this.prefix), this.workerId, rows);
+        if (rows.length > 0) void beside.exec().catch(() => undefined);
+      }
+    }
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
