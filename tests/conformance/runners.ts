@@ -77,9 +77,12 @@ class SharedCluster {
   }
 
   async stop(): Promise<void> {
-    const workers = await Promise.allSettled(this.#workers.values());
-    for (const w of workers) if (w.status === 'fulfilled') await w.value.stop();
-    await this.#redis?.stop();
+    try {
+      const workers = await Promise.allSettled(this.#workers.values());
+      await Promise.allSettled(workers.map((w) => (w.status === 'fulfilled' ? w.value.stop() : undefined)));
+    } finally {
+      await this.#redis?.stop();
+    }
   }
 
   /** The address of the configuration; its worker joins in the background (tasks wait in the queue meanwhile). */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/cluster/redis-server.ts';
+import { killWithParent } from '../../src/util/watchdog.ts';
 import { until } from './eventually.ts';
 
 const run = promisify(execFile);
@@ -92,6 +93,8 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
         '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', dir,
         '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
       ], { stdio: 'ignore' });
+      // Gone with this test process however it ends (a file timeout, a crash): util/watchdog.ts.
+      killWithParent(child);
       if (options.background) child.unref();
       exits.set(port, new Promise((resolve) => child.once('exit', () => resolve())));
       nodes.push({ port, child });

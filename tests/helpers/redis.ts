@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort, RedisServer } from '../../src/cluster/redis-server.ts';
+import { killWithParent } from '../../src/util/watchdog.ts';
 import { until } from './eventually.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,6 +53,7 @@ function background(child: ChildProcess): void {
 
 export function startCli(args: string[], env: Record<string, string> = {}, options: { background?: boolean } = {}): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  killWithParent(child);
   if (options.background) background(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -95,6 +97,7 @@ export interface BackgroundRedis {
 export async function startBackgroundRedis(): Promise<BackgroundRedis> {
   const port = await freePort();
   const child = spawn(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  killWithParent(child);
   background(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await until(() => pong(port), 5000, `redis-server on port ${port} to answer PING`);
