@@ -7,7 +7,7 @@ const SPEC: CommandSpec = {
   command: 'weft cluster status',
   summary: [
     "Prints a cluster's state once: its workers (host, resources, tasks running, last heartbeat),",
-    'the depth of each queue (jobs waiting and running), and the flow runs in progress on it.',
+    'the depth of each queue (task runs waiting and running, and the jobs holding them), and the flow runs in progress on it.',
   ].join('\n'),
   options: [
     { name: 'address', value: 'URL', required: true, help: "the cluster's Redis: redis://[:password@]host:port[/db][?prefix=name]" },

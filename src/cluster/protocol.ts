@@ -82,8 +82,10 @@ export interface WorkerInfo {
   readonly startedAt: number;
   /** Last heartbeat, epoch ms. */
   readonly beat: number;
-  /** Task runs executing at the last heartbeat (`weft cluster status`). */
+  /** Task runs executing in its slots at the last heartbeat (`weft cluster status`). */
   readonly running?: number;
+  /** Task runs it had taken in (its jobs' runs, executing or waiting for a slot) at the last heartbeat. */
+  readonly held?: number;
   /** Recent mean run time of its tasks, ms, by requirement signature (what adaptive scaling weighs the backlog by). */
   readonly taskMs?: Readonly<Record<string, number>>;
 }

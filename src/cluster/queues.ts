@@ -163,8 +163,17 @@ export interface Backlog {
 
 /** Job states that count as backlog: queued (plain or prioritized) and running. */
 const BACKLOG_STATES = ['wait', 'prioritized', 'active'] as const;
+type BacklogState = (typeof BACKLOG_STATES)[number];
 /** Jobs read per page while counting runs. */
 const PAGE = 50;
+
+/** A queue's depth: task runs waiting and running, and the jobs (batches) that hold them. */
+export interface QueueDepth {
+  readonly waiting: number;
+  readonly running: number;
+  readonly waitingJobs: number;
+  readonly runningJobs: number;
+}
 
 /** Jobs added to one shard, in order. */
 export interface Added {
@@ -237,12 +246,27 @@ export class ClusterQueues {
     let total = 0;
     for (const signature of signatures) {
       for (let shard = 0; shard < this.ring.length && total < limit; shard++) {
-        const runs = await this.#runs(this.queue(signature, shard), limit - total);
+        const { runs } = await this.#runs(this.queue(signature, shard), limit - total);
         if (runs > 0) bySignature.set(signature, (bySignature.get(signature) ?? 0) + runs);
         total += runs;
       }
     }
     return { total, bySignature };
+  }
+
+  /** The depth of the queue of `signature` over every shard: jobs, and the task runs they hold, waiting and running. */
+  async depth(signature: string): Promise<QueueDepth> {
+    const depth = { waiting: 0, running: 0, waitingJobs: 0, runningJobs: 0 };
+    for (let shard = 0; shard < this.ring.length; shard++) {
+      const queue = this.queue(signature, shard);
+      const waiting = await this.#runs(queue, Infinity, ['wait', 'prioritized']);
+      const running = await this.#runs(queue, Infinity, ['active']);
+      depth.waiting += waiting.runs;
+      depth.waitingJobs += waiting.jobs;
+      depth.running += running.runs;
+      depth.runningJobs += running.jobs;
+    }
+    return depth;
   }
 
   /** Whether no job waits in the queue of `signature` (queued plain or prioritized; running ones aside). */
@@ -251,16 +275,17 @@ export class ClusterQueues {
     return (counts.wait ?? 0) + (counts.prioritized ?? 0) === 0;
   }
 
-  async #runs(queue: Queue, limit: number): Promise<number> {
-    const counts = await queue.getJobCounts(...BACKLOG_STATES);
-    const jobs = BACKLOG_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+  /** The jobs of a queue in `states`, and the task runs they hold (read page by page until `limit` runs are counted). */
+  async #runs(queue: Queue, limit: number, states: readonly BacklogState[] = BACKLOG_STATES): Promise<{ jobs: number; runs: number }> {
+    const counts = await queue.getJobCounts(...states);
+    const jobs = states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     let runs = 0;
     for (let start = 0; start < jobs && runs < limit; start += PAGE) {
-      const page = await queue.getJobs([...BACKLOG_STATES], start, start + PAGE - 1);
+      const page = await queue.getJobs([...states], start, start + PAGE - 1);
       if (page.length === 0) break;
       for (const job of page) runs += (job.data as JobData | undefined)?.n ?? 1;
     }
-    return runs;
+    return { jobs, runs };
   }
 
   /** Closes every queue made here (the connection stays its owner's). */

@@ -1,6 +1,6 @@
 import type { Redis } from './libs.ts';
 import { HEARTBEAT_STALE_MS, type WorkerInfo } from './protocol.ts';
-import { ClusterQueues, keys, queueName } from './queues.ts';
+import { ClusterQueues, isTagged, keys, queueName, type QueueDepth } from './queues.ts';
 
 /** What an open session (a flow run's runner, a task's `getClient()`) says of itself in its channel's open key. */
 export interface SessionInfo {
@@ -17,8 +17,8 @@ export interface ClusterStatus {
   /** Redis's own time (epoch ms): heartbeat ages are measured against it. */
   readonly now: number;
   readonly workers: readonly (WorkerInfo & { readonly stale: boolean })[];
-  /** Jobs (batches of task runs) by queue. */
-  readonly queues: readonly { readonly queue: string; readonly waiting: number; readonly running: number }[];
+  /** Task runs waiting and running by queue, over every shard (and the jobs, batches of task runs, that hold them). */
+  readonly queues: readonly ({ readonly queue: string } & QueueDepth)[];
   readonly sessions: readonly (Partial<SessionInfo> & { readonly channel: string })[];
 }
 
@@ -30,7 +30,14 @@ function parse<T>(text: string | null | undefined): T | undefined {
   }
 }
 
-/** Reads the registry, every queue's job counts, and the open sessions (SCAN: no blocking of Redis). */
+/** The ring of a cluster's queues as stored (ring.ts), or the prefix alone: reading a status writes nothing. */
+async function storedRing(redis: Redis, prefix: string): Promise<readonly string[]> {
+  if (!isTagged(prefix)) return [prefix];
+  const ring = parse<unknown>(await redis.get(keys.ring(prefix)));
+  return Array.isArray(ring) && ring.length > 0 && ring.every((p) => typeof p === 'string') ? (ring as string[]) : [prefix];
+}
+
+/** Reads the registry, every queue's depth, and the open sessions (SCAN: no blocking of Redis). */
 export async function clusterStatus(redis: Redis, prefix: string): Promise<ClusterStatus> {
   const [seconds, micros] = await redis.time();
   const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
@@ -39,12 +46,11 @@ export async function clusterStatus(redis: Redis, prefix: string): Promise<Clust
     const info = parse<WorkerInfo>(text);
     return info ? [{ ...info, stale: info.beat < now - HEARTBEAT_STALE_MS }] : [];
   }).sort((a, b) => a.id.localeCompare(b.id));
-  const queues = new ClusterQueues(redis, prefix);
+  const queues = new ClusterQueues(redis, prefix, await storedRing(redis, prefix));
   const counted = [];
   try {
     for (const signature of ['', ...(await redis.smembers(keys.requirements(prefix))).sort()]) {
-      const c = await queues.queue(signature).getJobCounts('wait', 'prioritized', 'active');
-      counted.push({ queue: queueName(signature), waiting: (c.wait ?? 0) + (c.prioritized ?? 0), running: c.active ?? 0 });
+      counted.push({ queue: queueName(signature), ...(await queues.depth(signature)) });
     }
   } finally {
     await queues.close();
@@ -73,12 +79,14 @@ export function formatStatus(status: ClusterStatus, display: string): string {
   const out = [`cluster ${display}`, `workers (${status.workers.filter((w) => !w.stale).length} live${status.workers.some((w) => w.stale) ? `, ${status.workers.filter((w) => w.stale).length} stale` : ''}):`];
   if (status.workers.length === 0) out.push('  none (start one: weft worker --address ...)');
   else {
-    out.push(...table([['ID', 'HOST', 'RESOURCES', 'RUNNING', 'LAST HEARTBEAT'], ...status.workers.map((w) => [
+    out.push(...table([['ID', 'HOST', 'RESOURCES', 'RUNNING', 'HELD', 'LAST HEARTBEAT'], ...status.workers.map((w) => [
       w.id, `${w.host} (pid ${w.pid})`, Object.keys(w.resources).length === 0 ? '-' : Object.entries(w.resources).map(([k, v]) => `${k}=${v}`).join(','),
-      `${w.running ?? '?'}/${w.concurrency}`, `${ago(status.now - w.beat)}${w.stale ? ' (stale: gone?)' : ''}`,
+      `${w.running ?? '?'}/${w.concurrency}`, String(w.held ?? '?'), `${ago(status.now - w.beat)}${w.stale ? ' (stale: gone?)' : ''}`,
     ])]));
   }
-  out.push('queues (jobs; a job is a batch of task runs):', ...table([['QUEUE', 'WAITING', 'RUNNING'], ...status.queues.map((q) => [q.queue, String(q.waiting), String(q.running)])]));
+  out.push('queues (task runs; in jobs, the batches that hold them):', ...table([['QUEUE', 'WAITING', 'RUNNING', 'JOBS WAITING', 'JOBS RUNNING'], ...status.queues.map((q) => [
+    q.queue, String(q.waiting), String(q.running), String(q.waitingJobs), String(q.runningJobs),
+  ])]));
   out.push(`flow runs in progress (${status.sessions.length}):`);
   if (status.sessions.length === 0) out.push('  none');
   else {

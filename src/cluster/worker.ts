@@ -86,6 +86,8 @@ export class ClusterWorker {
   /** Helpers of the intake for slots lent out now, one per lent slot (see #slot). */
   readonly #widened: (() => void)[] = [];
   #slots = 0;
+  /** Task runs executing in a slot now (the rest of #running wait for one). */
+  #executing = 0;
   /** Recent mean run time of the tasks run here, ms, by requirement signature (a moving average). */
   readonly #taskMs: Record<string, number> = {};
   /** Cancelled flow runs (and single task runs), by id, with when; forgotten after an hour. */
@@ -214,7 +216,7 @@ export class ClusterWorker {
     const redis = this.#redis as Redis;
     const info: WorkerInfo = {
       id: this.id, host: hostname(), pid: process.pid, concurrency: this.#options.concurrency, resources: this.#options.resources,
-      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs, running: this.#running.size, taskMs: this.#taskMs,
+      root: this.#root, startedAt: Date.now() + this.#clock.offsetMs, beat: Date.now() + this.#clock.offsetMs, running: this.#executing, held: this.#running.size, taskMs: this.#taskMs,
     };
     await this.#clock.measure(redis);
     const [, signatures] = (await redis.multi().hset(keys.workers(this.address.prefix), this.id, JSON.stringify(info)).smembers(keys.requirements(this.address.prefix)).exec()) ?? [];
@@ -281,7 +283,11 @@ export class ClusterWorker {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
       // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).
       submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to their flow run')),
-      runHere: (workerId) => executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown) => ({ state: 'Failed', error: error as Error })),
+      runHere: (workerId) => {
+        this.#executing++;
+        return executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown) => ({ state: 'Failed', error: error as Error }))
+          .finally(() => this.#executing--);
+      },
     };
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId, channel });
     let outcome: TaskOutcome;
