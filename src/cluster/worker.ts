@@ -283,9 +283,9 @@ export class ClusterWorker {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
       // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).
       submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to their flow run')),
-      runHere: (workerId) => {
+      runHere: (workerId): Promise<TaskOutcome> => {
         this.#executing++;
-        return executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown) => ({ state: 'Failed', error: error as Error }))
+        return executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown): TaskOutcome => ({ state: 'Failed', error: error as Error }))
           .finally(() => this.#executing--);
       },
     };
