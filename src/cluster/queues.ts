@@ -142,6 +142,8 @@ export interface NewJob {
   readonly priority: number;
   /** Task runs its flow run sent before this job, for fair share between flow runs (see {@link bullPriority}). @default 0 */
   readonly sent?: number;
+  /** The BullMQ priority as it was: a job's runs handed back keep their place (slice.ts). @default from `priority` and `sent` */
+  readonly bullPriority?: number;
 }
 
 /** Completed jobs go at once (their results went to the client's list); the last 100 failed stay, for inspection. */
@@ -218,7 +220,7 @@ export class ClusterQueues {
     const added = await this.queue(signature, shard).addBulk(jobs.map((job) => ({
       name: job.name,
       data: { p: job.payload, n: job.runs } satisfies JobData,
-      opts: { ...JOB_OPTIONS, priority: bullPriority(job.priority, job.sent) },
+      opts: { ...JOB_OPTIONS, priority: job.bullPriority ?? bullPriority(job.priority, job.sent) },
     })));
     return { shard, ids: added.map((job) => job.id) };
   }
@@ -269,9 +271,9 @@ export class ClusterQueues {
     return depth;
   }
 
-  /** Whether no job waits in the queue of `signature` (queued plain or prioritized; running ones aside). */
-  async idle(signature: string): Promise<boolean> {
-    const counts = await this.queue(signature).getJobCounts('wait', 'prioritized');
+  /** Whether no job waits in the queue of `signature` on a shard (queued plain or prioritized; running ones aside). */
+  async idle(signature: string, shard = 0): Promise<boolean> {
+    const counts = await this.queue(signature, shard).getJobCounts('wait', 'prioritized');
     return (counts.wait ?? 0) + (counts.prioritized ?? 0) === 0;
   }
 

@@ -23,6 +23,7 @@ import { holderValue, holderWorker, reapDead } from './reaper.ts';
 import { HEARTBEAT_MS, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
 import { ClusterQueues, keys, type JobData } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
+import { JobSlice, SLICE_MS } from './slice.ts';
 import { NestedRequests } from './nested.ts';
 import { installNestedSubmitter } from '../core/nested.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
@@ -58,6 +59,9 @@ export interface ClusterWorkerOptions {
 const byRef = (): never => {
   throw new Error('a cluster worker runs tasks by their ref, not by a function');
 };
+
+/** The pool's outcome of a run handed back to the queue before it began (nothing is sent of it). */
+const HANDED_BACK: TaskOutcome = { state: 'Cancelled', error: new CancelledError('handed back to the queue: another job carries it') };
 
 /** Weight of the latest task in the recent mean run time the heartbeat reports (adaptive scaling reads it). */
 const RECENT_WEIGHT = 0.2;
@@ -259,7 +263,19 @@ export class ClusterWorker {
         // With the lock's token: the reaper frees this job's lock only while this take holds it.
         void (this.#redis as Redis).set(this.#holderKey(signature, shard, job), holderValue(this.id, token ?? ''), 'PX', HOLDER_TTL_MS).catch(() => undefined);
         const hooks = this.#hooks(channel);
-        await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks, signature)));
+        const slice = new JobSlice(plan.tasks);
+        if (plan.tasks.length > 1) {
+          const queues = this.#queues as ClusterQueues;
+          slice.watch(SLICE_MS, async () => !(await queues.idle(signature, shard)), (rest) => queues.add(signature, [{
+            name: rest[0]?.options.name ?? job.name, runs: rest.length, priority: rest[0]?.options.priority ?? 0, bullPriority: job.opts.priority,
+            payload: serialize({ ...payload, tasks: [...rest] } satisfies BatchPayload, 'job').toString('base64'),
+          }], shard).then(() => this.#feed.taken(signature, -rest.length)), (e) => this.#reportError(e));
+        }
+        try {
+          await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks, signature, slice)));
+        } finally {
+          slice.stop();
+        }
       }
     }
   }
@@ -269,7 +285,7 @@ export class ClusterWorker {
     return keys.holder((this.#queues as ClusterQueues).ring[shard] ?? this.address.prefix, signature, String(job.id));
   }
 
-  async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks, signature: string): Promise<void> {
+  async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks, signature: string, slice: JobSlice<TaskWire>): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
     this.#feed.track(t.taskRunId, t.options.name, t.flowRunId, signature);
     const ref = this.#guard.admit(t.ref, t.args);
@@ -284,9 +300,15 @@ export class ClusterWorker {
       // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).
       submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to their flow run')),
       runHere: (workerId): Promise<TaskOutcome> => {
-        this.#executing++;
-        return executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown): TaskOutcome => ({ state: 'Failed', error: error as Error }))
-          .finally(() => this.#executing--);
+        const begins = slice.begin(t.taskRunId);
+        const execute = (): Promise<TaskOutcome> => {
+          this.#executing++;
+          return executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown): TaskOutcome => ({ state: 'Failed', error: error as Error }))
+            .finally(() => this.#executing--);
+        };
+        if (begins === true) return execute();
+        if (begins === false) return Promise.resolve(HANDED_BACK);
+        return begins.then((ok) => ok ? execute() : HANDED_BACK);
       },
     };
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId, channel });
@@ -301,8 +323,9 @@ export class ClusterWorker {
       const before = this.#taskMs[signature];
       this.#taskMs[signature] = before === undefined ? outcome.serviceMs : before + RECENT_WEIGHT * (outcome.serviceMs - before);
     }
-    // Cancelled by its client (which settled it already), or handed back to the cluster by close(): nothing to say.
-    if (this.#handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return this.#feed.forget(t.taskRunId, !this.#handedBack);
+    // Cancelled by its client (which settled it already), or handed back to the cluster (by close(), or a slice that ended): nothing to say.
+    const handedBack = this.#handedBack || slice.handedBack(t.taskRunId);
+    if (handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return this.#feed.forget(t.taskRunId, !handedBack);
     return this.#send(channel, this.#messageOf(t.taskRunId, outcome));
   }
 
