@@ -6,14 +6,21 @@ import { keys } from './queues.ts';
 import { clusterTime } from './clock.ts';
 
 /**
- * The workers registered on a cluster whose heartbeat is fresh. Heartbeats are stamped on the
+ * The workers registered on a cluster that live: a fresh heartbeat, or a live pulse. Heartbeats are stamped on the
  * cluster's clock (each worker adds its measured offset, see clock.ts), so freshness is judged
  * against the cluster's clock too, read with Redis `TIME` beside the registry: never against this
  * host's own clock, which may be off by any amount on another host.
  */
 export async function liveWorkers(redis: Redis, prefix: string): Promise<WorkerInfo[]> {
   const [all, clusterNow] = await Promise.all([redis.hgetall(keys.workers(prefix)), clusterTime(redis)]);
-  return freshWorkers(all, clusterNow);
+  const live = freshWorkers(all, clusterNow);
+  const fresh = new Set(live.map((w) => w.id));
+  const stale = Object.keys(all).filter((id) => !fresh.has(id));
+  if (stale.length === 0) return live;
+  // A stale heartbeat beside a live pulse is a task holding the worker's event loop (pulse.ts): it
+  // lives, as the reaper judges (reaper.ts). Dead means both stopped.
+  const pulses = await redis.mget(stale.map((id) => keys.pulse(prefix, id)));
+  return live.concat(freshWorkers(Object.fromEntries(stale.filter((_, i) => pulses[i] !== null).map((id) => [id, all[id] as string])), clusterNow, Infinity));
 }
 
 /** The registry entries (JSON `WorkerInfo` by worker id) whose beat is at most `staleMs` before `clusterNow` (the cluster's clock). */

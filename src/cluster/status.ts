@@ -16,7 +16,8 @@ export interface SessionInfo {
 export interface ClusterStatus {
   /** Redis's own time (epoch ms): heartbeat ages are measured against it. */
   readonly now: number;
-  readonly workers: readonly (WorkerInfo & { readonly stale: boolean })[];
+  /** `stale`: its heartbeat stopped; `pulse`: its pulse thread still reaches Redis (a task holds its event loop: it lives). */
+  readonly workers: readonly (WorkerInfo & { readonly stale: boolean; readonly pulse: boolean })[];
   /** Task runs waiting and running by queue, over every shard (and the jobs, batches of task runs, that hold them). */
   readonly queues: readonly ({ readonly queue: string } & QueueDepth)[];
   readonly sessions: readonly (Partial<SessionInfo> & { readonly channel: string })[];
@@ -42,10 +43,9 @@ export async function clusterStatus(redis: Redis, prefix: string): Promise<Clust
   const [seconds, micros] = await redis.time();
   const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   const entries = await redis.hgetall(keys.workers(prefix));
-  const workers = Object.values(entries).flatMap((text) => {
-    const info = parse<WorkerInfo>(text);
-    return info ? [{ ...info, stale: info.beat < now - HEARTBEAT_STALE_MS }] : [];
-  }).sort((a, b) => a.id.localeCompare(b.id));
+  const infos = Object.values(entries).flatMap((text) => parse<WorkerInfo>(text) ?? []).sort((a, b) => a.id.localeCompare(b.id));
+  const pulses = infos.length === 0 ? [] : await redis.mget(infos.map((w) => keys.pulse(prefix, w.id)));
+  const workers = infos.map((info, i) => ({ ...info, stale: info.beat < now - HEARTBEAT_STALE_MS, pulse: pulses[i] !== null }));
   const queues = new ClusterQueues(redis, prefix, await storedRing(redis, prefix));
   const counted = [];
   try {
@@ -76,12 +76,13 @@ function table(rows: readonly string[][]): string[] {
 /** The status as text: workers, queue depths, flow runs in progress. */
 export function formatStatus(status: ClusterStatus, display: string): string {
   const ago = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s ago`;
-  const out = [`cluster ${display}`, `workers (${status.workers.filter((w) => !w.stale).length} live${status.workers.some((w) => w.stale) ? `, ${status.workers.filter((w) => w.stale).length} stale` : ''}):`];
+  const gone = status.workers.filter((w) => w.stale && !w.pulse).length;
+  const out = [`cluster ${display}`, `workers (${status.workers.length - gone} live${gone > 0 ? `, ${gone} stale` : ''}):`];
   if (status.workers.length === 0) out.push('  none (start one: weft worker --address ...)');
   else {
     out.push(...table([['ID', 'HOST', 'RESOURCES', 'RUNNING', 'HELD', 'LAST HEARTBEAT'], ...status.workers.map((w) => [
       w.id, `${w.host} (pid ${w.pid})`, Object.keys(w.resources).length === 0 ? '-' : Object.entries(w.resources).map(([k, v]) => `${k}=${v}`).join(','),
-      `${w.running ?? '?'}/${w.concurrency}`, String(w.held ?? '?'), `${ago(status.now - w.beat)}${w.stale ? ' (stale: gone?)' : ''}`,
+      `${w.running ?? '?'}/${w.concurrency}`, String(w.held ?? '?'), `${ago(status.now - w.beat)}${!w.stale ? '' : w.pulse ? ' (busy: a task holds its event loop)' : ' (stale: gone?)'}`,
     ])]));
   }
   out.push('queues (task runs; in jobs, the batches that hold them):', ...table([['QUEUE', 'WAITING', 'RUNNING', 'JOBS WAITING', 'JOBS RUNNING'], ...status.queues.map((q) => [

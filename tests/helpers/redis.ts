@@ -78,7 +78,9 @@ export function startCli(args: string[], env: Record<string, string> = {}, optio
 
 /** Starts `weft worker` on `address` and waits until it has joined (within `joinMs`, default 20 s). */
 export async function startWorker(address: string, flags: string[] = [], options: { background?: boolean; joinMs?: number } = {}): Promise<CliProcess> {
-  const worker = startCli(['worker', '--address', address, '--lock-ms', '1500', '--grace-ms', '1000', ...flags], {}, options);
+  // Short locks and grace by default, so faults show quickly; a flag of the test's own wins.
+  const defaults = [['--lock-ms', '1500'], ['--grace-ms', '1000']].filter(([name]) => !flags.includes(name as string)).flat();
+  const worker = startCli(['worker', '--address', address, ...defaults, ...flags], {}, options);
   // One that never joins is stopped, not left running behind the failed test.
   await worker.waitFor(/joined/, options.joinMs).catch(async (error: unknown) => {
     await worker.stop('SIGKILL');

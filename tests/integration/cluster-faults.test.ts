@@ -2,12 +2,12 @@
 /** Faults on a cluster: workers killed, Redis killed, cancellation on temporary and shared clusters. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flow, DistributedTaskRunner, LocalCluster, WorkerCrashedError, ClusterConnectionError, TaskRunError } from '../../src/index.ts';
 import { RedisServer } from '../../src/cluster/redis-server.ts';
-import { double, suicide, killOnce, abortable, sleepy } from '../fixtures/cluster/tasks.ts';
+import { double, suicide, killOnce, abortable, sleepy, blocking } from '../fixtures/cluster/tasks.ts';
 import { alive, startRedis, startWorker, type CliProcess } from '../helpers/redis.ts';
 import { until } from '../helpers/eventually.ts';
 
@@ -49,6 +49,27 @@ test('a task whose worker is killed runs again on another worker; the flow goes 
   const firstPid = Number((await import('node:fs')).readFileSync(marker, 'utf8'));
   assert.notEqual(r.pid, firstPid, 'it ran again in another process');
   assert.equal(alive(firstPid), false);
+});
+
+test('a task blocking its worker\'s event loop for longer than the heartbeat allows keeps its job: its pulse thread says it lives, so the other worker does not take it', async () => {
+  const address = `${redis.address}?prefix=blocked`;
+  // The lock as `weft worker` has it by default (30 s): a block longer than the lock is taken for death (README).
+  const flags = ['--concurrency', '1', '--lock-ms', '30000'];
+  workers.push(await startWorker(address, flags), await startWorker(address, flags));
+  const file = join(dir, 'blocked');
+  const left: string[] = [];
+  const main = flow(async function blockedWorker() {
+    // 9 s: the heartbeat goes stale after 5 s, and the other worker's reaper looks on every heartbeat.
+    return blocking.submit(file, 9000).result();
+  }, { taskRunner: new DistributedTaskRunner({ address }) });
+  const run = main.run();
+  run.on('worker:left', (e) => void left.push(e.workerId));
+  const pid = await run.result();
+  assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n').map(Number), [pid], 'it ran once, on the worker it blocked');
+  const record = await run;
+  assert.equal(record.taskRuns[0]?.attempts, 1);
+  assert.equal(record.taskRuns[0]?.state, 'Completed');
+  assert.deepEqual(left, [], 'no worker counted as gone');
 });
 
 test('a task that kills every worker it runs on crashes after allowedFailures re-runs', async () => {
