@@ -5,6 +5,7 @@ import { CancelledError, ClusterConnectionError, WeftError, WorkerCrashedError }
 import { now, type EventSink } from '../events/events.ts';
 import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
 import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
+import { localValue } from '../protocol/portable-classes.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { ClockSync } from './clock.ts';
 import { ClientFeed } from '../dashboard/feed.ts';
@@ -54,6 +55,8 @@ export class ClusterSession {
   readonly #pending: PendingRuns;
   readonly #queues: ClusterQueues;
   readonly #submitter: Submitter;
+  /** The project root: task modules and marked classes are named from it across hosts. */
+  readonly #root: string;
   readonly #reader: ResultReader;
   #closed = false;
   #failure: ClusterConnectionError | undefined;
@@ -77,7 +80,8 @@ export class ClusterSession {
     this.#pending = new PendingRuns((group) => void this.#publishCancel({ type: 'cancel', flowRunId: group.flowRunId, taskRunIds: group.runs.map((r) => r.task.taskRunId), reason: group.reason }, group.runs));
     this.#queues = new ClusterQueues(redis, prefix, ring);
     this.feed = new ClientFeed(redis, keys.dashboard(prefix), channel, () => now() + this.#clock.offsetMs);
-    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, root: settings.root ?? projectRoot(), stopped, feed: this.feed }, this.#pending);
+    this.#root = settings.root ?? projectRoot();
+    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, root: this.#root, stopped, feed: this.feed }, this.#pending);
     this.#reader = new ResultReader(reader, keys.results(prefix, channel), (element) => this.#onBatch(element as WorkerBatch | undefined), stopped, (ok) => this.#health(ok, true));
   }
 
@@ -191,7 +195,11 @@ export class ClusterSession {
     if (!p) return; // settled already (cancelled), or a duplicate
     if (event.type === 'started' || (event.type === 'done' && event.attempt !== undefined)) p.lastWorker = workerId;
     // Marked class instances in a result get their prototypes back (after an import, if need be).
-    if (event.type === 'done') return withDecoded(outcomeOf(event, workerId, -this.#clock.offsetMs), (outcome) => this.#pending.resolve(event.id, outcome));
+    // Their classes come named from the worker's root (portable-classes.ts): found here under this one.
+    if (event.type === 'done') {
+      const outcome = outcomeOf(event, workerId, -this.#clock.offsetMs);
+      return withDecoded(outcome.state === 'Completed' ? { ...outcome, value: localValue(outcome.value, this.#root) } : outcome, (o) => this.#pending.resolve(event.id, o));
+    }
     if (event.type === 'crashed') {
       const worker = event.workerId ?? p.lastWorker ?? 'unknown';
       const allowed = this.settings.allowedFailures;

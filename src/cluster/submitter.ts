@@ -2,6 +2,7 @@ import * as v8 from 'node:v8';
 import { ClusterConnectionError } from '../errors.ts';
 import { encodeBatch, serialize } from '../protocol/serialize.ts';
 import { portableRef } from '../protocol/task-ref.ts';
+import { portableArgs } from '../protocol/portable-classes.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
 import type { Redis } from './libs.ts';
 import type { PendingRuns } from './pending-runs.ts';
@@ -59,7 +60,7 @@ export class Submitter {
   /** Queues a run for the next flush. */
   push(task: TaskWire): void {
     // Its module named from the project root (and its source's hash): workers find it in their own checkout.
-    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: portableRef(task.ref, this.#settings.root), options: task.options, args: task.args });
+    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: portableRef(task.ref, this.#settings.root), options: task.options, args: portableArgs(task.args, this.#settings.root) });
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {

@@ -28,6 +28,7 @@ import { NestedRequests } from './nested.ts';
 import { installNestedSubmitter } from '../core/nested.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
 import { portableRef } from '../protocol/task-ref.ts';
+import { localArgs, portableValue } from '../protocol/portable-classes.ts';
 import { ClockSync } from './clock.ts';
 import { WorkerFeed } from '../dashboard/feed.ts';
 import { openRing } from './ring.ts';
@@ -288,13 +289,15 @@ export class ClusterWorker {
   async #runOne(channel: string, t: TaskWire, hooks: AttemptHooks, signature: string, slice: JobSlice<TaskWire>): Promise<void> {
     if (this.#cancelled.has(t.flowRunId) || this.#cancelled.has(t.taskRunId)) return; // its client settled it already
     this.#feed.track(t.taskRunId, t.options.name, t.flowRunId, signature);
-    const ref = this.#guard.admit(t.ref, t.args);
+    // Marked classes in its arguments come named from the flow's root: found here under this worker's.
+    const args = localArgs(t.args, this.#root);
+    const ref = this.#guard.admit(t.ref, args);
     if (ref instanceof Error) {
       console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${ref instanceof TaskNotFoundError ? ref.reason : ref.message}`);
       return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(ref) });
     }
     const signal = new RunSignal();
-    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref, args: t.args as unknown[], options: t.options };
+    const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref, args, options: t.options };
     const job: TaskJob = {
       ...request, fn: byRef, cancellation: signal, readyTime: now(),
       // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).
@@ -331,7 +334,7 @@ export class ClusterWorker {
 
   #messageOf(taskRunId: string, outcome: TaskOutcome): AttemptEvent<string> {
     const serviceMs = outcome.serviceMs ?? 0;
-    if (outcome.state === 'Completed') return { type: 'done', id: taskRunId, serviceMs, state: 'Completed', value: outcome.value };
+    if (outcome.state === 'Completed') return { type: 'done', id: taskRunId, serviceMs, state: 'Completed', value: portableValue(outcome.value, this.#root) };
     const state = outcome.state === 'Cancelled' ? 'Cancelled' : 'Failed';
     return { type: 'done', id: taskRunId, serviceMs, state, error: toWireError(outcome.error) };
   }

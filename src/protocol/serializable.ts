@@ -13,6 +13,11 @@ export interface ClassRef {
   /** `file:///…/money.ts`, `node:buffer` for built-ins, or `undefined` where it could not be read. */
   readonly module: string | undefined;
   readonly name: string;
+  /**
+   * Across hosts (to and from cluster workers, see portable-classes.ts): the module's path relative
+   * to the sender's project root, so the receiver finds it in its own checkout.
+   */
+  readonly path?: string;
 }
 
 type AnyClass = abstract new (...args: never[]) => object;

@@ -13,7 +13,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CodeVersionError, DistributedTaskRunner, flow, TaskNotFoundError, TaskRunError } from '../../src/index.ts';
-import { whereAmI } from '../fixtures/portable/tasks.ts';
+import { move, whereAmI } from '../fixtures/portable/tasks.ts';
+import { Point } from '../fixtures/portable/point.ts';
 import { startCli, startRedis, type CliProcess } from '../helpers/redis.ts';
 import type { RedisServer } from '../../src/cluster/redis-server.ts';
 
@@ -70,4 +71,16 @@ test('a worker whose checkout lives at another path runs the task from its own c
   assert.equal(mismatch.cause.module, 'tasks.ts');
   assert.equal(mismatch.cause.workerId, 'changed-worker');
   assert.match(mismatch.cause.message, /not the flow's version/);
+});
+
+test('a marked class crosses to a worker whose checkout lives at another path, and back: each side finds it in its own copy', async () => {
+  const elsewhere = workerOn('classes', () => undefined);
+  await elsewhere.worker.waitFor(/joined/, 60_000);
+  const main = flow(async function movePoint() {
+    return move.submit(new Point(1), 2).result();
+  }, { taskRunner: new DistributedTaskRunner({ address: `${redis.address}?prefix=classes`, root: PROJECT }) });
+  const moved = await main();
+  assert.ok(moved instanceof Point, 'the result has the flow\'s Point back');
+  assert.equal(moved.x, 3);
+  assert.equal(moved.madeIn, pathToFileURL(join(elsewhere.dir, 'point.ts')).href, 'made by the worker\'s copy of the class');
 });
