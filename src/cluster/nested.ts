@@ -4,6 +4,7 @@ import type { Cancellation } from '../core/run-signal.ts';
 import type { SubmittedResult, WireTaskDef } from '../protocol/messages.ts';
 import { decodeValue, encodeArgs, encodeValue } from '../protocol/prototypes.ts';
 import { explain } from '../protocol/serialize.ts';
+import { localArgs, localValue, portableArgs, portableValue } from '../protocol/portable-classes.ts';
 import { fromWireError, toWireError } from '../protocol/wire-error.ts';
 import type { Redis } from './libs.ts';
 import { duplicate } from './connection.ts';
@@ -38,6 +39,8 @@ export class NestedRequests {
     readonly workerId: string,
     /** The address as shown in errors. */
     readonly display: string,
+    /** The worker's project root: marked classes are named from it across hosts (portable-classes.ts). */
+    readonly root: string,
   ) {
     this.channel = `nested-${workerId}`;
   }
@@ -54,7 +57,7 @@ export class NestedRequests {
       const requestId = this.#next++;
       let element: Buffer;
       try {
-        const encoded = encodeArgs(args);
+        const encoded = portableArgs(encodeArgs(args), this.root);
         const submit: NestedSubmit = { requestId, parentTaskRunId, task, args: encoded, replyTo: this.channel };
         try {
           element = v8.serialize({ workerId: this.workerId, events: [], submits: [submit] } satisfies WorkerBatch);
@@ -113,7 +116,7 @@ export class NestedRequests {
         continue;
       }
       try {
-        const value = decodeValue(answer.value, 'result');
+        const value = decodeValue(localValue(answer.value, this.root), 'result');
         if (value instanceof Promise) value.then(waiting.resolve, waiting.reject);
         else waiting.resolve(value);
       } catch (error) {
@@ -130,7 +133,7 @@ export type NestedParent = { readonly submitNested?: (task: WireTaskDef, args: u
  * The flow's end: submits a worker's nested task run to the flow run (through the parent's job,
  * as RemoteHandle does for threads and processes) and answers on the worker's answer channel.
  */
-export function answerNested(redis: Redis, prefix: string, submit: NestedSubmit, parent: NestedParent): void {
+export function answerNested(redis: Redis, prefix: string, submit: NestedSubmit, parent: NestedParent, root: string): void {
   const reply = (answer: SubmittedResult) => {
     let element: Buffer;
     try {
@@ -146,13 +149,13 @@ export function answerNested(redis: Redis, prefix: string, submit: NestedSubmit,
     failed(new UsageError(`Task run '${submit.parentTaskRunId}' submitted a task after it ended.`));
     return;
   }
-  parent.submitNested(submit.task, submit.args as unknown[]).then((value) => {
+  parent.submitNested(submit.task, localArgs(submit.args as unknown[], root)).then((value) => {
     let encoded: unknown;
     try {
       encoded = encodeValue(value, 'result');
     } catch (error) {
       return failed(error);
     }
-    reply({ type: 'submitted', requestId: submit.requestId, state: 'Completed', value: encoded });
+    reply({ type: 'submitted', requestId: submit.requestId, state: 'Completed', value: portableValue(encoded, root) });
   }, failed);
 }

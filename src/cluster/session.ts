@@ -185,7 +185,7 @@ export class ClusterSession {
     if (!Array.isArray(batch?.events)) return;
     for (const event of batch.events) this.#onEvent(batch.workerId, event);
     // Tasks of this session's runs submitting more (getClient()): recorded and run as this flow run's own.
-    if (batch.submits) for (const s of batch.submits) answerNested(this.redis, this.address.prefix, s, this.#pending.get(s.parentTaskRunId)?.task);
+    if (batch.submits) for (const s of batch.submits) answerNested(this.redis, this.address.prefix, s, this.#pending.get(s.parentTaskRunId)?.task, this.#root);
   }
 
   #onEvent(workerId: string, event: AttemptEvent<string>): void {

@@ -158,7 +158,7 @@ export class ClusterWorker {
     this.#sub = duplicate(this.#redis);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
     await this.#sub.subscribe(keys.control(this.address.prefix));
-    this.#nested = new NestedRequests(this.#redis, this.address.prefix, this.id, this.address.display);
+    this.#nested = new NestedRequests(this.#redis, this.address.prefix, this.id, this.address.display, this.#root);
     installNestedSubmitter((parent, task, args) => this.#submitNested(parent, task, args));
     // Not awaited: a worker counts as dead only when its pulse is missing and its heartbeat stale too.
     this.#pulse = new Pulse(this.address, keys.pulse(this.address.prefix, this.id));

@@ -13,7 +13,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CodeVersionError, DistributedTaskRunner, flow, TaskNotFoundError, TaskRunError } from '../../src/index.ts';
-import { move, whereAmI } from '../fixtures/portable/tasks.ts';
+import { move, moveNested, whereAmI } from '../fixtures/portable/tasks.ts';
 import { Point } from '../fixtures/portable/point.ts';
 import { startCli, startRedis, type CliProcess } from '../helpers/redis.ts';
 import type { RedisServer } from '../../src/cluster/redis-server.ts';
@@ -83,4 +83,10 @@ test('a marked class crosses to a worker whose checkout lives at another path, a
   assert.ok(moved instanceof Point, 'the result has the flow\'s Point back');
   assert.equal(moved.x, 3);
   assert.equal(moved.madeIn, pathToFileURL(join(elsewhere.dir, 'point.ts')).href, 'made by the worker\'s copy of the class');
+  // Through getClient() in a task: from the worker to the flow's process, back to a worker, and the answer home.
+  const nested = await flow(async function moveNestedPoint() {
+    return moveNested.submit(new Point(1), 5).result();
+  }, { taskRunner: new DistributedTaskRunner({ address: `${redis.address}?prefix=classes`, root: PROJECT }) })();
+  assert.ok(nested instanceof Point);
+  assert.equal(nested.x, 6);
 });
