@@ -128,10 +128,13 @@ export class SpecCluster implements Cluster {
     if (this.#state !== 'idle') return;
     this.#state = 'starting';
     try {
-      // Workers take far longer to load than Redis to start: start them together (workers retry connecting).
-      const port = this.spec.redis.port || (await freePort());
-      const redis = this.#redis.start({ ...this.spec.redis, port });
-      await Promise.all([redis, ...Array.from({ length: this.spec.workers }, () => this.#launch())]);
+      // Workers take far longer to load than Redis to start: they are spawned first, and retry
+      // connecting until Redis answers (spawning is synchronous, so the order is the critical path's).
+      const options = { ...this.spec.redis, port: this.spec.redis.port || (await freePort()) };
+      this.#redis.configure(options);
+      const workers = Array.from({ length: this.spec.workers }, () => this.#launch());
+      const redis = this.#redis.start(options);
+      await Promise.all([redis, ...workers]);
       this.#state = 'running';
     } catch (error) {
       this.#state = 'failed';
@@ -181,8 +184,8 @@ export class SpecCluster implements Cluster {
     }
     this.#state = 'draining';
     this.#scaler?.stop();
-    await Promise.all([...this.#members.values()].map((m) => m.process.stop(graceMs)));
-    await this.#disconnect();
+    // The cluster's own connection (readiness, backlog) is of no more use: it goes while the workers stop.
+    await Promise.all([this.#disconnect(), ...[...this.#members.values()].map((m) => m.process.stop(graceMs))]);
     await this.#redis.stop(graceMs === 0 ? 0 : 1000);
     this.#state = 'closed';
   }
