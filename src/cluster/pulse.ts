@@ -63,6 +63,8 @@ parentPort.once('message', () => {
  */
 export class Pulse {
   readonly #thread: Worker;
+  /** Whether the thread runs its program yet (a thread takes tens of ms to boot, more under load). */
+  #online = false;
 
   constructor(address: ClusterAddress, key: string) {
     const r = address.redis;
@@ -73,6 +75,7 @@ export class Pulse {
     });
     this.#thread.unref();
     this.#thread.on('error', () => undefined);
+    this.#thread.once('online', () => (this.#online = true));
   }
 
   /**
@@ -81,6 +84,9 @@ export class Pulse {
    */
   async stop(): Promise<void> {
     const thread = this.#thread;
+    // Still booting (a worker stopped as soon as it started): it has written nothing worth a DEL
+    // round trip; a SET it might still send lapses within `ttlMs`, and this worker has left the registry.
+    if (!this.#online) return void thread.terminate();
     const done = new Promise<void>((resolve) => {
       thread.once('message', () => resolve());
       thread.once('exit', () => resolve());
