@@ -59,20 +59,12 @@ export class RedisServer {
     return `redis://${auth}${host.includes(':') ? `[${host}]` : host}:${this.#port}`;
   }
 
-  /**
-   * Fixes the port, interface and password, so {@link address} can be handed out before the server
-   * is started (a cluster starts its slow-loading workers first). `start()` does it itself.
-   */
-  configure(options: RedisServerOptions & { port: number }): void {
-    this.#port = options.port;
-    this.#bind = options.bind ?? LOOPBACK;
-    this.#password = options.password;
-  }
-
   /** Starts the server and resolves once it answers PING. */
   async start(options: RedisServerOptions = {}): Promise<void> {
     const binary = options.binary ?? process.env.WEFT_REDIS_SERVER ?? 'redis-server';
-    this.configure({ ...options, port: options.port || (await freePort()) });
+    this.#port = options.port || (await freePort());
+    this.#bind = options.bind ?? LOOPBACK;
+    this.#password = options.password;
     // Loopback always: workers started here and readiness checks connect there.
     const bind = this.#bind === LOOPBACK || WILDCARDS.has(this.#bind) ? [this.#bind] : [LOOPBACK, this.#bind];
     const auth = this.#password === undefined ? [] : ['--requirepass', this.#password];

@@ -128,13 +128,13 @@ export class SpecCluster implements Cluster {
     if (this.#state !== 'idle') return;
     this.#state = 'starting';
     try {
-      // Workers take far longer to load than Redis to start: they are spawned first, and retry
-      // connecting until Redis answers (spawning is synchronous, so the order is the critical path's).
-      const options = { ...this.spec.redis, port: this.spec.redis.port || (await freePort()) };
-      this.#redis.configure(options);
-      const workers = Array.from({ length: this.spec.workers }, () => this.#launch());
-      const redis = this.#redis.start(options);
-      await Promise.all([redis, ...workers]);
+      // Workers take far longer to load than Redis to start: start them together (workers retry
+      // connecting). Redis is spawned first, not after the workers (which would save its spawn on
+      // the critical path): a process killed between a spawn and its watch would leave it, and
+      // only a worker exits by itself when its parent is gone, Redis does not (cluster-orphans).
+      const port = this.spec.redis.port || (await freePort());
+      const redis = this.#redis.start({ ...this.spec.redis, port });
+      await Promise.all([redis, ...Array.from({ length: this.spec.workers }, () => this.#launch())]);
       this.#state = 'running';
     } catch (error) {
       this.#state = 'failed';

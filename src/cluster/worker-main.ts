@@ -120,9 +120,15 @@ function watchConnection(worker: ClusterWorker, timeoutMs: number, say: (message
 if (process.env.WEFT_WORKER_OPTIONS && process.send && isEntry()) {
   const options = JSON.parse(process.env.WEFT_WORKER_OPTIONS) as ClusterWorkerOptions & { graceMs: number };
   const send = (message: WorkerProcessMessage) => process.send?.(message);
+  // A parent gone while this worker boots (killed between spawning it and watching it, say): go now,
+  // rather than start and take jobs for no one. Once it runs, runWorker's own handler takes over.
+  const orphaned = () => process.exit(0);
+  process.once('disconnect', orphaned);
+  if (!process.connected) orphaned(); // gone while this module loaded
   try {
     // Quiet on signals: the LocalCluster that started it says what the cluster is doing.
-    const code = await runWorker(options, { graceMs: options.graceMs, ownsServer: true, say: () => undefined });
+    const onReady = () => void process.off('disconnect', orphaned);
+    const code = await runWorker(options, { graceMs: options.graceMs, ownsServer: true, say: () => undefined, onReady });
     process.exit(code);
   } catch (error) {
     send({ type: 'failed', message: (error as Error).message });
