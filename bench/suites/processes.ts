@@ -4,7 +4,9 @@
  * - 20,000 no-op tasks: tasks/s with the workers warm (target: ≥ raw workerpool processes), and
  *   end to end with start-up included;
  * - 8 CPU-bound tasks of ~0.5 s: sequential against 'processes' (target: ≥ 1.85x on 2 cores);
- * - a 10 MB ArrayBuffer argument to a process (always copied: v8 serialization).
+ * - a 10 MB ArrayBuffer argument to a process (always copied: v8 serialization);
+ * - worker start-up as users pay it: the built package and a JavaScript task module
+ *   (bench/fixtures/startup.mjs; target ≤ 150 ms).
  *
  * The tasks live in threads.ts (the workers import that module to find them).
  */
@@ -16,6 +18,7 @@ import workerpool from 'workerpool';
 import { isMain, ParallelTaskRunner, SequentialTaskRunner } from '../../src/index.ts';
 import { figure, report, type Figure } from '../lib/harness.ts';
 import { noopRates } from '../lib/pool-bench.ts';
+import { startupFigures } from '../lib/built.ts';
 import { bigArgument, cpu, noops } from './threads.ts';
 
 const N = 20_000;
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
   const processesTotalMs = performance.now() - t1;
   const copiedMs = await bigArgument.withOptions({ taskRunner: processes() })(false, 9);
 
+  const startup = startupFigures('processes');
   const warm = rates.weftWarm;
   const rawRate = rates.rawWarm;
   const speedup = sequentialMs / processesMs;
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
     figure(`${CPU_TASKS} CPU tasks of ${CPU_MS} ms on 'processes' (${WORKERS}), workers started`, speedup, 'x', `sequential ${(sequentialMs / 1000).toFixed(2)} s, processes ${(processesMs / 1000).toFixed(2)} s`, 1, { text: '≥ 1.85x', met: speedup >= 1.85 }),
     figure('the same, flow run end to end (start-up included)', sequentialMs / processesTotalMs, 'x', `processes ${(processesTotalMs / 1000).toFixed(2)} s`, 1),
     figure('10 MB ArrayBuffer argument to a process (v8 serialization, copied)', copiedMs, 'ms', 'NOTES.md: 27 ms', 27),
+    figure(`'processes' worker start-up, built package, JavaScript task module (flow start to worker:joined)`, startup.workerStartMs, 'ms', `a whole 2-task flow on 2 fresh workers: ${startup.flowMs.toFixed(0)} ms`, startup.flowMs, { text: '≤ 150 ms', met: startup.workerStartMs <= 150 }),
   ];
   report('processes', figures);
 }

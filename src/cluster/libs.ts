@@ -1,14 +1,34 @@
 /**
- * BullMQ and ioredis, loaded with `require`. Both are CommonJS: importing them from ESM makes
- * Node lex every re-exported file for named exports (cjs-module-lexer), which cost a worker
- * process about 150 ms of its start-up; `require` skips that. Types come from the packages as usual.
+ * BullMQ and ioredis, loaded with `require`, and only when first used. Both are CommonJS: importing
+ * them from ESM makes Node lex every re-exported file for named exports (cjs-module-lexer), which
+ * cost a worker process about 150 ms of its start-up; `require` skips that. And every program that
+ * imports weft (a flow on local runners, and each worker thread or process importing a task module,
+ * which imports weft to define its tasks) would load their ~300 files, about 200 ms of CPU, for
+ * nothing: each class here is a stand-in that requires its package on first `new`, `instanceof`
+ * or static member. Types come from the packages as usual.
  */
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-export const { Queue, Worker } = require('bullmq') as typeof import('bullmq');
-export const { Redis, Cluster } = require('ioredis') as typeof import('ioredis');
+type Class = abstract new (...args: never[]) => unknown;
+
+/** A stand-in for the class `load()` returns, which is called (once) only when the class is first used. */
+function lazyClass<C extends Class>(load: () => C): C {
+  let real: C | undefined;
+  const get = (): C => (real ??= load());
+  const proxy: C = new Proxy(function standIn() {} as unknown as C, {
+    construct: (_target, args, newTarget) => Reflect.construct(get() as unknown as new (...a: unknown[]) => object, args, newTarget === proxy ? get() : newTarget),
+    get: (_target, key) => (key === Symbol.hasInstance ? (value: unknown) => value instanceof get() : Reflect.get(get(), key)),
+    getPrototypeOf: () => Reflect.getPrototypeOf(get()),
+  });
+  return proxy;
+}
+
+export const Queue = lazyClass(() => (require('bullmq') as typeof import('bullmq')).Queue);
+export const Worker = lazyClass(() => (require('bullmq') as typeof import('bullmq')).Worker);
+export const Redis = lazyClass(() => (require('ioredis') as typeof import('ioredis')).Redis);
+export const Cluster = lazyClass(() => (require('ioredis') as typeof import('ioredis')).Cluster);
 export type { Job } from 'bullmq';
 export type Queue = import('bullmq').Queue;
 export type Worker<T = unknown> = import('bullmq').Worker<T>;

@@ -42,10 +42,18 @@ function beat() {
 }
 beat();
 const timer = setInterval(beat, d.everyMs);
-parentPort.on('message', () => {
+// Stopped once Redis has the DEL and closes its end, or after 200 ms (Redis away): says so, then goes.
+const stopped = () => {
+  parentPort.postMessage('stopped');
+  process.exit(0);
+};
+parentPort.once('message', () => {
   clearInterval(timer);
-  if (socket) socket.end(resp('DEL', d.key));
-  setTimeout(() => process.exit(0), 200).unref();
+  if (!socket) return stopped();
+  socket.once('close', stopped);
+  socket.on('data', (chunk) => /(^|\\n):\\d/.test(chunk.toString()) && stopped()); // DEL's integer reply
+  socket.end(resp('DEL', d.key));
+  setTimeout(stopped, 200).unref();
 });
 `;
 
@@ -55,6 +63,8 @@ parentPort.on('message', () => {
  */
 export class Pulse {
   readonly #thread: Worker;
+  /** Whether the thread runs its program yet (a thread takes tens of ms to boot, more under load). */
+  #online = false;
 
   constructor(address: ClusterAddress, key: string) {
     const r = address.redis;
@@ -65,14 +75,25 @@ export class Pulse {
     });
     this.#thread.unref();
     this.#thread.on('error', () => undefined);
+    this.#thread.once('online', () => (this.#online = true));
   }
 
-  /** Stops pulsing and deletes the key (a worker leaving cleanly). */
+  /**
+   * Stops pulsing and deletes the key (a worker leaving cleanly). Resolves once the key is gone
+   * (or the thread is): the thread's own teardown, tens of milliseconds, is not waited for.
+   */
   async stop(): Promise<void> {
-    this.#thread.postMessage('stop');
-    const exited = new Promise<void>((resolve) => this.#thread.once('exit', () => resolve()));
-    const timer = setTimeout(() => void this.#thread.terminate(), 1000);
-    await exited;
+    const thread = this.#thread;
+    // Still booting (a worker stopped as soon as it started): it has written nothing worth a DEL
+    // round trip; a SET it might still send lapses within `ttlMs`, and this worker has left the registry.
+    if (!this.#online) return void thread.terminate();
+    const done = new Promise<void>((resolve) => {
+      thread.once('message', () => resolve());
+      thread.once('exit', () => resolve());
+    });
+    thread.postMessage('stop');
+    const timer = setTimeout(() => void thread.terminate(), 1000);
+    await done;
     clearTimeout(timer);
   }
 }

@@ -128,7 +128,10 @@ export class SpecCluster implements Cluster {
     if (this.#state !== 'idle') return;
     this.#state = 'starting';
     try {
-      // Workers take far longer to load than Redis to start: start them together (workers retry connecting).
+      // Workers take far longer to load than Redis to start: start them together (workers retry
+      // connecting). Redis is spawned first, not after the workers (which would save its spawn on
+      // the critical path): a process killed between a spawn and its watch would leave it, and
+      // only a worker exits by itself when its parent is gone, Redis does not (cluster-orphans).
       const port = this.spec.redis.port || (await freePort());
       const redis = this.#redis.start({ ...this.spec.redis, port });
       await Promise.all([redis, ...Array.from({ length: this.spec.workers }, () => this.#launch())]);
@@ -181,8 +184,8 @@ export class SpecCluster implements Cluster {
     }
     this.#state = 'draining';
     this.#scaler?.stop();
-    await Promise.all([...this.#members.values()].map((m) => m.process.stop(graceMs)));
-    await this.#disconnect();
+    // The cluster's own connection (readiness, backlog) is of no more use: it goes while the workers stop.
+    await Promise.all([this.#disconnect(), ...[...this.#members.values()].map((m) => m.process.stop(graceMs))]);
     await this.#redis.stop(graceMs === 0 ? 0 : 1000);
     this.#state = 'closed';
   }

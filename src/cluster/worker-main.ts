@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { connect as connectSocket } from 'node:net';
 import { markWeftWorker } from '../core/is-main.ts';
+import { shutdownRedis } from './redis-server.ts';
 import { ClusterWorker, type ClusterWorkerOptions } from './worker.ts';
 
 /** What a worker process tells the LocalCluster that started it: why it could not start. */
@@ -81,7 +81,8 @@ export async function runWorker(options: ClusterWorkerOptions, run: RunWorkerOpt
     process.on('SIGINT', interrupt);
     // A child whose parent died (or closed the channel) must not linger, nor leave its private Redis.
     process.once('disconnect', () => {
-      if (run.ownsServer) worker.onClosed = () => shutdownServer(worker.address.redis.host ?? '127.0.0.1', worker.address.redis.port ?? 6379);
+      const r = worker.address.redis;
+      if (run.ownsServer) worker.onClosed = () => shutdownRedis(r.host ?? '127.0.0.1', r.port ?? 6379, r.password).then(() => undefined);
       stop(0);
     });
     if (run.deathTimeoutMs !== undefined) watchdog = watchConnection(worker, run.deathTimeoutMs, say, () => stop(0, 1));
@@ -119,9 +120,15 @@ function watchConnection(worker: ClusterWorker, timeoutMs: number, say: (message
 if (process.env.WEFT_WORKER_OPTIONS && process.send && isEntry()) {
   const options = JSON.parse(process.env.WEFT_WORKER_OPTIONS) as ClusterWorkerOptions & { graceMs: number };
   const send = (message: WorkerProcessMessage) => process.send?.(message);
+  // A parent gone while this worker boots (killed between spawning it and watching it, say): go now,
+  // rather than start and take jobs for no one. Once it runs, runWorker's own handler takes over.
+  const orphaned = () => process.exit(0);
+  process.once('disconnect', orphaned);
+  if (!process.connected) orphaned(); // gone while this module loaded
   try {
     // Quiet on signals: the LocalCluster that started it says what the cluster is doing.
-    const code = await runWorker(options, { graceMs: options.graceMs, ownsServer: true, say: () => undefined });
+    const onReady = () => void process.off('disconnect', orphaned);
+    const code = await runWorker(options, { graceMs: options.graceMs, ownsServer: true, say: () => undefined, onReady });
     process.exit(code);
   } catch (error) {
     send({ type: 'failed', message: (error as Error).message });
@@ -133,19 +140,4 @@ if (process.env.WEFT_WORKER_OPTIONS && process.send && isEntry()) {
 function isEntry(): boolean {
   const entry = process.argv[1] ?? '';
   return /worker-main\.[cm]?[jt]s$/.test(entry);
-}
-
-/** Sends SHUTDOWN NOSAVE to a Redis (raw socket: the worker's own connections are closed by now). */
-function shutdownServer(host: string, port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connectSocket(port, host);
-    const done = () => {
-      socket.destroy();
-      resolve();
-    };
-    socket.setTimeout(500, done);
-    socket.once('error', done);
-    socket.once('close', done);
-    socket.once('connect', () => socket.write('SHUTDOWN NOSAVE\r\n'));
-  });
 }
