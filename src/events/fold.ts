@@ -1,8 +1,9 @@
 import type { FinalTaskRunState, TaskRunRecord } from '../core/states.ts';
+import { ATTEMPT_STATES, endOf, finishedBegins, finishedEnd, RESTARTED, RETRIED, type AttemptState } from './attempt-rules.ts';
 import type { WeftEventName, WeftEvents } from './events.ts';
 
 /** How one attempt of a task run ended, in the task stream. */
-export type TaskAttemptState = 'Completed' | 'Failed' | 'Crashed' | 'Cancelled' | 'Retried';
+export type TaskAttemptState = Exclude<AttemptState, 'Unfinished'>;
 
 /**
  * One attempt of a task run, as a bar on a timeline (dask's task stream `startstops`): where it ran,
@@ -38,7 +39,7 @@ type Live = FoldedRun;
 /**
  * The one writer of task run records: a fold of a flow run's events (`task-run:submitted`,
  * `started`, `retried`, `finished`) into its {@link TaskRunRecord}s, and, when asked for, the
- * per-attempt {@link TaskAttempt} stream. Pure: no clock, no I/O, the same events give the same
+ * per-attempt {@link TaskAttempt} stream, by the rules of `attempt-rules.ts`. Pure: no clock, no I/O, the same events give the same
  * records. The engine applies every event of its run here before any listener hears it; a report
  * or a dashboard may fold the events it receives with its own instance.
  *
@@ -127,8 +128,7 @@ export class RunFold {
   /** What a `task-run:started` event of `live` folds in. */
   start(live: FoldedRun, attempt: number, workerId: string, readyTime: number | undefined, time: number): void {
     const { record } = live;
-    // An attempt still open was lost with its worker: the run started again elsewhere.
-    if (live.open) this.#close(live, 'Crashed', time);
+    if (live.open) this.#close(live, ATTEMPT_STATES[RESTARTED], time);
     record.state = 'Running';
     record.startedAt ??= time;
     record.attempts = attempt;
@@ -144,27 +144,30 @@ export class RunFold {
   /** What a `task-run:retried` event of `live` folds in. */
   retry(live: FoldedRun, time: number): void {
     live.record.state = 'Retrying';
-    if (live.open) this.#close(live, 'Retried', time);
+    if (live.open) this.#close(live, ATTEMPT_STATES[RETRIED], time);
   }
 
   #finished(e: WeftEvents['task-run:finished']): void {
     const live = this.#find(e.flowRunId, e.taskRunId);
-    if (live) this.finish(live, e.state, e.time, e.workerId, e.error, e.serviceMs, e.attempt);
+    if (live) this.finish(live, e.state, e.time, e.workerId, e.error, e.serviceMs, e.attempt, e.startTime);
   }
 
-  /** What a `task-run:finished` event of `live` folds in; the run is no longer live after it. */
-  finish(live: FoldedRun, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, serviceMs: number | undefined, attempt: number): void {
+  /**
+   * What a `task-run:finished` event of `live` folds in; the run is no longer live after it.
+   * `startTime`: the attempt's start as the event carries it (it opens the attempt when its
+   * start was never heard).
+   */
+  finish(live: FoldedRun, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, serviceMs: number | undefined, attempt: number, startTime?: number): void {
     const { record } = live;
     if (record.endedAt !== undefined) return; // it ended already
+    if (startTime !== undefined && finishedBegins(live.open !== undefined, attempt, record.attempts, startTime)) this.start(live, attempt, workerId ?? '', undefined, startTime);
     if (live.indexed) this.#live.get(live.flowRunId)?.delete(record.id);
     record.state = state;
     record.endedAt = time;
     if (workerId !== undefined) record.workerId = workerId;
     if (error !== undefined) record.error = error;
-    if (live.open) {
-      const end = serviceMs !== undefined && attempt === live.open.attempt ? live.open.startTime + serviceMs : time;
-      this.#close(live, state, Math.min(end, time));
-    }
+    const open = live.open;
+    if (open) this.#close(live, state, finishedEnd(open.startTime, open.attempt, attempt, serviceMs ?? NaN, time));
   }
 
   #close(live: Live, state: TaskAttemptState, endTime: number): void {
@@ -174,7 +177,7 @@ export class RunFold {
     const { record } = live;
     const attempt: TaskAttempt = {
       flowRunId: live.flowRunId, taskRunId: record.id, taskName: record.taskName, attempt: open.attempt, workerId: open.workerId,
-      startTime: open.startTime, endTime: Math.max(endTime, open.startTime), state,
+      startTime: open.startTime, endTime: endOf(open.startTime, endTime), state,
     };
     if (open.readyTime !== undefined) (attempt as { readyTime?: number }).readyTime = open.readyTime;
     this.attempts.push(attempt);

@@ -1,10 +1,7 @@
+import { ATTEMPT_STATES, endOf, finishedBegins, finishedEnd, isMeasured, RESTARTED, RETRIED, UNFINISHED } from '../events/attempt-rules.ts';
 import { EventLog, K } from './event-log.ts';
 
-/** How an attempt ended: the final states, `Retried` (it failed and another attempt followed), `Unfinished` (the log ended first). */
-export const ATTEMPT_STATES = ['Completed', 'Failed', 'Crashed', 'Cancelled', 'Retried', 'Unfinished'] as const;
-const RETRIED = 4;
-const UNFINISHED = 5;
-const CRASHED = 2;
+export { ATTEMPT_STATES };
 
 /**
  * Every attempt of every task run in a log, in columns, and every task run. Attempt times are
@@ -48,10 +45,9 @@ export interface Attempts {
 
 
 /**
- * Pairs each task run's started / retried / finished events into attempts. A `started` while an
- * attempt is open means the worker was lost and the run went elsewhere (the cluster's
- * `allowedFailures`): the open attempt ends Crashed there. A `finished` with a `startTime` and no
- * open attempt (its `started` was never seen) still gets its bar.
+ * Pairs each task run's started / retried / finished events into attempts, by the rules of
+ * `events/attempt-rules.ts` (the same the engine's fold applies). An attempt still open when the
+ * log ends is `Unfinished`, ending at the log's last time.
  */
 export function pairAttempts(log: EventLog): Attempts {
   const SUBMITTED = K['task-run:submitted'];
@@ -123,7 +119,7 @@ export function pairAttempts(log: EventLog): Attempts {
   const close = (run: number, end: number, state: number): void => {
     const at = r.open[run]!;
     if (at < 0) return;
-    a.end[at] = end;
+    a.end[at] = endOf(a.start[at]!, end);
     a.state[at] = state;
     r.open[run] = -1;
   };
@@ -156,7 +152,7 @@ export function pairAttempts(log: EventLog): Attempts {
         r.ready[run] = ready;
         r.due[run] = ready;
       }
-      close(run, t, CRASHED);
+      close(run, t, RESTARTED);
       begin(run, i, t, log.x[i]!);
     } else if (k === RETRIED_EVENT) {
       const run = runIndex(i);
@@ -166,22 +162,22 @@ export function pairAttempts(log: EventLog): Attempts {
       r.nextDue[run] = t + (Number.isNaN(delay) ? 0 : delay);
     } else if (k === FINISHED) {
       const run = runIndex(i);
-      const startTime = log.y[i]!;
-      if (r.open[run]! < 0 && !Number.isNaN(startTime) && log.x[i]! > r.attempts[run]!) begin(run, i, startTime, log.x[i]!);
-      // Where the attempt's own run time is known, its end is start + run time, not the later
-      // moment the flow's process heard of it.
+      if (r.state[run]! >= 0) continue; // it ended already
+      const attempt = log.x[i]!;
+      if (finishedBegins(r.open[run]! >= 0, attempt, r.attempts[run]!, log.y[i]!)) begin(run, i, log.y[i]!, attempt);
       const at = r.open[run]!;
-      const service = log.d[i]!;
-      const measured = at >= 0 && !Number.isNaN(service);
-      if (measured) a.measured[at] = 1;
-      close(run, measured ? Math.min(t, a.start[at]! + service) : t, log.state[i]!);
+      if (at >= 0) {
+        const service = log.d[i]!;
+        if (isMeasured(a.attempt[at]!, attempt, service)) a.measured[at] = 1;
+        close(run, finishedEnd(a.start[at]!, a.attempt[at]!, attempt, service, t), log.state[i]!);
+      }
       r.state[run] = log.state[i]!;
       r.end[run] = t;
     }
   }
   for (let run = 0; run < runs; run++) {
     const at = r.open[run]!;
-    if (at >= 0) a.end[at] = lastTime;
+    if (at >= 0) a.end[at] = endOf(a.start[at]!, lastTime);
     if (Number.isNaN(r.end[run]!)) r.end[run] = lastTime;
   }
 
