@@ -27,6 +27,8 @@ export interface Attempts {
   readonly measured: Uint8Array;
   readonly runs: number;
   readonly runName: Int32Array;
+  /** Each run's `n` where its id is `${taskName}-${n}` (weft's own ids), else -1. */
+  readonly runNumber: Int32Array;
   /** Index into the final STATES of the log, -1 when the log ended before the run did. */
   readonly runState: Int8Array;
   readonly runRetries: Int32Array;
@@ -68,7 +70,7 @@ export function pairAttempts(log: EventLog): Attempts {
   const names: string[] = [];
   const nameOf = new Int32Array(strings).fill(-1);
   const r = {
-    task: new Int32Array(maxRuns), row: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
+    task: new Int32Array(maxRuns), number: new Int32Array(maxRuns), row: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
     attempts: new Int32Array(maxRuns), submitted: new Float64Array(maxRuns), ready: new Float64Array(maxRuns).fill(NaN),
     due: new Float64Array(maxRuns), end: new Float64Array(maxRuns).fill(NaN), open: new Int32Array(maxRuns).fill(-1), nextDue: new Float64Array(maxRuns).fill(NaN),
   };
@@ -82,23 +84,38 @@ export function pairAttempts(log: EventLog): Attempts {
   let readyTimes = false;
   let lastTime = -Infinity;
 
-  // Task runs are keyed by (flow run, task run id): ids repeat across subflows.
+  // Task runs are keyed by (flow run, task run id): ids repeat across subflows. The last flow run
+  // and task name looked up are kept: consecutive events are nearly always of the same ones.
+  type ByFlow = { byCode: Int32Array; byNumber: Map<number, Int32Array> };
+  let lastFlow = -2;
+  let lastByFlow: ByFlow | undefined;
+  let lastName = -2;
+  let lastByNumber: Int32Array | undefined;
   const runIndex = (i: number): number => {
     const f = log.flow[i]!;
-    let byFlow = flows.get(f);
-    if (!byFlow) flows.set(f, (byFlow = { byCode: new Int32Array(strings).fill(-1), byNumber: new Map() }));
+    let byFlow = lastByFlow as ByFlow;
+    if (f !== lastFlow) {
+      byFlow = flows.get(f) as ByFlow;
+      if (!byFlow) flows.set(f, (byFlow = { byCode: new Int32Array(strings).fill(-1), byNumber: new Map() }));
+      lastFlow = f;
+      lastByFlow = byFlow;
+      lastName = -2;
+    }
     const task = log.task[i]!;
     let byTask = byFlow.byCode;
     let slot = task;
     if (task <= -2) {
       slot = -(task + 2);
       const code = log.name[i]!;
-      byTask = byFlow.byNumber.get(code) ?? byTask;
-      if (byTask === byFlow.byCode || slot >= byTask.length) {
+      let numbered = code === lastName ? lastByNumber : byFlow.byNumber.get(code);
+      if (!numbered || slot >= numbered.length) {
         const grown = new Int32Array(Math.max(1024, (slot + 1) * 2)).fill(-1);
-        if (byTask !== byFlow.byCode) grown.set(byTask);
-        byFlow.byNumber.set(code, (byTask = grown));
+        if (numbered) grown.set(numbered);
+        byFlow.byNumber.set(code, (numbered = grown));
       }
+      lastName = code;
+      lastByNumber = numbered;
+      byTask = numbered;
     }
     let run = byTask[slot]!;
     if (run < 0) {
@@ -110,6 +127,7 @@ export function pairAttempts(log: EventLog): Attempts {
       if (nm < 0) nm = nameOf[code] = names.push(log.str(code) ?? '?') - 1;
       const t = log.time[i]!;
       r.task[run] = task;
+      r.number[run] = task <= -2 ? slot : -1;
       r.name[run] = nm;
       r.submitted[run] = t;
       r.due[run] = t;
@@ -192,7 +210,7 @@ export function pairAttempts(log: EventLog): Attempts {
     length: n, order,
     run: cut(a.run, n), name: cut(a.name, n), worker: cut(a.worker, n), start: cut(a.start, n), end: cut(a.end, n),
     state: cut(a.state, n), attempt: cut(a.attempt, n), wait: cut(a.wait, n), measured: cut(a.measured, n),
-    runs, runName: cut(r.name, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
+    runs, runName: cut(r.name, runs), runNumber: cut(r.number, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
     runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes,
     runIdOf: (run) => log.taskId(r.row[run]!) ?? '',
   };
