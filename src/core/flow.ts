@@ -202,7 +202,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
     }
   }
   try {
-    await runner.shutdown();
+    await runner.shutdown({ state });
   } catch (shutdownError) {
     console.error(`weft: the task runner of flow run ${engine.id} failed to shut down cleanly:`, shutdownError);
   }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChainableCommander } from 'ioredis';
 import { DashboardModel, STATES } from '../../src/dashboard/model.ts';
-import { addEntry, applyEntry, WorkerFeed, type FeedRow } from '../../src/dashboard/feed.ts';
+import { addEntry, applyEntry, ClientFeed, WorkerFeed, type FeedRow } from '../../src/dashboard/feed.ts';
 import { checkBinding, resolveDashboardOption } from '../../src/dashboard/options.ts';
 
 const T0 = 1_000_000;
@@ -127,6 +127,23 @@ test("a worker's feed names its events and the rows rebuild the same state", () 
   assert.deepEqual(u.bars.map((b) => [u.names[b[3]], STATES[b[4]]]), [['parse', 'Completed'], ['fetch', 'Retried'], ['fetch', 'Failed']]);
   assert.equal(u.workers[0]?.id, 'w1');
   applyEntry(m, ['w', 'w1', 'e', 'not json']);
+});
+
+test("a client's feed carries each flow run's final state, after its queued counts", async () => {
+  const added: unknown[][] = [];
+  const redis = { pipeline: () => ({ xadd: (...args: unknown[]) => added.push(args), exec: async () => [] }) } as unknown as ConstructorParameters<typeof ClientFeed>[0];
+  const feed = new ClientFeed(redis, 'weft:dashboard', 'c1', () => T0 + 50);
+  feed.flowStarted('f1', 'demo');
+  feed.submitted('f1', '');
+  feed.flowFinished('f1', 'Failed');
+  feed.flowStarted('f2', 'other');
+  feed.flowFinished('f2', 'Cancelled');
+  await feed.flush();
+  assert.equal(added.length, 1, 'one entry for what gathered');
+  const m = new DashboardModel();
+  applyEntry(m, added[0]?.slice(5) as string[]);
+  const u = m.tick(T0 + 100);
+  assert.deepEqual(u.flows.map((f) => [f.flowRunId, f.flowName, f.state, f.submitted]).sort(), [['f1', 'demo', 'Failed', 1], ['f2', 'other', 'Cancelled', 0]]);
 });
 
 test('dashboard options: a host beyond loopback needs a token, saying why', () => {
