@@ -63,13 +63,14 @@ try {
   const big = join(dir, 'report-1000000.html');
   let endedAt = NaN;
   let builtAt = NaN;
+  const startedAt = performance.now();
   const handle = many.withOptions({ taskRunner: runner(big), onTerminal: () => void (builtAt = performance.now()) }).run(M);
   handle.on('flow-run:finished', () => void (endedAt = performance.now()));
   await handle;
   const summary = summaryOf(readFileSync(big, 'utf8'));
   figures.push(figure('report at 1,000,000 task runs: task runs counted', summary.taskRuns, 'runs', 'task runs run', M, { text: 'exact, no cap', met: summary.taskRuns === M && summary.attempts === M && summary.byState.Completed === M }));
   figures.push(figure('report file, 1,000,000 task runs', statSync(big).size / 1024, 'KB', 'the 100,000-run file', kb(sizes.get(100_000)!)));
-  figures.push(figure('report build at the run\'s end, 1,000,000 task runs (flow-run:finished → onTerminal)', builtAt - endedAt, 'ms', 'the run\'s wall time without it, 100,000 runs', base));
+  figures.push(figure('report build at the run\'s end, 1,000,000 task runs (flow-run:finished → onTerminal)', builtAt - endedAt, 'ms', 'the run up to its end', endedAt - startedAt));
   figures.push(figure('peak memory of the bench process (after 1,000,000 task runs with a report)', process.resourceUsage().maxRSS / 1024, 'MB', 'none', 0));
 
   let browser;

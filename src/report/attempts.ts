@@ -57,28 +57,22 @@ export function pairAttempts(log: EventLog): Attempts {
   const RETRIED_EVENT = K['task-run:retried'];
   const FINISHED = K['task-run:finished'];
   // Bounds first, so every column is one typed array filled in place (no per-event allocation).
-  let maxRuns = 0;
-  let maxAttempts = 0;
+  // Sized from the counts of submits and starts (a run or attempt without one grows the columns):
+  // every column is one typed array filled in place, with no per-event allocation.
+  let submits = 0;
+  let starts = 0;
   // Per flow run: task runs by dictionary code, and by number per task name (ids `${name}-${n}`, see EventLog.taskCode).
   const flows = new Map<number, { byCode: Int32Array; byNumber: Map<number, Int32Array> }>();
   for (let i = 0; i < log.length; i++) {
     const k = log.kind[i];
-    if (k === SUBMITTED || k === STARTED || k === FINISHED) maxRuns++;
-    if (k === STARTED || k === FINISHED) maxAttempts++;
+    if (k === SUBMITTED) submits++;
+    else if (k === STARTED) starts++;
   }
   const strings = log.strings.length;
   const names: string[] = [];
   const nameOf = new Int32Array(strings).fill(-1);
-  const r = {
-    task: new Int32Array(maxRuns), number: new Int32Array(maxRuns), row: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
-    attempts: new Int32Array(maxRuns), submitted: new Float64Array(maxRuns), ready: new Float64Array(maxRuns).fill(NaN),
-    due: new Float64Array(maxRuns), end: new Float64Array(maxRuns).fill(NaN), open: new Int32Array(maxRuns).fill(-1), nextDue: new Float64Array(maxRuns).fill(NaN),
-  };
-  const a = {
-    run: new Int32Array(maxAttempts), name: new Int32Array(maxAttempts), worker: new Int32Array(maxAttempts), start: new Float64Array(maxAttempts),
-    end: new Float64Array(maxAttempts), state: new Uint8Array(maxAttempts), attempt: new Int32Array(maxAttempts), wait: new Float64Array(maxAttempts),
-    measured: new Uint8Array(maxAttempts),
-  };
+  let r = runColumns(submits + 16);
+  let a = attemptColumns(starts + 16);
   let runs = 0;
   let n = 0;
   let readyTimes = false;
@@ -119,6 +113,7 @@ export function pairAttempts(log: EventLog): Attempts {
     }
     let run = byTask[slot]!;
     if (run < 0) {
+      if (runs === r.task.length) r = runColumns(runs * 2, r);
       run = runs++;
       byTask[slot] = run;
       r.row[run] = i;
@@ -144,6 +139,7 @@ export function pairAttempts(log: EventLog): Attempts {
   const begin = (run: number, i: number, start: number, attempt: number): void => {
     const next = r.nextDue[run]!;
     const due = Number.isNaN(next) ? r.due[run]! : next;
+    if (n === a.run.length) a = attemptColumns(n * 2, a);
     a.run[n] = run;
     a.name[n] = r.name[run]!;
     a.worker[n] = log.worker[i]!;
@@ -214,4 +210,39 @@ export function pairAttempts(log: EventLog): Attempts {
     runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes,
     runIdOf: (run) => log.taskId(r.row[run]!) ?? '',
   };
+}
+
+type Column = Int32Array | Int8Array | Uint8Array | Float64Array;
+
+/** Columns of `size`, `old`'s values first, the rest at `empty` (-1 or NaN where 0 means something). */
+function columns<C extends Record<string, Column>>(make: { [K in keyof C]: [new (n: number) => C[K], number] }, size: number, old?: C): C {
+  const out = {} as C;
+  for (const key of Object.keys(make) as (keyof C)[]) {
+    const [Type, empty] = make[key];
+    const col = new Type(size);
+    const from = old?.[key];
+    if (from) col.set(from as never);
+    if (empty !== 0) col.fill(empty, from?.length ?? 0);
+    out[key] = col;
+  }
+  return out;
+}
+
+const RUN_COLUMNS = {
+  task: [Int32Array, 0], number: [Int32Array, 0], row: [Int32Array, 0], name: [Int32Array, 0], state: [Int8Array, -1], retries: [Int32Array, 0],
+  attempts: [Int32Array, 0], submitted: [Float64Array, 0], ready: [Float64Array, NaN], due: [Float64Array, 0], end: [Float64Array, NaN],
+  open: [Int32Array, -1], nextDue: [Float64Array, NaN],
+} as const;
+type RunColumns = { -readonly [K in keyof typeof RUN_COLUMNS]: InstanceType<(typeof RUN_COLUMNS)[K][0]> };
+function runColumns(size: number, old?: RunColumns): RunColumns {
+  return columns(RUN_COLUMNS as never, size, old) as RunColumns;
+}
+
+const ATTEMPT_COLUMNS = {
+  run: [Int32Array, 0], name: [Int32Array, 0], worker: [Int32Array, 0], start: [Float64Array, 0], end: [Float64Array, 0], state: [Uint8Array, 0],
+  attempt: [Int32Array, 0], wait: [Float64Array, 0], measured: [Uint8Array, 0],
+} as const;
+type AttemptColumns = { -readonly [K in keyof typeof ATTEMPT_COLUMNS]: InstanceType<(typeof ATTEMPT_COLUMNS)[K][0]> };
+function attemptColumns(size: number, old?: AttemptColumns): AttemptColumns {
+  return columns(ATTEMPT_COLUMNS as never, size, old) as AttemptColumns;
 }
