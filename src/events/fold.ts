@@ -37,6 +37,18 @@ export interface FoldedRun {
 type Live = FoldedRun;
 
 /**
+ * What a fold also writes, as it folds them, about the runs it holds: a run's submit, each start,
+ * its end. The report's event log is one: it gets the engine's own facts without the engine
+ * building an event object for each.
+ */
+export interface FoldRecorder {
+  submitted(flowRunId: string, taskRunId: string, taskName: string, time: number): void;
+  started(flowRunId: string, taskRunId: string, taskName: string, attempt: number, workerId: string, readyTime: number | undefined, time: number): void;
+  /** `startTime`: when the run's last attempt started, if it did. */
+  finished(flowRunId: string, taskRunId: string, taskName: string, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, attempt: number, startTime: number | undefined, serviceMs: number | undefined): void;
+}
+
+/**
  * The one writer of task run records: a fold of a flow run's events (`task-run:submitted`,
  * `started`, `retried`, `finished`) into its {@link TaskRunRecord}s, and, when asked for, the
  * per-attempt {@link TaskAttempt} stream, by the rules of `attempt-rules.ts`. Pure: no clock, no I/O, the same events give the same
@@ -57,6 +69,8 @@ export class RunFold {
   /** Live runs by flow run id, then task run id (task run ids repeat across subflows). */
   readonly #live = new Map<string, Map<string, Live>>();
   readonly #flowRunId: string | undefined;
+  /** Where the fold's facts are also written (see {@link FoldRecorder}); none by default. */
+  recorder: FoldRecorder | undefined;
 
   /** `flowRunId`: fold only that flow run's events (others, e.g. forwarded from subflows, are ignored). */
   constructor(options?: { flowRunId?: string; taskStream?: boolean }) {
@@ -117,6 +131,7 @@ export class RunFold {
     this.records.push(record);
     const live: Live = { flowRunId, record, open: undefined, indexed };
     runs?.set(taskRunId, live);
+    this.recorder?.submitted(flowRunId, taskRunId, taskName, time);
     return live;
   }
 
@@ -134,6 +149,7 @@ export class RunFold {
     record.attempts = attempt;
     record.workerId = workerId;
     live.open = { attempt, workerId, readyTime, startTime: time };
+    this.recorder?.started(live.flowRunId, record.id, record.taskName, attempt, workerId, readyTime, time);
   }
 
   #retried(e: WeftEvents['task-run:retried']): void {
@@ -168,6 +184,7 @@ export class RunFold {
     if (error !== undefined) record.error = error;
     const open = live.open;
     if (open) this.#close(live, state, finishedEnd(open.startTime, open.attempt, attempt, serviceMs ?? NaN, time));
+    this.recorder?.finished(live.flowRunId, record.id, record.taskName, state, time, record.workerId, error, attempt, open?.startTime ?? startTime, serviceMs);
   }
 
   #close(live: Live, state: TaskAttemptState, endTime: number): void {
@@ -182,4 +199,13 @@ export class RunFold {
     if (open.readyTime !== undefined) (attempt as { readyTime?: number }).readyTime = open.readyTime;
     this.attempts.push(attempt);
   }
+}
+
+/** A recorder that writes to both (a subflow's own report beside its parent's). */
+export function bothRecorders(a: FoldRecorder, b: FoldRecorder): FoldRecorder {
+  return {
+    submitted: (...args) => (a.submitted(...args), b.submitted(...args)),
+    started: (...args) => (a.started(...args), b.started(...args)),
+    finished: (...args) => (a.finished(...args), b.finished(...args)),
+  };
 }
