@@ -5,18 +5,18 @@
  * to the page drawn, two animation frames after the script finished), hover latency (the
  * mousemove handler, p95 over 200 hovers across bars), and what the report adds to the run's wall
  * time (the same run with and without `performanceReport`, interleaved, median of 3). Then one
- * run of 1,000,000 task runs: totals exact (read back from the file), no cap, the file's size, the
+ * run of 1,000,000 task runs: totals exact (read back from the file's payload), no cap, the file's size, the
  * time from the run's end to its report built (the end of the run to `onTerminal`) and the
  * process's peak memory.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ParallelTaskRunner } from '../../src/index.ts';
 import { submitAll } from '../lib/noop.ts';
 import { figure, median, report, type Figure } from '../lib/harness.ts';
 import { bar, launchBrowser } from '../../tests/helpers/browser.ts';
+import { readPayload } from '../../tests/helpers/report.ts';
 
 process.env.WEFT_TASK_LOGS = 'off';
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-report-'));
@@ -67,7 +67,7 @@ try {
   const handle = many.withOptions({ taskRunner: runner(big), onTerminal: () => void (builtAt = performance.now()) }).run(M);
   handle.on('flow-run:finished', () => void (endedAt = performance.now()));
   await handle;
-  const summary = summaryOf(readFileSync(big, 'utf8'));
+  const { summary } = readPayload(readFileSync(big, 'utf8'));
   figures.push(figure('report at 1,000,000 task runs: task runs counted', summary.taskRuns, 'runs', 'task runs run', M, { text: 'exact, no cap', met: summary.taskRuns === M && summary.attempts === M && summary.byState.Completed === M }));
   figures.push(figure('report file, 1,000,000 task runs', statSync(big).size / 1024, 'KB', 'the 100,000-run file', kb(sizes.get(100_000)!)));
   figures.push(figure('report build at the run\'s end, 1,000,000 task runs (flow-run:finished → onTerminal)', builtAt - endedAt, 'ms', 'the run up to its end', endedAt - startedAt));
@@ -112,9 +112,3 @@ try {
 }
 report('report', figures);
 
-/** The summary a report file carries: its payload is base64 of gzip of `[u32 JSON length][JSON]…` (html.ts). */
-function summaryOf(html: string): { taskRuns: number; attempts: number; byState: Record<string, number> } {
-  const base64 = /<script id="weft-data" type="application\/octet-stream">([^<]*)<\/script>/.exec(html)?.[1] ?? '';
-  const payload = gunzipSync(Buffer.from(base64, 'base64'));
-  return (JSON.parse(payload.subarray(4, 4 + payload.readUInt32LE(0)).toString()) as { summary: ReturnType<typeof summaryOf> }).summary;
-}

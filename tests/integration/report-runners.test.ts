@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keepRunLog, type FlowRunRecord } from '../../src/index.ts';
-import { buildModel } from '../../src/report/model.ts';
+import { buildModel, type TaskRow } from '../../src/report/model.ts';
 import { eventsFile, listRuns, readRunLog } from '../../src/report/run-log.ts';
 import { EXPECTED, mixed, reportRunners } from '../fixtures/report/flows.ts';
 import { readPayload } from '../helpers/report.ts';
@@ -77,7 +77,7 @@ test("a report holds its subflows' task runs, each subflow with a report of its 
   assert.equal(p.summary.attempts, 3 * EXPECTED.attempts);
   assert.equal(p.summary.subflows, 5, "outer's mixed(), two inner runs and each one's mixed()");
   assert.deepEqual([p.summary.taskRuns, p.summary.attempts, p.summary.byState, p.summary.retries], [fromEvents.summary.taskRuns, fromEvents.summary.attempts, fromEvents.summary.byState, fromEvents.summary.retries]);
-  assert.deepEqual(p.tasks.map((t) => [t.name, t.count, t.failed, t.retries]), fromEvents.tasks.map((t) => [t.name, t.count, t.failed, t.retries]));
+  assert.deepEqual((p.tasks as unknown as TaskRow[]).map((t) => [t.name, t.count, t.failed, t.retries]), fromEvents.tasks.map((t) => [t.name, t.count, t.failed, t.retries]));
   // The first inner run's own report: its mixed() only.
   const innerReport = readPayload(readFileSync(join(dir, 'inner.html'), 'utf8'));
   assert.equal(innerReport.summary.taskRuns, EXPECTED.taskRuns);
