@@ -54,7 +54,7 @@ test('a worker joins, a flow run queues, starts and finishes tasks: workers, que
   assert.equal(u.workers.length, 1, 'a worker that left with a run still running stays');
 });
 
-test('a retried attempt is its own bar and the run stays running; a re-start elsewhere moves it', () => {
+test('a retried attempt is its own bar and the run stays running; a re-start elsewhere moves it, the lost attempt a Crashed bar', () => {
   const m = new DashboardModel();
   m.started({ taskRunId: 'r', taskName: 'flaky', flowRunId: 'f', workerId: 'w1', queue: '', time: T0 });
   m.retried('r', T0 + 5);
@@ -66,6 +66,8 @@ test('a retried attempt is its own bar and the run stays running; a re-start els
   m.started({ taskRunId: 'r', taskName: 'flaky', flowRunId: 'f', workerId: 'w2', queue: '', time: T0 + 20 });
   u = m.tick(T0 + 21);
   assert.deepEqual(u.workers.map((w) => [w.id, w.running]), [['w1', 0], ['w2', 1]]);
+  // The same rules as the report's and the fold's: the attempt open on w1 ended Crashed at the new start.
+  assert.deepEqual(u.bars.map((b) => [b[0], b[1], u.workers[b[2]]?.id ?? b[2], STATES[b[4]]]), [[T0 + 8, T0 + 20, 'w1', 'Crashed']]);
 });
 
 test('bars beyond the per-tick cap are counted, not sent; the window drops old bars; counts stay exact', () => {
