@@ -9,7 +9,8 @@
  */
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
-import { flow, ParallelTaskRunner, SequentialTaskRunner, task } from '../../src/index.ts';
+import { flow, ParallelTaskRunner, SequentialTaskRunner } from '../../src/index.ts';
+import { noop, submitAll } from '../lib/noop.ts';
 import { figure, report, timeMs, type Figure } from '../lib/harness.ts';
 
 process.env.WEFT_TASK_LOGS = 'off';
@@ -18,9 +19,6 @@ const N = 20_000;
 async function bare(x: number): Promise<number> {
   return x;
 }
-const noop = task(async function noop(x: number) {
-  return x;
-});
 
 const inlineFlow = flow(async function inlineCalls(n: number) {
   let s = 0;
@@ -28,13 +26,7 @@ const inlineFlow = flow(async function inlineCalls(n: number) {
   return s;
 });
 
-const submitFlow = flow(async function submitted(n: number) {
-  const futures = [];
-  for (let i = 0; i < n; i++) futures.push(noop.submit(i));
-  let s = 0;
-  for (const f of futures) s += await f;
-  return s;
-});
+const submitFlow = submitAll;
 
 async function bareSequential(n: number): Promise<number> {
   let s = 0;

@@ -1,4 +1,5 @@
 import * as v8 from 'node:v8';
+import type { ChainableCommander } from 'ioredis';
 import type { Redis } from './libs.ts';
 import type { WorkerBatch } from './protocol.ts';
 import { keys } from './queues.ts';
@@ -60,7 +61,7 @@ export class Outbox {
     readonly redis: Redis,
     readonly prefix: string,
     readonly workerId: string,
-    /** Each flush also adds one entry to the cluster's dashboard stream, in the same pipeline. */
+    /** Each flush also adds one entry to the cluster's dashboard stream (see {@link Outbox.#write}). */
     readonly feed?: WorkerFeed,
   ) {
     defineDeliver(redis);
@@ -95,36 +96,48 @@ export class Outbox {
   }
 
   /**
-   * One pipeline for every client channel; on a Redis Cluster, one per channel (a channel's keys
-   * share a slot, different channels' need not), sent at once.
+   * What a flush writes, in parts: each client channel's delivery, and the dashboard's stream
+   * entry. On a single server every part goes in one pipeline (one round trip); on a Redis
+   * Cluster each part in a pipeline of its own, all sent at once, because a pipeline may only hold
+   * keys of one slot and each part's keys do (a channel's keys share a slot, the stream's is its own).
    */
   async #write(batches: Map<string, AttemptEvent<string>[]>): Promise<void> {
-    if (!isCluster(this.redis) || batches.size <= 1) return this.#pipeline(batches);
-    await Promise.all([...batches].map((entry) => this.#pipeline(new Map([entry]))));
+    const parts: Part[] = [];
+    for (const [channel, events] of batches) parts.push({ add: (pipeline) => this.#deliver(pipeline, channel, events), optional: false });
+    if (this.feed) {
+      const rows = this.feed.rows(batches.values());
+      if (rows.length > 0) parts.push({ add: (pipeline) => addEntry(pipeline, keys.dashboard(this.prefix), this.workerId, rows), optional: true });
+    }
+    if (!isCluster(this.redis) || parts.length <= 1) return this.#exec(parts);
+    await Promise.all(parts.map((part) => this.#exec([part])));
   }
 
-  async #pipeline(batches: Map<string, AttemptEvent<string>[]>): Promise<void> {
+  #deliver(pipeline: ChainableCommander, channel: string, events: AttemptEvent<string>[]): void {
+    const finished = events.filter((e) => e.type === 'done' || e.type === 'crashed').map((e) => e.id);
+    const channelKeys = [keys.open(this.prefix, channel), keys.done(this.prefix, channel), keys.results(this.prefix, channel)];
+    (pipeline as unknown as Deliver).weftDeliver(...channelKeys, KEY_TTL_S, encode(this.workerId, events), ...finished);
+  }
+
+  /** Sends parts in one pipeline; a failed delivery fails the write, the dashboard's entry never does. */
+  async #exec(parts: readonly Part[]): Promise<void> {
+    if (parts.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const [channel, events] of batches) {
-      const finished = events.filter((e) => e.type === 'done' || e.type === 'crashed').map((e) => e.id);
-      const channelKeys = [keys.open(this.prefix, channel), keys.done(this.prefix, channel), keys.results(this.prefix, channel)];
-      (pipeline as unknown as Deliver).weftDeliver(...channelKeys, KEY_TTL_S, encode(this.workerId, events), ...finished);
-    }
-    if (this.feed) {
-      // The stream's key has a slot of its own: on a Redis Cluster it cannot share a channel's
-      // pipeline (ioredis rejects a pipeline across slots, results and all), so it goes beside it.
-      const rows = this.feed.rows(batches.values());
-      if (!isCluster(this.redis)) addEntry(pipeline, keys.dashboard(this.prefix), this.workerId, rows);
-      else {
-        const beside = this.redis.pipeline();
-        addEntry(beside, keys.dashboard(this.prefix), this.workerId, rows);
-        if (rows.length > 0) void beside.exec().catch(() => undefined);
-      }
-    }
-    const results = await pipeline.exec();
-    const failed = results?.find(([error]) => error);
+    for (const part of parts) part.add(pipeline);
+    const results = await pipeline.exec().catch((error: unknown) => {
+      if (parts.every((part) => part.optional)) return null;
+      throw error;
+    });
+    // Each part adds one command, so results line up with parts.
+    const failed = results?.find(([error], i) => error && !parts[i]?.optional);
     if (failed?.[0]) throw failed[0];
   }
+}
+
+/** One command of a flush, whose keys share a slot. */
+interface Part {
+  readonly add: (pipeline: ChainableCommander) => void;
+  /** Whether its failure leaves the write standing (the dashboard's entry: what it shows is not what runs depend on). */
+  readonly optional: boolean;
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } from '../errors.ts';
 import { EventBus } from '../events/bus.ts';
 import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
-import { RunFold, type FoldedRun } from '../events/fold.ts';
+import { bothRecorders, RunFold, type FoldedRun, type FoldRecorder } from '../events/fold.ts';
 import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { runAttempts, type AttemptHooks, type AttemptRequest } from './attempts.ts';
@@ -77,6 +77,8 @@ export class FlowRunEngine implements FlowRunScope {
       this.bus.forwardTo(parent.bus);
     }
     const fold = (this.#fold = new RunFold({ flowRunId: this.id }));
+    // A subflow's facts go where its parent's go (the parent's report).
+    if (parent) fold.recorder = parent.#fold.recorder;
     this.taskRuns = fold.records;
     const bus = this.bus;
     const live = this.#live;
@@ -96,6 +98,16 @@ export class FlowRunEngine implements FlowRunScope {
         bus.emit(name, event);
       },
       has: (name) => bus.has(name),
+    };
+  }
+
+  /** Writes this run's and its later subflows' submits, starts and ends to `recorder` (a report's log), until the returned function is called. */
+  recordTo(recorder: FoldRecorder): () => void {
+    const fold = this.#fold;
+    const previous = fold.recorder;
+    fold.recorder = previous ? bothRecorders(previous, recorder) : recorder;
+    return () => {
+      fold.recorder = previous;
     };
   }
 

@@ -145,7 +145,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
   // Let the caller attach listeners to the handle before the first event.
   await Promise.resolve();
   const { events, runner } = engine;
-  const report = runner.performanceReport ? startReport(engine.bus, runner.performanceReport) : undefined;
+  const report = runner.performanceReport ? startReport(engine, runner.performanceReport) : undefined;
   events.emit('flow-run:started', { flowRunId: engine.id, flowName: record.flowName, parentFlowRunId: record.parentId, runner: runner.name, time: record.startedAt });
   let state: FlowRunState = 'Completed';
   let error: Error | undefined;
@@ -202,7 +202,7 @@ async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (
     }
   }
   try {
-    await runner.shutdown();
+    await runner.shutdown({ state });
   } catch (shutdownError) {
     console.error(`weft: the task runner of flow run ${engine.id} failed to shut down cleanly:`, shutdownError);
   }

@@ -1,4 +1,5 @@
 import type { EventSink } from '../events/events.ts';
+import type { FlowRunState } from './states.ts';
 import type { Resources } from '../schedule/resources.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
@@ -138,8 +139,12 @@ export interface TaskRunner {
   start(context: RunnerContext): Promise<void>;
   /** Runs the job and resolves how it ended. Never rejects; aborting `job.cancellation` cancels it. */
   submit(job: TaskJob): Promise<TaskOutcome>;
-  /** Lets running jobs finish (or be cancelled), then stops everything the runner started. */
-  shutdown(): Promise<void>;
+  /**
+   * Lets running jobs finish (or be cancelled), then stops everything the runner started.
+   * `ending.state`: how the flow run ended, when the flow run calls it at its end (a runner that
+   * publishes the run elsewhere, e.g. a cluster's dashboard, passes it on).
+   */
+  shutdown(ending?: { readonly state: FlowRunState }): Promise<void>;
   /** A new runner with the same options, in state `idle`. */
   duplicate(): TaskRunner;
 }

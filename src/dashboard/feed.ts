@@ -15,6 +15,7 @@
  *
  * @module
  */
+import type { FlowRunState } from '../core/states.ts';
 import type { ChainableCommander } from 'ioredis';
 import type { Redis } from '../cluster/libs.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
@@ -173,7 +174,8 @@ export class ClientFeed {
     this.#push(['f', flowRunId, flowName, this.now()]);
   }
 
-  flowFinished(flowRunId: string, state: string): void {
+  /** `state`: the flow run's final state (`Ended` when the runner was stopped without being told it). */
+  flowFinished(flowRunId: string, state: FlowRunState | 'Ended'): void {
     this.#push(['x', flowRunId, state, this.now()]);
   }
 

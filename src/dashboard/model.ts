@@ -9,8 +9,12 @@
  * @module
  */
 import type { Resources } from '../schedule/resources.ts';
+import { endOf, RESTARTED, RETRIED } from '../events/attempt-rules.ts';
 
-/** How an attempt ended, as the dashboard colours it: a run's final states, and an attempt to be retried. */
+/**
+ * How an attempt ended, as the dashboard colours it: a run's final states, and an attempt to be
+ * retried. The codes are those of `attempt-rules.ts` (whose rules pair the bars here too).
+ */
 export const STATES = ['Completed', 'Failed', 'Crashed', 'Cancelled', 'Retried'] as const;
 export type DashTaskState = Exclude<(typeof STATES)[number], 'Retried'>;
 
@@ -114,6 +118,8 @@ interface Running {
   readonly workerId: string;
   readonly queue: string;
   readonly time: number;
+  /** Whether its attempt is still open (a retried one is closed until the run starts again). */
+  open: boolean;
 }
 
 interface Worker {
@@ -221,9 +227,14 @@ export class DashboardModel {
 
   started(e: TaskStarted): void {
     const previous = this.#running.get(e.taskRunId);
-    if (previous) this.#unrun(e.taskRunId, previous);
-    else this.#started++;
-    this.#running.set(e.taskRunId, { taskName: e.taskName, flowRunId: e.flowRunId, workerId: e.workerId, queue: e.queue, time: e.time });
+    if (previous) {
+      // Still open: its worker was lost and the run started again elsewhere (attempt-rules.ts).
+      // The same start heard twice is one attempt.
+      const again = previous.time === e.time && previous.workerId === e.workerId;
+      if (previous.open && !again) this.#bar(previous, e.time, RESTARTED);
+      this.#unrun(e.taskRunId, previous);
+    } else this.#started++;
+    this.#running.set(e.taskRunId, { taskName: e.taskName, flowRunId: e.flowRunId, workerId: e.workerId, queue: e.queue, time: e.time, open: true });
     this.#worker(e.workerId).running.add(e.taskRunId);
     this.#flow(e.flowRunId, e.time).running++;
   }
@@ -231,8 +242,14 @@ export class DashboardModel {
   /** The run's attempt failed and will be retried: its bar ends; the run stays running until its next start. */
   retried(taskRunId: string, time: number): void {
     const run = this.#running.get(taskRunId);
-    if (!run) return;
-    this.#fresh.push([run.time, Math.max(run.time, time), this.#index(this.#workerIndex, run.workerId), this.#index(this.#nameIndex, run.taskName), STATES.indexOf('Retried')]);
+    if (!run?.open) return;
+    run.open = false;
+    this.#bar(run, time, RETRIED);
+  }
+
+  /** The bar of `run`'s attempt, ended at `time` in state `state` (a code of {@link STATES}). */
+  #bar(run: Running, time: number, state: number): void {
+    this.#fresh.push([run.time, endOf(run.time, time), this.#index(this.#workerIndex, run.workerId), this.#index(this.#nameIndex, run.taskName), state]);
   }
 
   finished(e: TaskFinished): void {
@@ -253,7 +270,7 @@ export class DashboardModel {
     if (workerId === undefined) return;
     this.#worker(workerId).finished++;
     const start = e.startTime ?? run?.time ?? e.time;
-    const bar: Bar = [start, Math.max(start, e.time), this.#index(this.#workerIndex, workerId), this.#index(this.#nameIndex, taskName), STATES.indexOf(e.state)];
+    const bar: Bar = [start, endOf(start, e.time), this.#index(this.#workerIndex, workerId), this.#index(this.#nameIndex, taskName), STATES.indexOf(e.state)];
     this.#fresh.push(bar);
   }
 

@@ -1,8 +1,9 @@
 import type { FinalTaskRunState, TaskRunRecord } from '../core/states.ts';
+import { ATTEMPT_STATES, endOf, finishedBegins, finishedEnd, RESTARTED, RETRIED, type AttemptState } from './attempt-rules.ts';
 import type { WeftEventName, WeftEvents } from './events.ts';
 
 /** How one attempt of a task run ended, in the task stream. */
-export type TaskAttemptState = 'Completed' | 'Failed' | 'Crashed' | 'Cancelled' | 'Retried';
+export type TaskAttemptState = Exclude<AttemptState, 'Unfinished'>;
 
 /**
  * One attempt of a task run, as a bar on a timeline (dask's task stream `startstops`): where it ran,
@@ -36,9 +37,21 @@ export interface FoldedRun {
 type Live = FoldedRun;
 
 /**
+ * What a fold also writes, as it folds them, about the runs it holds: a run's submit, each start,
+ * its end. The report's event log is one: it gets the engine's own facts without the engine
+ * building an event object for each.
+ */
+export interface FoldRecorder {
+  submitted(flowRunId: string, taskRunId: string, taskName: string, time: number): void;
+  started(flowRunId: string, taskRunId: string, taskName: string, attempt: number, workerId: string, readyTime: number | undefined, time: number): void;
+  /** `startTime`: when the run's last attempt started, if it did. */
+  finished(flowRunId: string, taskRunId: string, taskName: string, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, attempt: number, startTime: number | undefined, serviceMs: number | undefined): void;
+}
+
+/**
  * The one writer of task run records: a fold of a flow run's events (`task-run:submitted`,
  * `started`, `retried`, `finished`) into its {@link TaskRunRecord}s, and, when asked for, the
- * per-attempt {@link TaskAttempt} stream. Pure: no clock, no I/O, the same events give the same
+ * per-attempt {@link TaskAttempt} stream, by the rules of `attempt-rules.ts`. Pure: no clock, no I/O, the same events give the same
  * records. The engine applies every event of its run here before any listener hears it; a report
  * or a dashboard may fold the events it receives with its own instance.
  *
@@ -56,6 +69,8 @@ export class RunFold {
   /** Live runs by flow run id, then task run id (task run ids repeat across subflows). */
   readonly #live = new Map<string, Map<string, Live>>();
   readonly #flowRunId: string | undefined;
+  /** Where the fold's facts are also written (see {@link FoldRecorder}); none by default. */
+  recorder: FoldRecorder | undefined;
 
   /** `flowRunId`: fold only that flow run's events (others, e.g. forwarded from subflows, are ignored). */
   constructor(options?: { flowRunId?: string; taskStream?: boolean }) {
@@ -116,6 +131,7 @@ export class RunFold {
     this.records.push(record);
     const live: Live = { flowRunId, record, open: undefined, indexed };
     runs?.set(taskRunId, live);
+    this.recorder?.submitted(flowRunId, taskRunId, taskName, time);
     return live;
   }
 
@@ -127,13 +143,13 @@ export class RunFold {
   /** What a `task-run:started` event of `live` folds in. */
   start(live: FoldedRun, attempt: number, workerId: string, readyTime: number | undefined, time: number): void {
     const { record } = live;
-    // An attempt still open was lost with its worker: the run started again elsewhere.
-    if (live.open) this.#close(live, 'Crashed', time);
+    if (live.open) this.#close(live, ATTEMPT_STATES[RESTARTED], time);
     record.state = 'Running';
     record.startedAt ??= time;
     record.attempts = attempt;
     record.workerId = workerId;
     live.open = { attempt, workerId, readyTime, startTime: time };
+    this.recorder?.started(live.flowRunId, record.id, record.taskName, attempt, workerId, readyTime, time);
   }
 
   #retried(e: WeftEvents['task-run:retried']): void {
@@ -144,27 +160,31 @@ export class RunFold {
   /** What a `task-run:retried` event of `live` folds in. */
   retry(live: FoldedRun, time: number): void {
     live.record.state = 'Retrying';
-    if (live.open) this.#close(live, 'Retried', time);
+    if (live.open) this.#close(live, ATTEMPT_STATES[RETRIED], time);
   }
 
   #finished(e: WeftEvents['task-run:finished']): void {
     const live = this.#find(e.flowRunId, e.taskRunId);
-    if (live) this.finish(live, e.state, e.time, e.workerId, e.error, e.serviceMs, e.attempt);
+    if (live) this.finish(live, e.state, e.time, e.workerId, e.error, e.serviceMs, e.attempt, e.startTime);
   }
 
-  /** What a `task-run:finished` event of `live` folds in; the run is no longer live after it. */
-  finish(live: FoldedRun, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, serviceMs: number | undefined, attempt: number): void {
+  /**
+   * What a `task-run:finished` event of `live` folds in; the run is no longer live after it.
+   * `startTime`: the attempt's start as the event carries it (it opens the attempt when its
+   * start was never heard).
+   */
+  finish(live: FoldedRun, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, serviceMs: number | undefined, attempt: number, startTime?: number): void {
     const { record } = live;
     if (record.endedAt !== undefined) return; // it ended already
+    if (startTime !== undefined && finishedBegins(live.open !== undefined, attempt, record.attempts, startTime)) this.start(live, attempt, workerId ?? '', undefined, startTime);
     if (live.indexed) this.#live.get(live.flowRunId)?.delete(record.id);
     record.state = state;
     record.endedAt = time;
     if (workerId !== undefined) record.workerId = workerId;
     if (error !== undefined) record.error = error;
-    if (live.open) {
-      const end = serviceMs !== undefined && attempt === live.open.attempt ? live.open.startTime + serviceMs : time;
-      this.#close(live, state, Math.min(end, time));
-    }
+    const open = live.open;
+    if (open) this.#close(live, state, finishedEnd(open.startTime, open.attempt, attempt, serviceMs ?? NaN, time));
+    this.recorder?.finished(live.flowRunId, record.id, record.taskName, state, time, record.workerId, error, attempt, open?.startTime ?? startTime, serviceMs);
   }
 
   #close(live: Live, state: TaskAttemptState, endTime: number): void {
@@ -174,9 +194,18 @@ export class RunFold {
     const { record } = live;
     const attempt: TaskAttempt = {
       flowRunId: live.flowRunId, taskRunId: record.id, taskName: record.taskName, attempt: open.attempt, workerId: open.workerId,
-      startTime: open.startTime, endTime: Math.max(endTime, open.startTime), state,
+      startTime: open.startTime, endTime: endOf(open.startTime, endTime), state,
     };
     if (open.readyTime !== undefined) (attempt as { readyTime?: number }).readyTime = open.readyTime;
     this.attempts.push(attempt);
   }
+}
+
+/** A recorder that writes to both (a subflow's own report beside its parent's). */
+export function bothRecorders(a: FoldRecorder, b: FoldRecorder): FoldRecorder {
+  return {
+    submitted: (...args) => (a.submitted(...args), b.submitted(...args)),
+    started: (...args) => (a.started(...args), b.started(...args)),
+    finished: (...args) => (a.finished(...args), b.finished(...args)),
+  };
 }

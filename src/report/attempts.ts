@@ -1,10 +1,7 @@
+import { ATTEMPT_STATES, endOf, finishedBegins, finishedEnd, isMeasured, RESTARTED, RETRIED, UNFINISHED } from '../events/attempt-rules.ts';
 import { EventLog, K } from './event-log.ts';
 
-/** How an attempt ended: the final states, `Retried` (it failed and another attempt followed), `Unfinished` (the log ended first). */
-export const ATTEMPT_STATES = ['Completed', 'Failed', 'Crashed', 'Cancelled', 'Retried', 'Unfinished'] as const;
-const RETRIED = 4;
-const UNFINISHED = 5;
-const CRASHED = 2;
+export { ATTEMPT_STATES };
 
 /**
  * Every attempt of every task run in a log, in columns, and every task run. Attempt times are
@@ -30,6 +27,8 @@ export interface Attempts {
   readonly measured: Uint8Array;
   readonly runs: number;
   readonly runName: Int32Array;
+  /** Each run's `n` where its id is `${taskName}-${n}` (weft's own ids), else -1. */
+  readonly runNumber: Int32Array;
   /** Index into the final STATES of the log, -1 when the log ended before the run did. */
   readonly runState: Int8Array;
   readonly runRetries: Int32Array;
@@ -48,10 +47,9 @@ export interface Attempts {
 
 
 /**
- * Pairs each task run's started / retried / finished events into attempts. A `started` while an
- * attempt is open means the worker was lost and the run went elsewhere (the cluster's
- * `allowedFailures`): the open attempt ends Crashed there. A `finished` with a `startTime` and no
- * open attempt (its `started` was never seen) still gets its bar.
+ * Pairs each task run's started / retried / finished events into attempts, by the rules of
+ * `events/attempt-rules.ts` (the same the engine's fold applies). An attempt still open when the
+ * log ends is `Unfinished`, ending at the log's last time.
  */
 export function pairAttempts(log: EventLog): Attempts {
   const SUBMITTED = K['task-run:submitted'];
@@ -59,53 +57,63 @@ export function pairAttempts(log: EventLog): Attempts {
   const RETRIED_EVENT = K['task-run:retried'];
   const FINISHED = K['task-run:finished'];
   // Bounds first, so every column is one typed array filled in place (no per-event allocation).
-  let maxRuns = 0;
-  let maxAttempts = 0;
+  // Sized from the counts of submits and starts (a run or attempt without one grows the columns):
+  // every column is one typed array filled in place, with no per-event allocation.
+  let submits = 0;
+  let starts = 0;
   // Per flow run: task runs by dictionary code, and by number per task name (ids `${name}-${n}`, see EventLog.taskCode).
   const flows = new Map<number, { byCode: Int32Array; byNumber: Map<number, Int32Array> }>();
   for (let i = 0; i < log.length; i++) {
     const k = log.kind[i];
-    if (k === SUBMITTED || k === STARTED || k === FINISHED) maxRuns++;
-    if (k === STARTED || k === FINISHED) maxAttempts++;
+    if (k === SUBMITTED) submits++;
+    else if (k === STARTED) starts++;
   }
   const strings = log.strings.length;
   const names: string[] = [];
   const nameOf = new Int32Array(strings).fill(-1);
-  const r = {
-    task: new Int32Array(maxRuns), row: new Int32Array(maxRuns), name: new Int32Array(maxRuns), state: new Int8Array(maxRuns).fill(-1), retries: new Int32Array(maxRuns),
-    attempts: new Int32Array(maxRuns), submitted: new Float64Array(maxRuns), ready: new Float64Array(maxRuns).fill(NaN),
-    due: new Float64Array(maxRuns), end: new Float64Array(maxRuns).fill(NaN), open: new Int32Array(maxRuns).fill(-1), nextDue: new Float64Array(maxRuns).fill(NaN),
-  };
-  const a = {
-    run: new Int32Array(maxAttempts), name: new Int32Array(maxAttempts), worker: new Int32Array(maxAttempts), start: new Float64Array(maxAttempts),
-    end: new Float64Array(maxAttempts), state: new Uint8Array(maxAttempts), attempt: new Int32Array(maxAttempts), wait: new Float64Array(maxAttempts),
-    measured: new Uint8Array(maxAttempts),
-  };
+  let r = runColumns(submits + 16);
+  let a = attemptColumns(starts + 16);
   let runs = 0;
   let n = 0;
   let readyTimes = false;
   let lastTime = -Infinity;
 
-  // Task runs are keyed by (flow run, task run id): ids repeat across subflows.
+  // Task runs are keyed by (flow run, task run id): ids repeat across subflows. The last flow run
+  // and task name looked up are kept: consecutive events are nearly always of the same ones.
+  type ByFlow = { byCode: Int32Array; byNumber: Map<number, Int32Array> };
+  let lastFlow = -2;
+  let lastByFlow: ByFlow | undefined;
+  let lastName = -2;
+  let lastByNumber: Int32Array | undefined;
   const runIndex = (i: number): number => {
     const f = log.flow[i]!;
-    let byFlow = flows.get(f);
-    if (!byFlow) flows.set(f, (byFlow = { byCode: new Int32Array(strings).fill(-1), byNumber: new Map() }));
+    let byFlow = lastByFlow as ByFlow;
+    if (f !== lastFlow) {
+      byFlow = flows.get(f) as ByFlow;
+      if (!byFlow) flows.set(f, (byFlow = { byCode: new Int32Array(strings).fill(-1), byNumber: new Map() }));
+      lastFlow = f;
+      lastByFlow = byFlow;
+      lastName = -2;
+    }
     const task = log.task[i]!;
     let byTask = byFlow.byCode;
     let slot = task;
     if (task <= -2) {
       slot = -(task + 2);
       const code = log.name[i]!;
-      byTask = byFlow.byNumber.get(code) ?? byTask;
-      if (byTask === byFlow.byCode || slot >= byTask.length) {
+      let numbered = code === lastName ? lastByNumber : byFlow.byNumber.get(code);
+      if (!numbered || slot >= numbered.length) {
         const grown = new Int32Array(Math.max(1024, (slot + 1) * 2)).fill(-1);
-        if (byTask !== byFlow.byCode) grown.set(byTask);
-        byFlow.byNumber.set(code, (byTask = grown));
+        if (numbered) grown.set(numbered);
+        byFlow.byNumber.set(code, (numbered = grown));
       }
+      lastName = code;
+      lastByNumber = numbered;
+      byTask = numbered;
     }
     let run = byTask[slot]!;
     if (run < 0) {
+      if (runs === r.task.length) r = runColumns(runs * 2, r);
       run = runs++;
       byTask[slot] = run;
       r.row[run] = i;
@@ -114,6 +122,7 @@ export function pairAttempts(log: EventLog): Attempts {
       if (nm < 0) nm = nameOf[code] = names.push(log.str(code) ?? '?') - 1;
       const t = log.time[i]!;
       r.task[run] = task;
+      r.number[run] = task <= -2 ? slot : -1;
       r.name[run] = nm;
       r.submitted[run] = t;
       r.due[run] = t;
@@ -123,13 +132,14 @@ export function pairAttempts(log: EventLog): Attempts {
   const close = (run: number, end: number, state: number): void => {
     const at = r.open[run]!;
     if (at < 0) return;
-    a.end[at] = end;
+    a.end[at] = endOf(a.start[at]!, end);
     a.state[at] = state;
     r.open[run] = -1;
   };
   const begin = (run: number, i: number, start: number, attempt: number): void => {
     const next = r.nextDue[run]!;
     const due = Number.isNaN(next) ? r.due[run]! : next;
+    if (n === a.run.length) a = attemptColumns(n * 2, a);
     a.run[n] = run;
     a.name[n] = r.name[run]!;
     a.worker[n] = log.worker[i]!;
@@ -156,7 +166,7 @@ export function pairAttempts(log: EventLog): Attempts {
         r.ready[run] = ready;
         r.due[run] = ready;
       }
-      close(run, t, CRASHED);
+      close(run, t, RESTARTED);
       begin(run, i, t, log.x[i]!);
     } else if (k === RETRIED_EVENT) {
       const run = runIndex(i);
@@ -166,22 +176,22 @@ export function pairAttempts(log: EventLog): Attempts {
       r.nextDue[run] = t + (Number.isNaN(delay) ? 0 : delay);
     } else if (k === FINISHED) {
       const run = runIndex(i);
-      const startTime = log.y[i]!;
-      if (r.open[run]! < 0 && !Number.isNaN(startTime) && log.x[i]! > r.attempts[run]!) begin(run, i, startTime, log.x[i]!);
-      // Where the attempt's own run time is known, its end is start + run time, not the later
-      // moment the flow's process heard of it.
+      if (r.state[run]! >= 0) continue; // it ended already
+      const attempt = log.x[i]!;
+      if (finishedBegins(r.open[run]! >= 0, attempt, r.attempts[run]!, log.y[i]!)) begin(run, i, log.y[i]!, attempt);
       const at = r.open[run]!;
-      const service = log.d[i]!;
-      const measured = at >= 0 && !Number.isNaN(service);
-      if (measured) a.measured[at] = 1;
-      close(run, measured ? Math.min(t, a.start[at]! + service) : t, log.state[i]!);
+      if (at >= 0) {
+        const service = log.d[i]!;
+        if (isMeasured(a.attempt[at]!, attempt, service)) a.measured[at] = 1;
+        close(run, finishedEnd(a.start[at]!, a.attempt[at]!, attempt, service, t), log.state[i]!);
+      }
       r.state[run] = log.state[i]!;
       r.end[run] = t;
     }
   }
   for (let run = 0; run < runs; run++) {
     const at = r.open[run]!;
-    if (at >= 0) a.end[at] = lastTime;
+    if (at >= 0) a.end[at] = endOf(a.start[at]!, lastTime);
     if (Number.isNaN(r.end[run]!)) r.end[run] = lastTime;
   }
 
@@ -196,8 +206,43 @@ export function pairAttempts(log: EventLog): Attempts {
     length: n, order,
     run: cut(a.run, n), name: cut(a.name, n), worker: cut(a.worker, n), start: cut(a.start, n), end: cut(a.end, n),
     state: cut(a.state, n), attempt: cut(a.attempt, n), wait: cut(a.wait, n), measured: cut(a.measured, n),
-    runs, runName: cut(r.name, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
+    runs, runName: cut(r.name, runs), runNumber: cut(r.number, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
     runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes,
     runIdOf: (run) => log.taskId(r.row[run]!) ?? '',
   };
+}
+
+type Column = Int32Array | Int8Array | Uint8Array | Float64Array;
+
+/** Columns of `size`, `old`'s values first, the rest at `empty` (-1 or NaN where 0 means something). */
+function columns<C extends Record<string, Column>>(make: { [K in keyof C]: [new (n: number) => C[K], number] }, size: number, old?: C): C {
+  const out = {} as C;
+  for (const key of Object.keys(make) as (keyof C)[]) {
+    const [Type, empty] = make[key];
+    const col = new Type(size);
+    const from = old?.[key];
+    if (from) col.set(from as never);
+    if (empty !== 0) col.fill(empty, from?.length ?? 0);
+    out[key] = col;
+  }
+  return out;
+}
+
+const RUN_COLUMNS = {
+  task: [Int32Array, 0], number: [Int32Array, 0], row: [Int32Array, 0], name: [Int32Array, 0], state: [Int8Array, -1], retries: [Int32Array, 0],
+  attempts: [Int32Array, 0], submitted: [Float64Array, 0], ready: [Float64Array, NaN], due: [Float64Array, 0], end: [Float64Array, NaN],
+  open: [Int32Array, -1], nextDue: [Float64Array, NaN],
+} as const;
+type RunColumns = { -readonly [K in keyof typeof RUN_COLUMNS]: InstanceType<(typeof RUN_COLUMNS)[K][0]> };
+function runColumns(size: number, old?: RunColumns): RunColumns {
+  return columns(RUN_COLUMNS as never, size, old) as RunColumns;
+}
+
+const ATTEMPT_COLUMNS = {
+  run: [Int32Array, 0], name: [Int32Array, 0], worker: [Int32Array, 0], start: [Float64Array, 0], end: [Float64Array, 0], state: [Uint8Array, 0],
+  attempt: [Int32Array, 0], wait: [Float64Array, 0], measured: [Uint8Array, 0],
+} as const;
+type AttemptColumns = { -readonly [K in keyof typeof ATTEMPT_COLUMNS]: InstanceType<(typeof ATTEMPT_COLUMNS)[K][0]> };
+function attemptColumns(size: number, old?: AttemptColumns): AttemptColumns {
+  return columns(ATTEMPT_COLUMNS as never, size, old) as AttemptColumns;
 }

@@ -1,5 +1,7 @@
 import type { EventBus } from '../events/bus.ts';
 import type { WeftEventName, WeftEvents } from '../events/events.ts';
+import type { FoldRecorder } from '../events/fold.ts';
+import type { FinalTaskRunState } from '../core/states.ts';
 
 /** Event kinds, by their code in {@link EventLog.kind}. */
 export const KINDS = [
@@ -29,7 +31,7 @@ const INITIAL = 4096;
  * - `d`: `serviceMs` (finished), `delayMs` (retried), `to` (scale), `priority` (submitted).
  * - `m`: a text: the error (`Name: message`), the log line, a reason, the runner's name, a worker's resources as JSON.
  */
-export class EventLog {
+export class EventLog implements FoldRecorder {
   length = 0;
   readonly strings: string[] = [];
   readonly #ids = new Map<string, number>();
@@ -119,38 +121,32 @@ export class EventLog {
 
   /** Appends one event as the bus carries it. Called once per event of the run: no closure, no allocation beyond the columns. */
   append<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
-    const e = event as Partial<AnyEvent>;
-    switch (name) {
-      case 'flow-run:started':
-        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), -1, this.intern(e.flowName, 1), this.intern(e.parentFlowRunId), -1, -1, NaN, NaN, this.intern(e.runner));
-      case 'flow-run:finished':
-        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), -1, this.intern(e.flowName, 1), -1, -1, stateCode(e.state), NaN, NaN, this.intern(errorText(e.error)));
-      case 'task-run:submitted':
-        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), -1, -1, -1, NaN, e.priority);
-      case 'task-run:started':
-        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), e.attempt, -1, e.readyTime ?? NaN);
-      case 'task-run:retried':
-        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), e.attempt, -1, NaN, e.delayMs, this.intern(errorText(e.error)));
-      case 'task-run:finished':
-        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), e.attempt ?? -1, stateCode(e.state), e.startTime ?? NaN, e.serviceMs ?? NaN, this.intern(errorText(e.error)));
-      case 'task-run:log': {
-        const error = e.level === 'error';
-        if (error ? this.#errorLogs++ >= LOG_CAP : this.#logs++ >= LOG_CAP) {
-          this.droppedLogs++;
-          return;
-        }
-        return this.row(K[name], e.time!, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), LEVELS.indexOf(e.level!), -1, NaN, NaN, this.intern(e.message));
-      }
-      case 'worker:joined':
-        return this.row(K[name], e.time!, -1, -1, -1, this.intern(e.workerId, 2), -1, -1, NaN, NaN, this.intern(JSON.stringify(e.resources ?? {})));
-      case 'worker:left':
-        return this.row(K[name], e.time!, -1, -1, -1, this.intern(e.workerId, 2), -1, -1, NaN, NaN, this.intern(e.reason));
-      case 'scale:up':
-      case 'scale:down':
-        return this.row(K[name], e.time!, -1, -1, -1, -1, e.from, -1, NaN, e.to, this.intern(e.reason));
-      case 'runner:warning':
-        return this.row(K[name], e.time!, -1, -1, -1, -1, -1, -1, NaN, NaN, this.intern(e.message));
+    (APPEND[name as Kind] as Appender<E>)(this, event);
+  }
+
+  /** A `task-run:submitted` row: from its event, or straight from a fold ({@link FoldRecorder}). */
+  submitted(flowRunId: string, taskRunId: string, taskName: string, time: number, priority = NaN): void {
+    this.row(K['task-run:submitted'], time, this.intern(flowRunId, 0), this.taskCode(taskRunId, taskName), this.intern(taskName, 1), -1, -1, -1, NaN, priority);
+  }
+
+  /** A `task-run:started` row. */
+  started(flowRunId: string, taskRunId: string, taskName: string, attempt: number, workerId: string, readyTime: number | undefined, time: number): void {
+    this.row(K['task-run:started'], time, this.intern(flowRunId, 0), this.taskCode(taskRunId, taskName), this.intern(taskName, 1), this.intern(workerId, 2), attempt, -1, readyTime ?? NaN);
+  }
+
+  /** A `task-run:finished` row. */
+  finished(flowRunId: string, taskRunId: string, taskName: string, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, attempt: number, startTime: number | undefined, serviceMs: number | undefined): void {
+    this.row(K['task-run:finished'], time, this.intern(flowRunId, 0), this.taskCode(taskRunId, taskName), this.intern(taskName, 1), this.intern(workerId, 2), attempt ?? -1, stateCode(state), startTime ?? NaN, serviceMs ?? NaN, this.intern(errorText(error)));
+  }
+
+  /** A log line, unless past its cap (error lines have a cap of their own). */
+  log(e: WeftEvents['task-run:log']): void {
+    const error = e.level === 'error';
+    if (error ? this.#errorLogs++ >= LOG_CAP : this.#logs++ >= LOG_CAP) {
+      this.droppedLogs++;
+      return;
     }
+    this.row(K['task-run:log'], e.time, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), LEVELS.indexOf(e.level), -1, NaN, NaN, this.intern(e.message));
   }
 
   #grow(): void {
@@ -174,13 +170,27 @@ export class EventLog {
   }
 }
 
-/** The union of every event's fields, for reading them by name. */
-interface AnyEvent {
-  flowRunId: string; taskRunId: string; taskName: string; flowName: string; parentFlowRunId?: string; runner: string;
-  workerId: string; attempt: number; readyTime?: number; startTime?: number; serviceMs?: number; delayMs: number;
-  priority: number; state: string; error?: Error; level: (typeof LEVELS)[number]; message: string; reason: string;
-  resources: Record<string, number>; from: number; to: number; time: number;
-}
+type Kind = (typeof KINDS)[number];
+type Appender<E extends WeftEventName> = (log: EventLog, event: WeftEvents[E]) => void;
+
+/**
+ * One appender per kind: each reads one event shape, so its property loads stay monomorphic
+ * (one shared function reading every kind's fields made them megamorphic: a hash lookup per field).
+ */
+const APPEND: { readonly [E in Kind]: Appender<E> } = {
+  'flow-run:started': (log, e) => log.row(K['flow-run:started'], e.time, log.intern(e.flowRunId, 0), -1, log.intern(e.flowName, 1), log.intern(e.parentFlowRunId), -1, -1, NaN, NaN, log.intern(e.runner)),
+  'flow-run:finished': (log, e) => log.row(K['flow-run:finished'], e.time, log.intern(e.flowRunId, 0), -1, log.intern(e.flowName, 1), -1, -1, stateCode(e.state), NaN, NaN, log.intern(errorText(e.error))),
+  'task-run:submitted': (log, e) => log.submitted(e.flowRunId, e.taskRunId, e.taskName, e.time, e.priority),
+  'task-run:started': (log, e) => log.started(e.flowRunId, e.taskRunId, e.taskName, e.attempt, e.workerId, e.readyTime, e.time),
+  'task-run:retried': (log, e) => log.row(K['task-run:retried'], e.time, log.intern(e.flowRunId, 0), log.taskCode(e.taskRunId, e.taskName), log.intern(e.taskName, 1), log.intern(e.workerId, 2), e.attempt, -1, NaN, e.delayMs, log.intern(errorText(e.error))),
+  'task-run:finished': (log, e) => log.finished(e.flowRunId, e.taskRunId, e.taskName, e.state, e.time, e.workerId, e.error, e.attempt, e.startTime, e.serviceMs),
+  'task-run:log': (log, e) => log.log(e),
+  'worker:joined': (log, e) => log.row(K['worker:joined'], e.time, -1, -1, -1, log.intern(e.workerId, 2), -1, -1, NaN, NaN, log.intern(JSON.stringify(e.resources ?? {}))),
+  'worker:left': (log, e) => log.row(K['worker:left'], e.time, -1, -1, -1, log.intern(e.workerId, 2), -1, -1, NaN, NaN, log.intern(e.reason)),
+  'scale:up': (log, e) => log.row(K['scale:up'], e.time, -1, -1, -1, -1, e.from, -1, NaN, e.to, log.intern(e.reason)),
+  'scale:down': (log, e) => log.row(K['scale:down'], e.time, -1, -1, -1, -1, e.from, -1, NaN, e.to, log.intern(e.reason)),
+  'runner:warning': (log, e) => log.row(K['runner:warning'], e.time, -1, -1, -1, -1, -1, -1, NaN, NaN, log.intern(e.message)),
+};
 
 function stateCode(state: string | undefined): number {
   return STATES.indexOf(state as (typeof STATES)[number]);
@@ -191,14 +201,35 @@ function errorText(error: Error | undefined): string | undefined {
   return `${error.name}: ${error.message}`;
 }
 
+/** The kinds a fold records itself ({@link FoldRecorder}). */
+const FOLDED: ReadonlySet<WeftEventName> = new Set(['task-run:submitted', 'task-run:started', 'task-run:finished']);
+
+/** A flow run's engine, as the collector sees it: its fold takes a recorder. */
+export interface RecordingRun {
+  /** Writes the run's (and its subflows') submits, starts and ends to `recorder` until the returned function is called. */
+  recordTo(recorder: FoldRecorder): () => void;
+}
+
 /**
  * Collects every event of `events` (a flow run's bus, or a FlowRun handle: its subflows' events
- * included) into a new log, until the returned `stop()` is called.
+ * included) into a new log, until the returned `stop()` is called. With `run` (the run's engine),
+ * submits, starts and ends come from its fold instead: the engine then builds no event object for
+ * them (unless another listener wants them), and the log's rows are the same.
  */
-export function collect(events: Pick<EventBus, 'on'>): { log: EventLog; stop(): void } {
+export function collect(events: Pick<EventBus, 'on'>, run?: RecordingRun): { log: EventLog; stop(): void } {
   const log = new EventLog();
-  const off = KINDS.map((name) => events.on(name, (event) => log.append(name, event)));
-  return { log, stop: () => off.forEach((f) => f()) };
+  const detach = run?.recordTo(log);
+  const off = KINDS.filter((name) => !detach || !FOLDED.has(name)).map(<E extends Kind>(name: E) => {
+    const append = APPEND[name] as Appender<E>;
+    return events.on(name, (event) => append(log, event));
+  });
+  return {
+    log,
+    stop: () => {
+      off.forEach((f) => f());
+      detach?.();
+    },
+  };
 }
 
 /** Builds a log from events in order, e.g. for tests or events read back from elsewhere. */

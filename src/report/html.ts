@@ -58,21 +58,8 @@ class Varints {
  */
 export function encodePayload(model: ReportModel): Buffer {
   const s = model.stream;
-  // Each run's number n, when every id is `${name}-${n}` (weft's own ids).
-  const runNumbers = new Int32Array(s.runIds.length);
-  const runName = new Int32Array(s.runIds.length).fill(-1);
-  for (let i = 0; i < s.length; i++) runName[s.run[i]!] = s.name[i]!;
-  let ids: readonly string[] | null = null;
-  for (let r = 0; r < s.runIds.length; r++) {
-    const id = s.runIds[r]!;
-    const name = runName[r]! >= 0 ? model.names[runName[r]!]! : undefined;
-    const n = name !== undefined && id.length > name.length + 1 && id.charCodeAt(name.length) === 45 && id.startsWith(name) ? Number(id.slice(name.length + 1)) : NaN;
-    if (!(Number.isInteger(n) && n > 0 && n < 2 ** 31 && String(n) === id.slice(name!.length + 1))) {
-      ids = s.runIds;
-      break;
-    }
-    runNumbers[r] = n;
-  }
+  const runNumbers = s.runNumbers;
+  const ids: readonly string[] | null = runNumbers ? null : s.runIds;
   const out = new Varints();
   const us = (ms: number) => ms * 1000;
   let previous = 0;
@@ -87,7 +74,7 @@ export function encodePayload(model: ReportModel): Buffer {
   for (let i = 0; i < s.length; i++) out.push(s.lane[i]!);
   for (let i = 0; i < s.length; i++) out.push(s.state[i]! + 8 * s.attempt[i]!);
   for (let i = 0; i < s.length; i++) out.push(us(s.wait[i]!));
-  if (ids) {
+  if (!runNumbers) {
     for (let i = 0; i < s.length; i++) out.push(s.run[i]!);
   } else {
     const last = new Int32Array(model.names.length);

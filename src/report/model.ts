@@ -63,8 +63,10 @@ export interface Stream {
   readonly wait: Float64Array;
   /** The attempt's task run: an index into {@link Stream.runIds}. */
   readonly run: Int32Array;
-  /** Task run ids, by task run. */
+  /** Task run ids, by task run (built on first read). */
   readonly runIds: readonly string[];
+  /** Each task run's `n`, when every id is `${taskName}-${n}` (weft's own ids); null otherwise. */
+  readonly runNumbers: Int32Array | null;
 }
 
 /** The per-task-name table: durations are of attempts, waits of first attempts. */
@@ -273,9 +275,16 @@ export function packLanes(a: Attempts, log: EventLog): { lanes: Lane[]; lane: In
 
 function toStream(a: Attempts, lane: Int32Array, t0: number): Stream {
   const n = a.length;
+  let ids: string[] | undefined;
+  let numbered = true;
+  for (let r = 0; r < a.runs && numbered; r++) if (a.runNumber[r]! < 0) numbered = false;
   const s: Stream = {
     length: n, name: new Int32Array(n), lane: new Int32Array(n), start: new Float64Array(n), end: new Float64Array(n),
-    state: new Uint8Array(n), attempt: new Int32Array(n), wait: new Float64Array(n), run: new Int32Array(n), runIds: Array.from({ length: a.runs }, (_, r) => a.runIdOf(r)),
+    state: new Uint8Array(n), attempt: new Int32Array(n), wait: new Float64Array(n), run: new Int32Array(n),
+    get runIds() {
+      return (ids ??= Array.from({ length: a.runs }, (_, r) => a.runIdOf(r)));
+    },
+    runNumbers: numbered ? a.runNumber : null,
   };
   let j = 0;
   for (const i of a.order) {
@@ -303,18 +312,23 @@ function taskTable(a: Attempts): TaskRow[] {
   const names = a.names.length;
   // Durations and first-attempt waits grouped by name in one array each (counting sort), each
   // group then sorted in place for exact quantiles.
-  const group = (keep: (i: number) => boolean, value: (i: number) => number): { values: Float64Array; off: Int32Array } => {
+  // `firstOnly`: first attempts' waits; else every attempt's duration.
+  const group = (firstOnly: boolean): { values: Float64Array; off: Int32Array } => {
     const off = new Int32Array(names + 1);
-    for (let i = 0; i < a.length; i++) if (keep(i)) off[a.name[i]! + 1]!++;
+    for (let i = 0; i < a.length; i++) if (!firstOnly || a.attempt[i] === 1) off[a.name[i]! + 1]!++;
     for (let k = 0; k < names; k++) off[k + 1]! += off[k]!;
     const fill = off.slice(0, names);
     const values = new Float64Array(off[names]!);
-    for (let i = 0; i < a.length; i++) if (keep(i)) values[fill[a.name[i]!]!++] = value(i);
+    for (let i = 0; i < a.length; i++) {
+      if (firstOnly) {
+        if (a.attempt[i] === 1) values[fill[a.name[i]!]!++] = a.wait[i]!;
+      } else values[fill[a.name[i]!]!++] = Math.max(0, a.end[i]! - a.start[i]!);
+    }
     for (let k = 0; k < names; k++) values.subarray(off[k]!, off[k + 1]!).sort();
     return { values, off };
   };
-  const d = group(() => true, (i) => Math.max(0, a.end[i]! - a.start[i]!));
-  const w = group((i) => a.attempt[i] === 1, (i) => a.wait[i]!);
+  const d = group(false);
+  const w = group(true);
   const count = new Int32Array(names);
   const byState = new Int32Array(names * 4);
   const retries = new Int32Array(names);
@@ -400,17 +414,19 @@ function timelineOf(a: Attempts, log: EventLog, t0: number, t1: number): Timelin
 }
 
 function overheadOf(a: Attempts): Overhead {
-  const toStart: number[] = [];
-  const toReady: number[] = [];
+  const toStart = new Float64Array(a.length);
+  const toReady = new Float64Array(a.length);
+  let starts = 0;
+  let readies = 0;
   for (let i = 0; i < a.length; i++) {
     if (a.attempt[i] !== 1) continue;
-    toStart.push(a.wait[i]!);
+    toStart[starts++] = a.wait[i]!;
     const r = a.run[i]!;
     const ready = a.runReady[r]!;
-    if (!Number.isNaN(ready)) toReady.push(Math.max(0, ready - a.runSubmitted[r]!));
+    if (ready === ready) toReady[readies++] = Math.max(0, ready - a.runSubmitted[r]!);
   }
-  const s = Float64Array.from(toStart).sort();
-  const ready = Float64Array.from(toReady).sort();
+  const s = toStart.subarray(0, starts).sort();
+  const ready = toReady.subarray(0, readies).sort();
   return {
     basis: a.readyTimes ? 'ready' : 'submitted',
     ...(a.readyTimes && { submitToReady: { p50Ms: quantile(ready, 0.5), p95Ms: quantile(ready, 0.95) } }),

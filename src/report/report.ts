@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { EventBus } from '../events/bus.ts';
-import { collect, type EventLog } from './event-log.ts';
+import { collect, type EventLog, type RecordingRun } from './event-log.ts';
 
 /** Builds the report's HTML from a run's event log. */
 export async function reportHtml(log: EventLog): Promise<string> {
@@ -15,9 +15,12 @@ export async function reportHtml(log: EventLog): Promise<string> {
   return renderHtml(buildModel(log));
 }
 
-/** Starts collecting a run's events; `finish()` stops, builds the HTML, writes it to `path`, and returns it. */
-export function startReport(events: EventBus, path: string): { finish(): Promise<string> } {
-  const collector = collect(events);
+/**
+ * Starts collecting a run's events (from its bus, and its task runs' facts from its engine's fold);
+ * `finish()` stops, builds the HTML, writes it to `path`, and returns it.
+ */
+export function startReport(run: RecordingRun & { readonly bus: EventBus }, path: string): { finish(): Promise<string> } {
+  const collector = collect(run.bus, run);
   return {
     async finish() {
       collector.stop();

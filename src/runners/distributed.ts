@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.ts';
 import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
+import type { FlowRunState } from '../core/states.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { callerModule } from '../protocol/task-ref.ts';
 import { sibling } from '../util/sibling.ts';
@@ -119,11 +120,11 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
     return session.submit(job, job.cancellation);
   }
 
-  async shutdown(): Promise<void> {
+  async shutdown(ending?: { readonly state: FlowRunState }): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'draining';
     await this.#cancelling;
-    await this.#stopAll(false);
+    await this.#stopAll(false, ending?.state);
     this.#state = 'closed';
   }
 
@@ -142,10 +143,11 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
     }
   }
 
-  async #stopAll(hard: boolean): Promise<void> {
+  /** `state`: how the flow run ended, for the dashboard (without it: Cancelled if it was, else Ended). */
+  async #stopAll(hard: boolean, state?: FlowRunState): Promise<void> {
     if (this.#onAbort) this.#context?.signal.removeEventListener('abort', this.#onAbort);
     this.#watch?.stop();
-    if (this.#context) this.#session?.feed.flowFinished(this.#context.flowRunId, this.#context.signal.aborted ? 'Cancelled' : 'Ended');
+    if (this.#context) this.#session?.feed.flowFinished(this.#context.flowRunId, state ?? (this.#context.signal.aborted ? 'Cancelled' : 'Ended'));
     await this.#session?.close().catch(() => undefined);
     const cluster = this.#cluster;
     if (cluster) {

@@ -104,7 +104,7 @@ test("a cluster's dashboard shows a worker joining and tasks finishing while a f
     if (process.env.WEFT_UPDATE_DOCS) copyFileSync(shot, join(ROOT, 'docs/dashboard.png'));
     gate.resolve();
     assert.equal((await run).state, 'Failed');
-    await until(async () => (await rows(page, 'flows')).some((r) => /dashDemo\s+\S+\s+Ended/.test(r)), 15_000, 'the flow run ended');
+    await until(async () => (await rows(page, 'flows')).some((r) => /dashDemo\s+\S+\s+Failed/.test(r)), 15_000, 'the flow run ended Failed, as its record says (not a bare Ended)');
     await page.close();
   } finally {
     release();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChainableCommander } from 'ioredis';
 import { DashboardModel, STATES } from '../../src/dashboard/model.ts';
-import { addEntry, applyEntry, WorkerFeed, type FeedRow } from '../../src/dashboard/feed.ts';
+import { addEntry, applyEntry, ClientFeed, WorkerFeed, type FeedRow } from '../../src/dashboard/feed.ts';
 import { checkBinding, resolveDashboardOption } from '../../src/dashboard/options.ts';
 
 const T0 = 1_000_000;
@@ -54,7 +54,7 @@ test('a worker joins, a flow run queues, starts and finishes tasks: workers, que
   assert.equal(u.workers.length, 1, 'a worker that left with a run still running stays');
 });
 
-test('a retried attempt is its own bar and the run stays running; a re-start elsewhere moves it', () => {
+test('a retried attempt is its own bar and the run stays running; a re-start elsewhere moves it, the lost attempt a Crashed bar', () => {
   const m = new DashboardModel();
   m.started({ taskRunId: 'r', taskName: 'flaky', flowRunId: 'f', workerId: 'w1', queue: '', time: T0 });
   m.retried('r', T0 + 5);
@@ -66,6 +66,8 @@ test('a retried attempt is its own bar and the run stays running; a re-start els
   m.started({ taskRunId: 'r', taskName: 'flaky', flowRunId: 'f', workerId: 'w2', queue: '', time: T0 + 20 });
   u = m.tick(T0 + 21);
   assert.deepEqual(u.workers.map((w) => [w.id, w.running]), [['w1', 0], ['w2', 1]]);
+  // The same rules as the report's and the fold's: the attempt open on w1 ended Crashed at the new start.
+  assert.deepEqual(u.bars.map((b) => [b[0], b[1], u.workers[b[2]]?.id ?? b[2], STATES[b[4]]]), [[T0 + 8, T0 + 20, 'w1', 'Crashed']]);
 });
 
 test('bars beyond the per-tick cap are counted, not sent; the window drops old bars; counts stay exact', () => {
@@ -127,6 +129,23 @@ test("a worker's feed names its events and the rows rebuild the same state", () 
   assert.deepEqual(u.bars.map((b) => [u.names[b[3]], STATES[b[4]]]), [['parse', 'Completed'], ['fetch', 'Retried'], ['fetch', 'Failed']]);
   assert.equal(u.workers[0]?.id, 'w1');
   applyEntry(m, ['w', 'w1', 'e', 'not json']);
+});
+
+test("a client's feed carries each flow run's final state, after its queued counts", async () => {
+  const added: unknown[][] = [];
+  const redis = { pipeline: () => ({ xadd: (...args: unknown[]) => added.push(args), exec: async () => [] }) } as unknown as ConstructorParameters<typeof ClientFeed>[0];
+  const feed = new ClientFeed(redis, 'weft:dashboard', 'c1', () => T0 + 50);
+  feed.flowStarted('f1', 'demo');
+  feed.submitted('f1', '');
+  feed.flowFinished('f1', 'Failed');
+  feed.flowStarted('f2', 'other');
+  feed.flowFinished('f2', 'Cancelled');
+  await feed.flush();
+  assert.equal(added.length, 1, 'one entry for what gathered');
+  const m = new DashboardModel();
+  applyEntry(m, added[0]?.slice(5) as string[]);
+  const u = m.tick(T0 + 100);
+  assert.deepEqual(u.flows.map((f) => [f.flowRunId, f.flowName, f.state, f.submitted]).sort(), [['f1', 'demo', 'Failed', 1], ['f2', 'other', 'Cancelled', 0]]);
 });
 
 test('dashboard options: a host beyond loopback needs a token, saying why', () => {

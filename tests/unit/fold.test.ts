@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import type { TaskRunRecord } from '../../src/core/states.ts';
 import type { WeftEventName, WeftEvents } from '../../src/events/events.ts';
 import { RunFold, type TaskAttempt } from '../../src/events/fold.ts';
+import { ATTEMPT_STATES, pairAttempts } from '../../src/report/attempts.ts';
+import { logOf } from '../../src/report/event-log.ts';
 
 type Event = { [E in WeftEventName]: [E, WeftEvents[E]] }[WeftEventName];
 
@@ -96,6 +98,21 @@ const CASES: Case[] = [
     records: [{ id: 'a-1', workerId: 'w1', startedAt: 3 }, { id: 'b-1', workerId: 'w2', startedAt: 2 }],
     attempts: [['a-1', 1, 'w1', 1, 3, 4, 'Completed'], ['b-1', 1, 'w2', 1, 2, 3, 'Completed']],
   },
+  {
+    name: 'a finished that carries the start of an attempt never heard still gets its bar',
+    events: [submitted('a-1', 1), finished('a-1', { state: 'Completed', time: 9, attempt: 1, startTime: 4, serviceMs: 3, workerId: 'w1' })],
+    records: [{ state: 'Completed', attempts: 1, startedAt: 4, endedAt: 9, workerId: 'w1' }],
+    attempts: [['a-1', 1, 'w1', undefined, 4, 7, 'Completed']],
+  },
+  {
+    name: 'a second finished for a run that ended changes nothing',
+    events: [
+      submitted('a-1', 1), started('a-1', 1, 'w1', 1, 2), finished('a-1', { state: 'Completed', time: 5, attempt: 1, startTime: 2, workerId: 'w1' }),
+      finished('a-1', { state: 'Failed', time: 7, attempt: 1, startTime: 2, error: boom, workerId: 'w2' }),
+    ],
+    records: [{ state: 'Completed', endedAt: 5, workerId: 'w1' }],
+    attempts: [['a-1', 1, 'w1', 1, 2, 5, 'Completed']],
+  },
 ];
 
 describe('RunFold', () => {
@@ -132,4 +149,21 @@ describe('RunFold', () => {
     for (const [name, event] of [submitted('a-1', 1), submitted('a-1', 1, 'flow-2'), started('a-1', 1, 'w9', 1, 2, 'flow-2')]) fold.apply(name, event);
     assert.deepEqual(fold.records.map((r) => r.state), ['Pending', 'Running']);
   });
+});
+
+describe('one set of attempt rules: the report pairs a log into the attempts the fold makes', () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      // The fold keeps to its flow run's submitted runs; give the report the same events.
+      const known = new Set(c.events.filter(([n, e]) => n === 'task-run:submitted' && e.flowRunId === F).map(([, e]) => (e as { taskRunId: string }).taskRunId));
+      const events = c.events.filter(([, e]) => (e as { flowRunId?: string }).flowRunId === F && known.has((e as { taskRunId: string }).taskRunId));
+      const fold = new RunFold({ flowRunId: F, taskStream: true });
+      for (const [name, event] of events) fold.apply(name, event);
+      const a = pairAttempts(logOf(events));
+      const paired = Array.from({ length: a.length }, (_, i) => [a.runIdOf(a.run[i]!), a.attempt[i], a.start[i], a.end[i], ATTEMPT_STATES[a.state[i]!]]);
+      const folded = (fold.attempts ?? []).map((x) => [x.taskRunId, x.attempt, x.startTime, x.endTime, x.state]);
+      const byStart = (x: unknown[], y: unknown[]) => (x[2] as number) - (y[2] as number) || String(x[0]).localeCompare(String(y[0]));
+      assert.deepEqual(paired.sort(byStart), folded.sort(byStart));
+    });
+  }
 });

@@ -259,3 +259,18 @@ it('task run ids round-trip through the log: `${name}-${n}` kept as numbers, any
   assert.ok(log.task[0]! <= -2 && log.task[1]! <= -2 && log.task[4]! <= -2, 'the usual ids take no dictionary entry');
   assert.deepEqual(log.strings.filter((s) => s.startsWith('fetch-') || s === 'custom').sort(), ['custom', 'fetch-', 'fetch-012', 'fetch-1234567890', 'fetch-x1']);
 });
+
+it('runs and attempts the log never submitted or started (a log joined late) still pair, past the columns first sized', () => {
+  // Columns are sized from the submits and starts: here there are none, so they must grow.
+  const ev: Ev[] = [loose('flow-run:started', { flowRunId: F, flowName: 'late', runner: 'cluster', time: 0 })];
+  for (let i = 1; i <= 100; i++) {
+    ev.push(loose('task-run:finished', { flowRunId: F, taskRunId: `t-${i}`, taskName: 't', state: 'Completed', workerId: 'w1', time: 10 + i, attempt: 1, startTime: 5 + i, serviceMs: 2 }));
+  }
+  ev.push(loose('flow-run:finished', { flowRunId: F, flowName: 'late', state: 'Completed', time: 200 }));
+  const m = buildModel(logOf(ev));
+  assert.equal(m.summary.taskRuns, 100);
+  assert.equal(m.summary.attempts, 100);
+  assert.equal(m.summary.byState.Completed, 100);
+  assert.deepEqual([m.stream.start[99], m.stream.end[99]], [105, 107], 'the last bar from its own start and serviceMs');
+  assert.equal(m.stream.runIds[99], 't-100');
+});
