@@ -49,7 +49,7 @@ export function figure(name: string, value: number, unit: string, baseline: stri
   return { name, value, unit, baseline, baselineValue, ratio: baselineValue === 0 ? NaN : value / baselineValue, target: target?.text, met: target?.met };
 }
 
-const RESULTS = new URL('../results/latest.json', import.meta.url);
+export const RESULTS = new URL('../results/latest.json', import.meta.url);
 
 /** Prints the suite's table and merges its figures into bench/results/latest.json. */
 export function report(suite: string, figures: readonly Figure[]): void {
@@ -80,7 +80,7 @@ export function formatTable(figures: readonly Figure[]): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-function fmt(n: number): string {
+export function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
   if (Math.abs(n) >= 10) return n.toFixed(1);
