@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -39,4 +39,18 @@ export function startupFigures(scheduler: 'threads' | 'processes', repeats = 5):
   const result = spawnSync(process.execPath, [join(root, 'bench', 'fixtures', 'startup.mjs'), scheduler, String(repeats)], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`bench/fixtures/startup.mjs ${scheduler} failed (exit ${result.status}): ${result.stderr.trim().slice(0, 500)}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { flowMs: number; workerStartMs: number };
+}
+
+/** A whole flow run of bench/fixtures/noops.mjs's no-ops on a fresh pool; resolves the ms of the `n` after the warm-up. */
+export type RunNoops = (scheduler: 'threads' | 'processes', workers: number, n: number, warmup: number) => Promise<number>;
+
+/**
+ * bench/fixtures/noops.mjs, a JavaScript task module on the built package: the no-op flow as a
+ * user of the package runs it (no worker loads tsx), for the comparisons with Piscina and
+ * workerpool, whose workers get plain JavaScript files too.
+ */
+export async function builtNoops(): Promise<RunNoops> {
+  ensureBuilt();
+  const url = pathToFileURL(join(root, 'bench', 'fixtures', 'noops.mjs')).href;
+  return ((await import(url)) as { runNoops: RunNoops }).runNoops;
 }

@@ -16,14 +16,21 @@ export interface NoopRates {
   readonly weftTotal: number;
   readonly rawWarm: number;
   readonly rawTotal: number;
+  /** `runTypeScript`'s total, when given. */
+  readonly typeScriptTotal?: number;
 }
 
-/** tasks/s for `n` tasks: weft's warm time comes from `runWeft` (which times itself), totals around it. */
-export async function noopRates(n: number, runWeft: () => Promise<number>, runRaw: () => Promise<RawPoolRun>, rounds = 5): Promise<NoopRates> {
+/**
+ * tasks/s for `n` tasks: weft's warm time comes from `runWeft` (which times itself), totals around
+ * it. `runTypeScript`, if given, is a second weft run (a TypeScript task module) in the same rounds:
+ * only its total is kept.
+ */
+export async function noopRates(n: number, runWeft: () => Promise<number>, runRaw: () => Promise<RawPoolRun>, rounds = 5, runTypeScript?: () => Promise<number>): Promise<NoopRates> {
   const weftWarm: number[] = [];
   const weftTotal: number[] = [];
   const rawWarm: number[] = [];
   const rawTotal: number[] = [];
+  const typeScriptTotal: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
     weftWarm.push(await runWeft());
@@ -31,7 +38,12 @@ export async function noopRates(n: number, runWeft: () => Promise<number>, runRa
     const raw = await runRaw();
     rawWarm.push(raw.warmMs);
     rawTotal.push(raw.totalMs);
+    if (runTypeScript) {
+      const t1 = performance.now();
+      await runTypeScript();
+      typeScriptTotal.push(performance.now() - t1);
+    }
   }
   const rate = (ms: number) => (n / ms) * 1000;
-  return { weftWarm: rate(median(weftWarm)), weftTotal: rate(median(weftTotal)), rawWarm: rate(median(rawWarm)), rawTotal: rate(median(rawTotal)) };
+  return { weftWarm: rate(median(weftWarm)), weftTotal: rate(median(weftTotal)), rawWarm: rate(median(rawWarm)), rawTotal: rate(median(rawTotal)), ...(runTypeScript ? { typeScriptTotal: rate(median(typeScriptTotal)) } : {}) };
 }

@@ -7,7 +7,7 @@ import type { Resources } from '../schedule/resources.ts';
 import { callerModule } from '../protocol/task-ref.ts';
 import { sibling } from '../util/sibling.ts';
 import type { Cluster } from '../cluster/cluster.ts';
-import { ClusterSession } from '../cluster/session.ts';
+import type { ClusterSession } from '../cluster/session.ts';
 import { parseAddress } from '../cluster/connection.ts';
 import { LocalCluster } from '../cluster/local-cluster.ts';
 import { RegistryWatch } from '../cluster/registry.ts';
@@ -94,6 +94,10 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
         }
         address = parseAddress('cluster.address', this.#cluster.address);
       }
+      // The session (and its submitter, ring, outbox, result reader, dashboard feed) loads here, on
+      // first use: every program that imports weft, each worker importing a task module included,
+      // would otherwise load it for nothing.
+      const { ClusterSession } = await import('../cluster/session.ts');
       this.#session = await ClusterSession.connect(address, `${context.flowRunId}-${randomUUID().slice(0, 8)}`, this.options.client, context.events, { flowName: context.flowName, flowRunId: context.flowRunId });
       this.#session.feed.flowStarted(context.flowRunId, context.flowName);
       this.#watch = new RegistryWatch(this.#session.redis, address.prefix, context.events, () => this.#session?.waitingRequirements() ?? new Map(), () => this.#session?.size ?? 0);
