@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flow, unmapped, DistributedTaskRunner, ClusterConnectionError, ClusterModeError, TaskRunError } from '../../src/index.ts';
@@ -14,6 +14,7 @@ import { connect, parseAddress } from '../../src/cluster/connection.ts';
 import { WeftError } from '../../src/errors.ts';
 import { keys } from '../../src/cluster/queues.ts';
 import { sleepy, tally } from '../fixtures/cluster/tasks.ts';
+import { awaitAbort } from '../fixtures/core/tasks.ts';
 import { alive, startCli, startRedis, startWorker, type CliProcess } from '../helpers/redis.ts';
 import { clusterUnsupported, startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.ts';
 import { until, within } from '../helpers/eventually.ts';
@@ -93,6 +94,23 @@ test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { 
   await until(async () => (await cluster.cli(shared, '--scan', '--pattern', '{basic}:pulse:*')).trim() !== '', 10_000, "the worker's pulse key");
   // The result lists and done sets of the session went at its close, on every node.
   for (const node of await cluster.masters()) assert.equal((await cluster.cli(node, '--scan', '--pattern', '*results*')).trim(), '', `result keys left on ${node}`);
+});
+
+test('a task cancelled through its future as its flow ends is stopped on the worker', { skip }, async () => {
+  const address = `${cluster.address}?prefix=abandon`;
+  // One slot per shard: a task left running would hold its shard.
+  workers.push(await startWorker(address, ['--concurrency', '1'], JOIN));
+  const marker = join(dir, 'abandoned');
+  const main = flow(async function abandons() {
+    const waiting = awaitAbort.submit(marker);
+    await until(() => waiting.state === 'Running', 15_000, 'the task to start');
+    waiting.cancel();
+    return 'ended';
+  }, { taskRunner: new DistributedTaskRunner({ address }) });
+  assert.equal(await main(), 'ended');
+  // The session's close told the worker (the future's cancel alone is swept up only every 200 ms).
+  await until(() => existsSync(marker), 10_000, 'the abandoned task to see its abort');
+  assert.equal(readFileSync(marker, 'utf8'), 'CancelledError');
 });
 
 test('a master killed mid-run: its replica takes over, the run completes, nothing delivered runs again', { skip }, async () => {
