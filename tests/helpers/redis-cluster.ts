@@ -73,7 +73,13 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
   const exits = new Map<number, Promise<void>>();
   const cli = async (port: number, ...args: string[]) => (await run(CLI, ['-p', String(port), ...args], { timeout: 10_000 })).stdout;
   const stop = async () => {
-    for (const node of nodes) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
+    for (const node of nodes) {
+      if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
+      // Referenced again: a background cluster's stop, in a file's last `after`, would otherwise let
+      // the test process end before the nodes' exits, and their directory would be left behind.
+      node.child.ref();
+      node.child.kill('SIGKILL');
+    }
     await Promise.all(exits.values());
     rmSync(dir, { recursive: true, force: true });
   };
