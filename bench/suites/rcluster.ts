@@ -27,10 +27,11 @@ const FLOWS = 20;
 const PER_FLOW = 1_000;
 const IDLE_MS = 3_000;
 
-/** Redis CPU seconds and command calls of one master. */
+/** Redis CPU seconds, command calls and request reads (round trips) of one master. */
 interface NodeStats {
   readonly cpuS: number;
   readonly calls: number;
+  readonly reads: number;
 }
 
 async function stats(redis: Redis): Promise<NodeStats> {
@@ -39,18 +40,19 @@ async function stats(redis: Redis): Promise<NodeStats> {
   const commands = await redis.info('commandstats');
   let calls = 0;
   for (const m of commands.matchAll(/calls=(\d+)/g)) calls += Number(m[1]);
-  return { cpuS: field('used_cpu_user') + field('used_cpu_sys'), calls };
+  const reads = Number(/total_reads_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? 0);
+  return { cpuS: field('used_cpu_user') + field('used_cpu_sys'), calls, reads };
 }
 
 /** What the masters did during `work`: CPU seconds and calls per master. */
-async function measured(masters: Redis[], work: () => Promise<unknown>): Promise<{ ms: number; cpuS: number[]; calls: number[] }> {
+async function measured(masters: Redis[], work: () => Promise<unknown>): Promise<{ ms: number; cpuS: number[]; calls: number[]; reads: number[] }> {
   await Promise.all(masters.map((m) => m.config('RESETSTAT')));
   const before = await Promise.all(masters.map(stats));
   const t0 = performance.now();
   await work();
   const ms = performance.now() - t0;
   const after = await Promise.all(masters.map(stats));
-  return { ms, cpuS: after.map((a, i) => a.cpuS - (before[i] as NodeStats).cpuS), calls: after.map((a) => a.calls) };
+  return { ms, cpuS: after.map((a, i) => a.cpuS - (before[i] as NodeStats).cpuS), calls: after.map((a) => a.calls), reads: after.map((a) => a.reads) };
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -66,6 +68,9 @@ interface ShardFigures {
   /** Busiest master's CPU per task run (µs): what bounds one shard. */
   readonly busiestUsPerTask: number;
   readonly callsPerTask: number;
+  /** Commands and request reads (round trips) per task run on the large map, less the idle rate: load-independent. */
+  readonly mapCallsPerTask: number;
+  readonly mapReadsPerTask: number;
 }
 
 async function onShards(cluster: TestRedisCluster, masters: Redis[], shards: number): Promise<ShardFigures> {
@@ -98,6 +103,8 @@ async function onShards(cluster: TestRedisCluster, masters: Redis[], shards: num
       imbalance: Math.max(...many.calls) / even,
       busiestUsPerTask: (Math.max(...many.cpuS) / flowsTasks) * 1e6,
       callsPerTask: sum(many.calls) / flowsTasks,
+      mapCallsPerTask: (sum(big.calls) - (sum(idle.calls) / idle.ms) * big.ms) / BIG_MAP,
+      mapReadsPerTask: (sum(big.reads) - (sum(idle.reads) / idle.ms) * big.ms) / BIG_MAP,
     };
   } finally {
     for (const w of workers) await w.stop();
@@ -131,12 +138,16 @@ async function main(): Promise<void> {
     `1 shard: its queue master carries ≈ ${perShard1.toFixed(0)} tasks/s (result lists and shared keys on the others); ` +
       `3 shards: the busiest master ≈ ${perShard3.toFixed(0)} tasks/s of its third, so S shards on S machines ≈ ${perShard3.toFixed(0)} × S tasks/s of Redis work`,
   ];
+  lines.push(`large map, per task run: 1 shard ${one.mapCallsPerTask.toFixed(3)} commands, ${one.mapReadsPerTask.toFixed(3)} round trips; ` +
+    `3 shards ${three.mapCallsPerTask.toFixed(3)} commands, ${three.mapReadsPerTask.toFixed(3)} round trips`);
   for (const line of lines) console.log(line);
   const figures: Figure[] = [
     figure('Redis Cluster, Redis CPU per task, 20,000-task map, 3 shards', three.cpuUsPerTask, 'µs/task', 'the same on 1 shard', one.cpuUsPerTask,
       { text: '≤ 10 µs, within 20% of 1 shard', met: three.cpuUsPerTask <= 10 && three.cpuUsPerTask <= one.cpuUsPerTask * 1.2 }),
     figure('Redis Cluster, Redis CPU per task, 20 flow runs × 1,000, 3 shards', three.cpuUsPerTaskFlows, 'µs/task', 'the same on 1 shard', one.cpuUsPerTaskFlows,
       { text: 'within 20% of 1 shard', met: three.cpuUsPerTaskFlows <= one.cpuUsPerTaskFlows * 1.2 }),
+    figure('Redis Cluster, commands per task run, 20,000-task map, 3 shards', three.mapCallsPerTask, 'commands/task', 'the same on 1 shard', one.mapCallsPerTask,
+      { text: 'within 20% of 1 shard', met: three.mapCallsPerTask <= one.mapCallsPerTask * 1.2 }),
     figure('Redis Cluster, busiest master / even share, 20 flow runs, 3 shards', three.imbalance, 'x', 'the same on 1 shard', one.imbalance,
       { text: '≤ 1.2', met: three.imbalance <= 1.2 }),
     figure('Redis Cluster, 20,000 no-op tasks, 3 shards (2 cores)', three.tasksPerSec, 'tasks/s', 'the same on 1 shard', one.tasksPerSec),

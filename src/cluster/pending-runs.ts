@@ -100,18 +100,34 @@ export class PendingRuns {
     this.#sweep = undefined;
   }
 
+  /**
+   * Settles every pending run Cancelled (the session is closing: nothing it sent is wanted any
+   * more) and returns them by flow run, so that workers still running them can be told to stop.
+   * Runs cancelled through their futures keep their own reason.
+   */
+  cancelAll(reason: string): CancelledGroup[] {
+    const groups = this.#byFlowRun(() => true, reason);
+    for (const group of groups) this.cancelPending(group.runs.map((r) => r.task.taskRunId), group.reason);
+    this.#stopSweep();
+    return groups;
+  }
+
   #sweepCancelled(): void {
-    const byRun = new Map<string, { runs: PendingRun[]; reason: string }>();
+    for (const group of this.#byFlowRun((r) => r.cancellation?.aborted === true, 'the task run was cancelled')) {
+      this.cancelPending(group.runs.map((r) => r.task.taskRunId), group.reason);
+      this.onCancelled(group);
+    }
+  }
+
+  #byFlowRun(include: (run: PendingRun) => boolean, reason: string): CancelledGroup[] {
+    const byRun = new Map<string, { flowRunId: string; runs: PendingRun[]; reason: string }>();
     for (const r of this.#runs.values()) {
-      if (!r.cancellation?.aborted) continue;
-      const reason = r.cancellation.reason instanceof Error ? r.cancellation.reason.message : 'the task run was cancelled';
-      const group = byRun.get(r.task.flowRunId) ?? { runs: [], reason };
+      if (!include(r)) continue;
+      const own = r.cancellation?.aborted && r.cancellation.reason instanceof Error ? r.cancellation.reason.message : undefined;
+      const group = byRun.get(r.task.flowRunId) ?? { flowRunId: r.task.flowRunId, runs: [], reason: own ?? reason };
       group.runs.push(r);
       byRun.set(r.task.flowRunId, group);
     }
-    for (const [flowRunId, group] of byRun) {
-      this.cancelPending(group.runs.map((r) => r.task.taskRunId), group.reason);
-      this.onCancelled({ flowRunId, ...group });
-    }
+    return [...byRun.values()];
   }
 }

@@ -161,13 +161,17 @@ export class ClusterSession {
     await this.#publishCancel({ type: 'cancel', flowRunId, taskRunIds: undefined, reason }, runs);
   }
 
-  /** Stops reading, deletes this session's result keys, and disconnects. Pending runs resolve Cancelled. */
+  /** Stops reading, deletes this session's result keys, and disconnects. Pending runs resolve Cancelled, and their workers are told to stop them. */
   async close(): Promise<void> {
     if (this.#closed) return;
     await bounded(this.#submitter.flushed(), 1000);
+    // Runs still pending are abandoned (cancelled through futures since the last sweep, say): their
+    // workers are told to stop them, or they would hold their slots, on a shared cluster, for
+    // flow runs that come after this one, with nobody left to hear their results.
+    const abandoned = this.#pending.cancelAll('the cluster session was closed');
+    await bounded(Promise.all(abandoned.map((g) => this.#publishCancel({ type: 'cancel', flowRunId: g.flowRunId, taskRunIds: g.runs.map((r) => r.task.taskRunId), reason: g.reason }, g.runs))), 1000);
     this.#closed = true;
     clearTimeout(this.#lostTimer);
-    this.#pending.settleAll({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
     // Bounded: with Redis gone, commands would wait in ioredis's offline queue forever.
     if (!this.#failure && this.redis.status === 'ready') {
       await bounded(this.feed.flush(), 1000);

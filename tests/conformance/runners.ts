@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { after, before } from 'node:test';
-import { DistributedTaskRunner, ParallelTaskRunner, SequentialTaskRunner, type Resources, type TaskRunner } from '../../src/index.ts';
+import { DistributedTaskRunner, ParallelTaskRunner, SequentialTaskRunner, type Resources, type RunnerContext, type TaskRunner } from '../../src/index.ts';
 import { startBackgroundRedis, startWorker, type CliProcess } from '../helpers/redis.ts';
 import { clusterUnsupported, startRedisCluster } from '../helpers/redis-cluster.ts';
 
@@ -61,8 +61,8 @@ interface SharedRedis {
 /**
  * An existing cluster reached by `address`, as users share one: a Redis the test file starts and
  * `weft worker` processes joined to it. Each configuration a case asks for (slots, resources) gets
- * its own key prefix on that Redis and its own worker, started when a case first asks for it
- * (tasks wait in the queue until it joins). They run in the background until the file's `after`.
+ * its own key prefix on that Redis and its own worker, started when a case first asks for it; the
+ * case's runner starts once that worker has joined. They run in the background until the file's `after`.
  */
 class SharedCluster {
   #redis: SharedRedis | undefined;
@@ -85,12 +85,14 @@ class SharedCluster {
     }
   }
 
-  /** The address of the configuration; its worker joins in the background (tasks wait in the queue meanwhile). */
-  address(o: RunnerOptions | undefined): string {
-    const slots = o?.workers ?? 4;
-    const resources = o?.resources ?? {};
-    const prefix = this.#worker(slots, resources);
-    return `${(this.#redis as SharedRedis).address}?prefix=${prefix}`;
+  /**
+   * A runner on the configuration's prefix. Its start waits until the configuration's worker has
+   * joined (started at the first case that asks for it): a flow run would wait for it anyway, its
+   * tasks queued, but the worker's start is the file's set-up, not the case's behaviour.
+   */
+  runner(o: RunnerOptions | undefined): TaskRunner {
+    const prefix = this.#worker(o?.workers ?? 4, o?.resources ?? {});
+    return new SharedClusterRunner(`${(this.#redis as SharedRedis).address}?prefix=${prefix}`, this.#workers.get(prefix) as Promise<CliProcess>);
   }
 
   #worker(slots: number, resources: Resources): string {
@@ -104,6 +106,18 @@ class SharedCluster {
       this.#workers.set(prefix, worker);
     }
     return prefix;
+  }
+}
+
+/** A runner on a shared cluster whose start waits for the worker of its configuration to join. */
+class SharedClusterRunner extends DistributedTaskRunner {
+  constructor(address: string, readonly joined: Promise<CliProcess>) {
+    super({ address });
+  }
+
+  override async start(context: RunnerContext): Promise<void> {
+    await this.joined;
+    await super.start(context);
   }
 }
 
@@ -136,7 +150,7 @@ if (spawnSync(process.env.WEFT_REDIS_SERVER ?? 'redis-server', ['--version']).st
   });
   const sharedRunner = (name: string, shared: SharedCluster): RunnerCase => ({
     name,
-    make: (o) => new DistributedTaskRunner({ address: shared.address(o) }),
+    make: (o) => shared.runner(o),
     noPriorityWithinTurn: 'a cluster queues the tasks submitted in one turn together, so the first of them does not take the idle worker ahead of the rest',
     sharedWorkers: 'a shared cluster\'s workers stay after the run, and one may join while the run waits for it',
     noCapacityCheck: 'a shared cluster\'s workers come and go, so a task needing more than those joined now waits (with a warning) for one that has it',

@@ -73,7 +73,13 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
   const exits = new Map<number, Promise<void>>();
   const cli = async (port: number, ...args: string[]) => (await run(CLI, ['-p', String(port), ...args], { timeout: 10_000 })).stdout;
   const stop = async () => {
-    for (const node of nodes) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
+    for (const node of nodes) {
+      if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
+      // Referenced again: a background cluster's stop, in a file's last `after`, would otherwise let
+      // the test process end before the nodes' exits, and their directory would be left behind.
+      node.child.ref();
+      node.child.kill('SIGKILL');
+    }
     await Promise.all(exits.values());
     rmSync(dir, { recursive: true, force: true });
   };
@@ -92,6 +98,11 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
         '--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
         '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', dir,
         '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
+        // A replica starts its first sync at once (the default waits 5 s for more replicas, as long as
+        // the replica's own sync timeout: a race that left replicas unsynced, unable to take over).
+        '--repl-diskless-sync-delay', '0',
+        // WEFT_RCLUSTER_LOGS=dir keeps each node's log there (a failover that does not happen says why).
+        ...(process.env.WEFT_RCLUSTER_LOGS ? ['--logfile', join(process.env.WEFT_RCLUSTER_LOGS, `node-${port}.log`)] : []),
       ], { stdio: 'ignore' });
       // Gone with this test process however it ends (a file timeout, a crash): util/watchdog.ts.
       killWithParent(child);
@@ -103,6 +114,18 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
     const replicas = options.replicas ? '1' : '0';
     await run(CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', replicas, '--cluster-yes'], { timeout: 30_000 });
     await healthy();
+    // A replica that has not synced with its master cannot take over from it (it counts as
+    // disconnected too long, cluster-replica-validity-factor): a failover test kills a master only
+    // once every replica holds its master's data, as a deployed cluster's replicas do.
+    if (options.replicas) {
+      await until(async () => {
+        for (const node of nodes) {
+          const info = await cli(node.port, 'info', 'replication').catch(() => '');
+          if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
+        }
+        return true;
+      }, 20_000, 'every replica of the test Redis Cluster to sync with its master');
+    }
   } catch (error) {
     await stop();
     throw error;
