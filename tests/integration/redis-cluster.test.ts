@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { flow, unmapped, DistributedTaskRunner, ClusterConnectionError, ClusterModeError, TaskRunError } from '../../src/index.ts';
 import { connect, parseAddress } from '../../src/cluster/connection.ts';
 import { keys } from '../../src/cluster/queues.ts';
-import { sleepy, tally } from '../fixtures/cluster/tasks.ts';
+import { marked, sleepy } from '../fixtures/cluster/tasks.ts';
 import { awaitAbort } from '../fixtures/core/tasks.ts';
 import { alive, startCli, startRedis, startWorker, type CliProcess } from '../helpers/redis.ts';
 import { clusterUnsupported, startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.ts';
@@ -79,7 +79,7 @@ test('a flow runs on a Redis Cluster, and its session leaves no keys behind', { 
   workers.push(await startWorker(address, ['--concurrency', '4'], JOIN));
   mkdirSync(join(dir, 'basic'));
   const main = flow(async function onACluster() {
-    return Promise.all(tally.map(unmapped(join(dir, 'basic')), Array.from({ length: 300 }, (_, i) => i), unmapped(0)));
+    return Promise.all(marked.map(unmapped(join(dir, 'basic', 'tally')), Array.from({ length: 300 }, (_, i) => i), unmapped(0)));
   }, { taskRunner: new DistributedTaskRunner({ address }) });
   assert.deepEqual(await main(), Array.from({ length: 300 }, (_, i) => i));
   // The ring: one shard per master, and the run's jobs went to every one (BullMQ's job counter of each).
@@ -125,7 +125,7 @@ test('a master killed mid-run: its replica takes over, the run completes, nothin
     let delivered: number[] = [];
     const started = Date.now();
     const main = flow(async function masterDies() {
-      const futures = tally.map(unmapped(marks), Array.from({ length: 80 }, (_, i) => i), unmapped(100));
+      const futures = marked.map(unmapped(join(marks, 'tally')), Array.from({ length: 80 }, (_, i) => i), unmapped(100));
       await until(() => futures.filter((f) => f.state === 'Completed').length >= 10, 30_000, 'ten tasks to finish');
       delivered = futures.flatMap((f, i) => (f.state === 'Completed' ? [i] : []));
       await ha.kill(victim);
