@@ -149,8 +149,11 @@ export class EventLog implements FoldRecorder {
     this.row(K['task-run:log'], e.time, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), LEVELS.indexOf(e.level), -1, NaN, NaN, this.intern(e.message));
   }
 
+  // Doubling: a log never holds more than twice its rows (50 B a row). Growing ×4 left a
+  // 100,000-run log (300,002 rows) with room for 1,048,576 rows, 52 MB live and 70 MB allocated
+  // over its growth; doubled, 26 MB live and 52 MB allocated: less memory for the run's GC to see.
   #grow(): void {
-    const size = this.kind.length * 4;
+    const size = Math.max(INITIAL, this.kind.length * 2);
     const grow = <T extends Uint8Array | Int8Array | Int32Array | Float64Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(size);
       b.set(a);

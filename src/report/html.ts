@@ -91,7 +91,10 @@ export function encodePayload(model: ReportModel): Buffer {
   }));
   const head = Buffer.alloc(4);
   head.writeUInt32LE(json.length, 0);
-  return gzipSync(Buffer.concat([head, json, out.bytes()]), { level: 6 });
+  // Level 1: on a 100,000-run payload (1.0 MB of varints) it takes 17-20 ms where level 6 took
+  // 29-43 ms, for 5 % more bytes (363 KB against 345 KB): the build is on the run's wall time,
+  // the file has room (≤ 1 MB).
+  return gzipSync(Buffer.concat([head, json, out.bytes()]), { level: 1 });
 }
 
 function round(values: Float64Array): number[] {

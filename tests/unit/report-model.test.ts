@@ -233,6 +233,19 @@ describe('report model', () => {
     assert.equal(m.tasks[0]!.failed, N / 1000);
     assert.equal(m.lanes.length, 8);
   });
+
+  it('the log grows by doubling: every row kept, never room for more than twice its rows', () => {
+    const log = new EventLog();
+    const N = 20_000;
+    for (let i = 0; i < N; i++) log.submitted(F, `n-${i}`, 'n', i * 0.5, i % 7);
+    assert.equal(log.length, N);
+    assert.ok(log.kind.length <= 2 * N, `capacity ${log.kind.length} for ${N} rows`);
+    for (const i of [0, 4095, 4096, 8191, 8192, N - 1]) {
+      assert.equal(log.time[i], i * 0.5);
+      assert.equal(log.d[i], i % 7);
+      assert.equal(log.taskId(i), `n-${i}`);
+    }
+  });
 });
 
 describe('lanes with late-heard ends', () => {
