@@ -138,7 +138,8 @@ export async function connect(address: ClusterAddress, options: ConnectOptions):
     clearTimeout(timer);
   }
   // A Redis Cluster client watches its nodes itself (slot refreshes, node errors); a single server gets PINGs.
-  if (!isCluster(redis)) watchLiveness(redis);
+  if (isCluster(redis)) await fitFailoverTries(redis);
+  else watchLiveness(redis);
   return redis;
 }
 
@@ -171,7 +172,8 @@ function newServer(address: ClusterAddress, options: ConnectOptions): Redis {
  * A Redis Cluster client. A command whose master died is tried again while a replica takes over:
  * every {@link FAILOVER_RETRY_MS} with a fresh slot map, up to {@link FAILOVER_RETRIES} times
  * (about 13 s; Redis promotes a replica after `cluster-node-timeout` plus an election, typically
- * 1-3 s beyond the timeout). Past that the command fails and its owner reports it.
+ * 1-3 s beyond the timeout), more on a cluster with a longer timeout ({@link fitFailoverTries}).
+ * Past that the command fails and its owner reports it.
  */
 function newCluster(address: ClusterAddress, options: ConnectOptions): Cluster {
   const { host: _host, port: _port, ...perNode } = address.redis;
@@ -191,8 +193,35 @@ function newCluster(address: ClusterAddress, options: ConnectOptions): Cluster {
 
 /** Delay between tries of a command during a Redis Cluster failover. */
 export const FAILOVER_RETRY_MS = 200;
-/** Tries of a command during a Redis Cluster failover (with {@link FAILOVER_RETRY_MS}: about 13 s). */
+/** The fewest tries of a command during a Redis Cluster failover (with {@link FAILOVER_RETRY_MS}: about 13 s). */
 export const FAILOVER_RETRIES = 64;
+/** How long past `cluster-node-timeout` a failover's tries go on: the replicas' election and the promotion. */
+export const FAILOVER_MARGIN_MS = 5000;
+
+/**
+ * Tries of a command during a failover on a cluster whose `cluster-node-timeout` is
+ * `nodeTimeoutMs`: a replica takes over after that timeout and an election, so the tries last that
+ * long and {@link FAILOVER_MARGIN_MS} more, and at least {@link FAILOVER_RETRIES}. With Redis's
+ * default 15 s: 100 tries, about 20 s.
+ */
+export function failoverTries(nodeTimeoutMs: number): number {
+  return Math.max(FAILOVER_RETRIES, Math.ceil((nodeTimeoutMs + FAILOVER_MARGIN_MS) / FAILOVER_RETRY_MS));
+}
+
+/**
+ * Sizes a cluster client's failover tries from the cluster's own `cluster-node-timeout` (ioredis
+ * reads `maxRedirections` per command, and `duplicate()` copies it). A cluster that does not answer
+ * CONFIG (managed services often rename it) keeps {@link FAILOVER_RETRIES}.
+ */
+async function fitFailoverTries(redis: Cluster): Promise<void> {
+  try {
+    const reply = (await redis.config('GET', 'cluster-node-timeout')) as unknown;
+    const timeoutMs = Array.isArray(reply) ? Number(reply[1]) : NaN;
+    if (Number.isFinite(timeoutMs) && timeoutMs > 0) redis.options.maxRedirections = failoverTries(timeoutMs);
+  } catch {
+    // CONFIG refused or renamed: the default tries.
+  }
+}
 
 /** A cluster client's "all nodes failed" error hides the node's own error: that one says why. */
 function nodeError(error: unknown): unknown {

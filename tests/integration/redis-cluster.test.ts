@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flow, unmapped, DistributedTaskRunner, ClusterConnectionError, ClusterModeError, TaskRunError } from '../../src/index.ts';
-import { connect, parseAddress } from '../../src/cluster/connection.ts';
+import { connect, failoverTries, FAILOVER_RETRIES, isCluster, parseAddress } from '../../src/cluster/connection.ts';
 import { keys } from '../../src/cluster/queues.ts';
 import { marked, sleepy } from '../fixtures/cluster/tasks.ts';
 import { awaitAbort } from '../fixtures/core/tasks.ts';
@@ -202,4 +202,22 @@ test('a master lost with no replica to take over: every pending future rejects, 
     await bare.stop();
   }
   assert.equal(alive(worker?.child.pid), false);
+});
+
+test('a cluster client tries commands through a failover for as long as the cluster\'s cluster-node-timeout says a promotion takes', { skip }, async () => {
+  assert.equal(failoverTries(1000), FAILOVER_RETRIES, 'never fewer than the default');
+  assert.equal(failoverTries(15_000), 100, "Redis's default timeout: 20 s of tries");
+  const setTimeoutMs = (ms: number) => Promise.all(cluster.nodes.map((n) => cluster.cli(n.port, 'config', 'set', 'cluster-node-timeout', String(ms))));
+  await setTimeoutMs(15_000);
+  try {
+    const redis = await connect(parseAddress('address', cluster.address), { connectTimeoutMs: 5000, name: 'weft-test' });
+    try {
+      assert.ok(isCluster(redis));
+      assert.equal(redis.options.maxRedirections, 100);
+    } finally {
+      redis.disconnect();
+    }
+  } finally {
+    await setTimeoutMs(1000);
+  }
 });

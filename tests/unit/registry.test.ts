@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { freshWorkers, liveWorkers } from '../../src/cluster/registry.ts';
 import type { WorkerInfo } from '../../src/cluster/protocol.ts';
+import { keys } from '../../src/cluster/queues.ts';
 
 const HOUR = 3600_000;
 
@@ -19,17 +20,19 @@ test('freshWorkers: a beat within the stale bound of the cluster clock is live, 
   assert.deepEqual(freshWorkers(entries, clusterNow, 10_000).map((w) => w.id).sort(), ['fresh', 'stale']);
 });
 
-test('liveWorkers reads the cluster clock beside the registry: this host\'s clock an hour off either way changes nothing', async (t) => {
+test('liveWorkers reads the cluster clock beside the registry (this host\'s clock an hour off either way changes nothing), and a stale heartbeat beside a live pulse is a live worker', async (t) => {
   const clusterNow = Date.now();
-  const entries = Object.fromEntries([entry('w1', clusterNow - 1_000), entry('gone', clusterNow - 60_000)]);
+  // 'busy': its heartbeat stale, its pulse alive (a task holds its event loop); 'gone': both stopped.
+  const entries = Object.fromEntries([entry('w1', clusterNow - 1_000), entry('gone', clusterNow - 60_000), entry('busy', clusterNow - 60_000)]);
   const redis = {
     hgetall: async () => entries,
     time: async () => [String(Math.floor(clusterNow / 1000)), String((clusterNow % 1000) * 1000)],
+    mget: async (ids: string[]) => ids.map((key) => (key === keys.pulse('weft', 'busy') ? '1' : null)),
   } as unknown as Redis;
   const real = Date.now;
   t.after(() => (Date.now = real));
   for (const skew of [-HOUR, HOUR]) {
     Date.now = () => real() + skew;
-    assert.deepEqual((await liveWorkers(redis, 'weft')).map((w) => w.id), ['w1'], `host clock ${skew > 0 ? 'ahead' : 'behind'} by an hour`);
+    assert.deepEqual((await liveWorkers(redis, 'weft')).map((w) => w.id), ['w1', 'busy'], `host clock ${skew > 0 ? 'ahead' : 'behind'} by an hour`);
   }
 });
