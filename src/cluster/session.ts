@@ -6,6 +6,7 @@ import { now, type EventSink } from '../events/events.ts';
 import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
 import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
 import { localValue } from '../protocol/portable-classes.ts';
+import { isEnvelope } from '../protocol/envelope.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { ClockSync } from './clock.ts';
 import { ClientFeed } from '../dashboard/feed.ts';
@@ -202,7 +203,8 @@ export class ClusterSession {
     // Their classes come named from the worker's root (portable-classes.ts): found here under this one.
     if (event.type === 'done') {
       const outcome = outcomeOf(event, workerId, -this.#clock.offsetMs);
-      return withDecoded(outcome.state === 'Completed' ? { ...outcome, value: localValue(outcome.value, this.#root) } : outcome, (o) => this.#pending.resolve(event.id, o));
+      const local = outcome.state === 'Completed' && isEnvelope(outcome.value) ? { ...outcome, value: localValue(outcome.value, this.#root) } : outcome;
+      return withDecoded(local, (o) => this.#pending.resolve(event.id, o));
     }
     if (event.type === 'crashed') {
       const worker = event.workerId ?? p.lastWorker ?? 'unknown';

@@ -313,8 +313,13 @@ export class ClusterWorker {
         const begins = slice.begin(t.taskRunId);
         const execute = (): Promise<TaskOutcome> => {
           this.#executing++;
-          return executeTask(request, workerId, signal, hooks).then(sendable, (error: unknown): TaskOutcome => ({ state: 'Failed', error: error as Error }))
-            .finally(() => this.#executing--);
+          return executeTask(request, workerId, signal, hooks).then((outcome) => {
+            this.#executing--;
+            return sendable(outcome);
+          }, (error: unknown): TaskOutcome => {
+            this.#executing--;
+            return { state: 'Failed', error: error as Error };
+          });
         };
         if (begins === true) return execute();
         if (begins === false) return Promise.resolve(HANDED_BACK);
