@@ -311,19 +311,9 @@ export class ClusterWorker {
       submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to their flow run')),
       runHere: (workerId): Promise<TaskOutcome> => {
         const begins = slice.begin(t.taskRunId);
-        const execute = (): Promise<TaskOutcome> => {
-          this.#executing++;
-          return executeTask(request, workerId, signal, hooks).then((outcome) => {
-            this.#executing--;
-            return sendable(outcome);
-          }, (error: unknown): TaskOutcome => {
-            this.#executing--;
-            return { state: 'Failed', error: error as Error };
-          });
-        };
-        if (begins === true) return execute();
+        if (begins === true) return this.#execute(request, workerId, signal, hooks);
         if (begins === false) return Promise.resolve(HANDED_BACK);
-        return begins.then((ok) => ok ? execute() : HANDED_BACK);
+        return begins.then((ok) => ok ? this.#execute(request, workerId, signal, hooks) : HANDED_BACK);
       },
     };
     this.#running.set(t.taskRunId, { signal, flowRunId: t.flowRunId, channel });
@@ -343,6 +333,22 @@ export class ClusterWorker {
     if (handedBack || (outcome.state === 'Cancelled' && signal.aborted)) return this.#feed.forget(t.taskRunId, !handedBack);
     return this.#send(channel, this.#messageOf(t.taskRunId, outcome));
   }
+
+  /** Runs a task run in a slot here, counted as executing meanwhile. */
+  #execute(request: Parameters<typeof executeTask>[0], workerId: string, signal: RunSignal, hooks: AttemptHooks): Promise<TaskOutcome> {
+    this.#executing++;
+    return executeTask(request, workerId, signal, hooks).then(this.#executed, this.#executeFailed);
+  }
+
+  readonly #executed = (outcome: TaskOutcome): TaskOutcome => {
+    this.#executing--;
+    return sendable(outcome);
+  };
+
+  readonly #executeFailed = (error: unknown): TaskOutcome => {
+    this.#executing--;
+    return { state: 'Failed', error: error as Error };
+  };
 
   #messageOf(taskRunId: string, outcome: TaskOutcome): AttemptEvent<string> {
     const serviceMs = outcome.serviceMs ?? 0;
