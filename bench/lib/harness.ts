@@ -71,8 +71,13 @@ export function report(suite: string, figures: readonly Figure[]): void {
   writeFileSync(RESULTS, JSON.stringify(next, null, 2) + '\n');
 }
 
+/** A figure's cells as the tables show them: name, weft, baseline, ratio, target. */
+export function cells(f: Figure): string[] {
+  return [f.name, `${fmt(f.value)} ${f.unit}`, `${f.baseline}: ${fmt(f.baselineValue)} ${f.unit}`, `${fmt(f.ratio)}x`, f.target ? `${f.target} ${f.met ? '✔' : '✘'}` : ''];
+}
+
 export function formatTable(figures: readonly Figure[]): string {
-  const rows = figures.map((f) => [f.name, `${fmt(f.value)} ${f.unit}`, `${f.baseline}: ${fmt(f.baselineValue)} ${f.unit}`, `${fmt(f.ratio)}x`, f.target ? `${f.target} ${f.met ? '✔' : '✘'}` : '']);
+  const rows = figures.map(cells);
   const head = ['figure', 'weft', 'baseline', 'ratio', 'target'];
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] as string).length)));
@@ -80,7 +85,7 @@ export function formatTable(figures: readonly Figure[]): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-export function fmt(n: number): string {
+function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
   if (Math.abs(n) >= 10) return n.toFixed(1);
