@@ -71,9 +71,23 @@ export async function openRing(redis: Redis, prefix: string, shards?: number): P
     await redis.set(key, JSON.stringify(ringPrefixes(prefix, count, masters)), 'NX');
     stored = (await redis.get(key)) as string;
   }
-  const ring = JSON.parse(stored) as unknown;
-  if (!Array.isArray(ring) || ring.length === 0 || !ring.every((p) => typeof p === 'string' && isTagged(p))) {
-    throw new InvalidOptionError(`the ring stored in ${key}`, 'a JSON list of hash-tagged prefixes (delete the key to choose a new ring)', stored);
+  const ring = parseRing(stored);
+  if (!ring) throw new InvalidOptionError(`the ring stored in ${key}`, 'a JSON list of hash-tagged prefixes (delete the key to choose a new ring)', stored);
+  return ring;
+}
+
+/** The ring as stored, without choosing one: the prefix alone when none is stored or it cannot be read (`weft cluster status` writes nothing). */
+export async function storedRing(redis: Redis, prefix: string): Promise<readonly string[]> {
+  if (!isTagged(prefix)) return [prefix];
+  return parseRing(await redis.get(keys.ring(prefix))) ?? [prefix];
+}
+
+function parseRing(stored: string | null): string[] | undefined {
+  let ring: unknown;
+  try {
+    ring = stored === null ? undefined : JSON.parse(stored);
+  } catch {
+    return undefined;
   }
-  return ring as string[];
+  return Array.isArray(ring) && ring.length > 0 && ring.every((p) => typeof p === 'string' && isTagged(p)) ? (ring as string[]) : undefined;
 }

@@ -1,6 +1,7 @@
 import type { Redis } from './libs.ts';
 import { HEARTBEAT_STALE_MS, type WorkerInfo } from './protocol.ts';
-import { ClusterQueues, isTagged, keys, queueName, type QueueDepth } from './queues.ts';
+import { ClusterQueues, keys, queueName, type QueueDepth } from './queues.ts';
+import { storedRing } from './ring.ts';
 
 /** What an open session (a flow run's runner, a task's `getClient()`) says of itself in its channel's open key. */
 export interface SessionInfo {
@@ -29,13 +30,6 @@ function parse<T>(text: string | null | undefined): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The ring of a cluster's queues as stored (ring.ts), or the prefix alone: reading a status writes nothing. */
-async function storedRing(redis: Redis, prefix: string): Promise<readonly string[]> {
-  if (!isTagged(prefix)) return [prefix];
-  const ring = parse<unknown>(await redis.get(keys.ring(prefix)));
-  return Array.isArray(ring) && ring.length > 0 && ring.every((p) => typeof p === 'string') ? (ring as string[]) : [prefix];
 }
 
 /** Reads the registry, every queue's depth, and the open sessions (SCAN: no blocking of Redis). */

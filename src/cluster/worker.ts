@@ -21,7 +21,7 @@ import { Outbox } from './outbox.ts';
 import { Pulse } from './pulse.ts';
 import { holderValue, holderWorker, reapDead } from './reaper.ts';
 import { HEARTBEAT_MS, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
-import { ClusterQueues, keys, type JobData } from './queues.ts';
+import { ClusterQueues, keys, type JobData, type NewJob } from './queues.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { JobSlice, SLICE_MS } from './slice.ts';
 import { NestedRequests } from './nested.ts';
@@ -260,10 +260,7 @@ export class ClusterWorker {
         return;
       }
       case 'split':
-        await (this.#queues as ClusterQueues).add(signature, plan.tasks.map((t) => ({
-          name: t.options.name, runs: 1, priority: t.options.priority,
-          payload: serialize({ ...payload, tasks: [t], crashes: plan.crashes } satisfies BatchPayload, 'job').toString('base64'),
-        })));
+        await (this.#queues as ClusterQueues).add(signature, plan.tasks.map((t) => requeued({ ...payload, crashes: plan.crashes }, [t])));
         return;
       case 'run': {
         // Who holds this job, for a crash report should this worker die with it: written before any
@@ -274,10 +271,7 @@ export class ClusterWorker {
         const slice = new JobSlice(plan.tasks);
         if (plan.tasks.length > 1) {
           const queues = this.#queues as ClusterQueues;
-          slice.watch(SLICE_MS, async () => !(await queues.idle(signature, shard)), (rest) => queues.add(signature, [{
-            name: rest[0]?.options.name ?? job.name, runs: rest.length, priority: rest[0]?.options.priority ?? 0, bullPriority: job.opts.priority,
-            payload: serialize({ ...payload, tasks: [...rest] } satisfies BatchPayload, 'job').toString('base64'),
-          }], shard).then(() => this.#feed.taken(signature, -rest.length)), (e) => this.#reportError(e));
+          slice.watch(SLICE_MS, async () => !(await queues.idle(signature, shard)), (rest) => queues.add(signature, [{ ...requeued(payload, rest), bullPriority: job.opts.priority }], shard).then(() => this.#feed.taken(signature, -rest.length)), (e) => this.#reportError(e));
         }
         try {
           await Promise.all(plan.tasks.map((t) => this.#runOne(channel, t, hooks, signature, slice)));
@@ -401,6 +395,15 @@ export class ClusterWorker {
     this.#lastError = Date.now();
     console.error(`weft worker ${this.id}: ${(error as Error)?.message ?? String(error)} (retrying)`);
   }
+}
+
+/** A job again for some of a batch's runs (all of one priority), with the batch's payload otherwise as it was. */
+function requeued(payload: BatchPayload, tasks: readonly TaskWire[]): NewJob {
+  const first = tasks[0] as TaskWire;
+  return {
+    name: first.options.name, runs: tasks.length, priority: first.options.priority,
+    payload: serialize({ ...payload, tasks: [...tasks] } satisfies BatchPayload, 'job').toString('base64'),
+  };
 }
 
 /**
