@@ -5,7 +5,7 @@ import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents
 import { bothRecorders, RunFold, type FoldedRun, type FoldRecorder } from '../events/fold.ts';
 import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
-import { runAttempts, type AttemptHooks, type AttemptRequest } from './attempts.ts';
+import { runAttempts, type AttemptHooks } from './attempts.ts';
 import { LiveRun } from './live-run.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
 import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
@@ -20,11 +20,6 @@ const annotated = new WeakMap<object, WeakMap<ResolvedTaskOptions, ResolvedTaskO
 
 function notHere(): never {
   throw new Error('unreachable: a task submitted from a worker runs in a worker');
-}
-
-/** An attempt request of a run in this process: the run it belongs to rides along, for the engine's hooks. */
-interface LocalRequest extends AttemptRequest {
-  readonly run: LiveRun;
 }
 
 /**
@@ -335,10 +330,10 @@ export class FlowRunEngine implements FlowRunScope {
 
   /** Runs a job's attempts in this process: what {@link TaskJob.runHere} does. */
   runHere(run: LiveRun, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
-    const request: LocalRequest = {
-      taskRunId: run.taskRunId, flowRunId: run.flowRunId, fn: run.fn, args: run.args, options: run.options, cancellation: run, workerId, readyTime: run.readyTime, lend, run,
-    };
-    return runAttempts(request, (this.#hooks ??= this.#localHooks()), this);
+    // The run is its own attempt request: the engine's hooks find its folded record on it.
+    run.workerId = workerId;
+    run.lend = lend;
+    return runAttempts(run, (this.#hooks ??= this.#localHooks()), this);
   }
 
   /** Hooks of attempts in this process: a start is folded directly, its event built only for listeners. */
@@ -349,7 +344,7 @@ export class FlowRunEngine implements FlowRunScope {
     return {
       started: (request, attempt, time) => {
         const readyTime = request.readyTime ?? time;
-        fold.start((request as LocalRequest).run.folded, attempt, request.workerId, readyTime, time);
+        fold.start((request as LiveRun).folded, attempt, request.workerId, readyTime, time);
         if (bus.has('task-run:started')) {
           bus.emit('task-run:started', { flowRunId: request.flowRunId, taskRunId: request.taskRunId, taskName: request.options.name, attempt, workerId: request.workerId, readyTime, time });
         }

@@ -1,4 +1,5 @@
 import type { FoldedRun } from '../events/fold.ts';
+import type { AttemptRequest } from './attempts.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
 import type { TaskFuture } from './future.ts';
@@ -16,11 +17,14 @@ export interface RunHost {
  * job the runner is handed, in one object, so that a task run costs the engine few allocations.
  * Dropped when the run ends; its record stays in the flow run's. It is its own `cancellation`.
  */
-export class LiveRun extends RunSignal implements TaskJob {
+export class LiveRun extends RunSignal implements TaskJob, AttemptRequest {
   /** When its upstream futures had resolved and it was handed to the runner. */
   readyTime = 0;
   /** Arguments, with futures replaced by their values once they are known. */
   args: unknown[];
+  /** Where it runs, once run here: the run is its own attempt request (one object fewer per run). */
+  workerId = '';
+  lend: Lend | undefined = undefined;
   readonly #host: RunHost;
 
   constructor(

@@ -78,6 +78,8 @@ export class RemoteHandle implements WorkerHandle {
   #nested = 0;
   /** Jobs holding a late start, announced on the next check phase unless their end comes first. */
   #lateStarts: InFlight[] = [];
+  /** An end was reported and has not reached the flow run's events yet: starts are held back until it has. */
+  #endPending = false;
 
   private constructor(
     readonly id: string,
@@ -205,12 +207,17 @@ export class RemoteHandle implements WorkerHandle {
     else if (message.type === 'submit') this.#submitNested(message);
     else if (message.type === 'batch') {
       // The end of a job reaches the flow run's events a few microtasks after this loop (through
-      // the pool and the engine): a start that follows an end in one batch is held back until then,
-      // so the stream never shows the next job started before the one before it finished.
-      let ended = false;
+      // the pool and the engine): a start that follows an end is held back until then, so the
+      // stream never shows the next job started before the one before it finished. Until a
+      // macrotask later, not to the end of this batch: a child process's IPC delivers the messages
+      // of one read back to back, before any microtask runs (a start in the next batch overtook
+      // the end in this one).
       for (const event of message.events) {
-        this.#onEvent(event, ended);
-        if (event.type === 'done') ended = true;
+        this.#onEvent(event, this.#endPending);
+        if (event.type === 'done' && !this.#endPending) {
+          this.#endPending = true;
+          setImmediate(this.#afterEnds);
+        }
       }
     }
   }
@@ -255,6 +262,11 @@ export class RemoteHandle implements WorkerHandle {
     }
   }
 
+  readonly #afterEnds = (): void => {
+    this.#endPending = false;
+    this.#announceLateStarts();
+  };
+
   #announceLateStarts(): void {
     const entries = this.#lateStarts;
     this.#lateStarts = [];
@@ -273,7 +285,7 @@ export class RemoteHandle implements WorkerHandle {
     const entry = this.#inFlight.get(event.id);
     if (entry && event.type === 'started' && afterAnEnd) {
       entry.lateStart = { attempt: event.attempt, time: event.time };
-      if (this.#lateStarts.push(entry) === 1) setImmediate(() => this.#announceLateStarts());
+      this.#lateStarts.push(entry);
     } else {
       if (entry && event.type === 'retried') this.#announceLateStart(entry);
       emitAttempt(this.context.events, event, entry?.job, this.id);
