@@ -164,7 +164,7 @@ export function buildModel(log: EventLog): ReportModel {
   const t1 = Math.max(root.end ?? lastTime(log), t0);
   const lanesOf = packLanes(attempts, log);
   const stream = toStream(attempts, lanesOf.lane, t0);
-  const tasks = taskTable(attempts);
+  const { rows: tasks, waits } = taskTable(attempts);
   const byState: Record<string, number> = {};
   for (const s of [...STATES.slice(0, 4), 'Unfinished']) byState[s] = 0;
   let crashes = 0;
@@ -191,7 +191,7 @@ export function buildModel(log: EventLog): ReportModel {
     stream,
     tasks,
     timeline: timelineOf(attempts, log, t0, t1),
-    overhead: overheadOf(attempts),
+    overhead: overheadOf(attempts, waits),
     workerEvents,
     subflows,
     ...linesOf(log, attempts, t0),
@@ -308,12 +308,16 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
 }
 
-function taskTable(a: Attempts): TaskRow[] {
+/**
+ * The task table's rows, and every first attempt's wait grouped by name (each group sorted):
+ * {@link overheadOf} reads the same waits, so they are collected and sorted once.
+ */
+function taskTable(a: Attempts): { rows: TaskRow[]; waits: Grouped } {
   const names = a.names.length;
   // Durations and first-attempt waits grouped by name in one array each (counting sort), each
   // group then sorted in place for exact quantiles.
   // `firstOnly`: first attempts' waits; else every attempt's duration.
-  const group = (firstOnly: boolean): { values: Float64Array; off: Int32Array } => {
+  const group = (firstOnly: boolean): Grouped => {
     const off = new Int32Array(names + 1);
     for (let i = 0; i < a.length; i++) if (!firstOnly || a.attempt[i] === 1) off[a.name[i]! + 1]!++;
     for (let k = 0; k < names; k++) off[k + 1]! += off[k]!;
@@ -339,7 +343,7 @@ function taskTable(a: Attempts): TaskRow[] {
     if (s >= 0 && s < 4) byState[n * 4 + s]!++;
     retries[n]! += a.runRetries[r]!;
   }
-  return a.names.map((name, n) => {
+  const rows = a.names.map((name, n) => {
     const ds = d.values.subarray(d.off[n]!, d.off[n + 1]!);
     const ws = w.values.subarray(w.off[n]!, w.off[n + 1]!);
     let total = 0;
@@ -350,6 +354,37 @@ function taskTable(a: Attempts): TaskRow[] {
       maxMs: ds.length ? ds[ds.length - 1]! : 0, waitP95Ms: quantile(ws, 0.95),
     };
   });
+  return { rows, waits: w };
+}
+
+/** Values grouped by task name: group n is `values[off[n]..off[n + 1])`. */
+interface Grouped {
+  values: Float64Array;
+  off: Int32Array;
+}
+
+/** All of `g`'s values in one sorted array, merging its sorted groups pairwise (one group: itself, no copy). */
+function mergeGroups(g: Grouped): Float64Array {
+  let runs: Float64Array[] = [];
+  for (let k = 0; k + 1 < g.off.length; k++) if (g.off[k + 1]! > g.off[k]!) runs.push(g.values.subarray(g.off[k]!, g.off[k + 1]!));
+  if (runs.length === 0) return new Float64Array(0);
+  while (runs.length > 1) {
+    const next: Float64Array[] = [];
+    for (let k = 0; k < runs.length; k += 2) next.push(k + 1 < runs.length ? merge(runs[k]!, runs[k + 1]!) : runs[k]!);
+    runs = next;
+  }
+  return runs[0]!;
+}
+
+function merge(x: Float64Array, y: Float64Array): Float64Array {
+  const out = new Float64Array(x.length + y.length);
+  let i = 0;
+  let j = 0;
+  let o = 0;
+  while (i < x.length && j < y.length) out[o++] = x[i]! <= y[j]! || y[j]! !== y[j]! ? x[i++]! : y[j++]!; // NaN last, as sort() puts it
+  while (i < x.length) out[o++] = x[i++]!;
+  while (j < y.length) out[o++] = y[j++]!;
+  return out;
 }
 
 /**
@@ -413,19 +448,17 @@ function timelineOf(a: Attempts, log: EventLog, t0: number, t1: number): Timelin
   return { bucketMs: width, t, busy: busy.means(), queued: queued.means(), workers: workers.means() };
 }
 
-function overheadOf(a: Attempts): Overhead {
-  const toStart = new Float64Array(a.length);
+/** Scheduler overhead; `waits` are the first attempts' waits from {@link taskTable}, sorted there. */
+function overheadOf(a: Attempts, waits: Grouped): Overhead {
   const toReady = new Float64Array(a.length);
-  let starts = 0;
   let readies = 0;
   for (let i = 0; i < a.length; i++) {
     if (a.attempt[i] !== 1) continue;
-    toStart[starts++] = a.wait[i]!;
     const r = a.run[i]!;
     const ready = a.runReady[r]!;
     if (ready === ready) toReady[readies++] = Math.max(0, ready - a.runSubmitted[r]!);
   }
-  const s = toStart.subarray(0, starts).sort();
+  const s = mergeGroups(waits);
   const ready = toReady.subarray(0, readies).sort();
   return {
     basis: a.readyTimes ? 'ready' : 'submitted',
