@@ -8,14 +8,16 @@
  *   after `CONFIG RESETSTAT`): the busiest master's share against an even share (target within 20%);
  * - no-op throughput on 1 and 3 shards (this machine has 2 cores: 3 shards cannot beat 1 here);
  * - the scaling statement: tasks/s one shard's Redis CPU can carry (1 s / the CPU per task on that
- *   shard), × S for S shards on S machines.
+ *   shard), × S for S shards on S machines;
+ * - a single-server column: the same workloads against one plain `redis-server` (`redis://`), the
+ *   deployment the target speaks of, with 3 shards' figures as ratios to it.
  *
  * The workers import this module to find its task; the benchmark itself runs only as main.
  */
 import { Redis } from 'ioredis';
 import { DistributedTaskRunner, flow, isMain, task } from '../../src/index.ts';
 import { clusterUnsupported, startRedisCluster, type TestRedisCluster } from '../../tests/helpers/redis-cluster.ts';
-import { startWorker, type CliProcess } from '../../tests/helpers/redis.ts';
+import { startRedis, startWorker, type CliProcess } from '../../tests/helpers/redis.ts';
 import { figure, report, type Figure } from '../lib/harness.ts';
 
 export const noop = task(function noop(i: number) {
@@ -73,8 +75,8 @@ interface ShardFigures {
   readonly mapReadsPerTask: number;
 }
 
-async function onShards(cluster: TestRedisCluster, masters: Redis[], shards: number): Promise<ShardFigures> {
-  const address = `${cluster.address}?prefix=bench-s${shards}&shards=${shards}`;
+/** The workloads on `address`, measured on `masters` (every master of a cluster, or the one server); `label` names them in the log. */
+async function onRedis(address: string, masters: Redis[], label: string): Promise<ShardFigures> {
   const workers: CliProcess[] = [];
   try {
     // One after the other, each kept as soon as it joins: a failed start leaves nothing running.
@@ -92,7 +94,7 @@ async function onShards(cluster: TestRedisCluster, masters: Redis[], shards: num
     const many = await measured(masters, () => Promise.all(Array.from({ length: FLOWS }, () => map(PER_FLOW))));
     big.cpuS = net(big);
     many.cpuS = net(many);
-    console.log(`(${shards} shard(s): map ${big.ms.toFixed(0)} ms, CPU s by master ${big.cpuS.map((c) => c.toFixed(3)).join('/')}; ` +
+    console.log(`(${label}: map ${big.ms.toFixed(0)} ms, CPU s by master ${big.cpuS.map((c) => c.toFixed(3)).join('/')}; ` +
       `${FLOWS} flows ${many.ms.toFixed(0)} ms, CPU s ${many.cpuS.map((c) => c.toFixed(3)).join('/')}, calls ${many.calls.join('/')})`);
     const flowsTasks = FLOWS * PER_FLOW;
     const even = sum(many.calls) / masters.length;
@@ -111,11 +113,25 @@ async function onShards(cluster: TestRedisCluster, masters: Redis[], shards: num
   }
 }
 
+function onShards(cluster: TestRedisCluster, masters: Redis[], shards: number): Promise<ShardFigures> {
+  return onRedis(`${cluster.address}?prefix=bench-s${shards}&shards=${shards}`, masters, `${shards} shard(s)`);
+}
+
 async function main(): Promise<void> {
   const unsupported = clusterUnsupported();
   if (unsupported) {
     console.log(`(rcluster skipped: ${unsupported})`);
     return;
+  }
+  // One plain redis-server first, stopped before the cluster starts (fewer processes on 2 cores).
+  const server = await startRedis();
+  const serverRedis = new Redis({ port: server.port, host: '127.0.0.1' });
+  let single: ShardFigures;
+  try {
+    single = await onRedis(`${server.localAddress}?prefix=bench-single`, [serverRedis], 'one redis-server');
+  } finally {
+    serverRedis.disconnect();
+    await server.stop();
   }
   const cluster = await startRedisCluster();
   const masters = (await cluster.masters()).map((port) => new Redis({ port, host: '127.0.0.1' }));
@@ -132,7 +148,13 @@ async function main(): Promise<void> {
   // task of the run) is what it spends on its share: with S shards on S machines, S times that.
   const perShard1 = 1e6 / one.busiestUsPerTask;
   const perShard3 = 1e6 / (three.busiestUsPerTask * 3);
+  // One server carries every key: its CPU per task is the whole cost. The target speaks of large maps;
+  // many flow runs at once cost more per task (more, smaller batches), so both are given.
+  const perServer = 1e6 / single.cpuUsPerTask;
+  const perServerFlows = 1e6 / single.cpuUsPerTaskFlows;
+  const vs = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   const lines = [
+    `one redis-server: ${single.tasksPerSec.toFixed(0)} tasks/s, ${single.cpuUsPerTask.toFixed(1)} µs Redis CPU/task (map), ${single.cpuUsPerTaskFlows.toFixed(1)} µs (${FLOWS} flows), ${single.callsPerTask.toFixed(2)} commands/task; its CPU carries ≈ ${perServer.toFixed(0)} tasks/s (map), ${perServerFlows.toFixed(0)} (${FLOWS} flows)`,
     `1 shard: ${one.tasksPerSec.toFixed(0)} tasks/s, ${one.cpuUsPerTask.toFixed(1)} µs Redis CPU/task (map), ${one.cpuUsPerTaskFlows.toFixed(1)} µs (${FLOWS} flows), ${one.callsPerTask.toFixed(2)} commands/task, busiest master ×${one.imbalance.toFixed(2)} of an even share`,
     `3 shards: ${three.tasksPerSec.toFixed(0)} tasks/s, ${three.cpuUsPerTask.toFixed(1)} µs Redis CPU/task (map), ${three.cpuUsPerTaskFlows.toFixed(1)} µs (${FLOWS} flows), ${three.callsPerTask.toFixed(2)} commands/task, busiest master ×${three.imbalance.toFixed(2)} of an even share`,
     `1 shard: its queue master carries ≈ ${perShard1.toFixed(0)} tasks/s (result lists and shared keys on the others); ` +
@@ -140,6 +162,9 @@ async function main(): Promise<void> {
   ];
   lines.push(`large map, per task run: 1 shard ${one.mapCallsPerTask.toFixed(3)} commands, ${one.mapReadsPerTask.toFixed(3)} round trips; ` +
     `3 shards ${three.mapCallsPerTask.toFixed(3)} commands, ${three.mapReadsPerTask.toFixed(3)} round trips`);
+  lines.push(`large map, per task run: one redis-server ${single.mapCallsPerTask.toFixed(3)} commands, ${single.mapReadsPerTask.toFixed(3)} round trips`);
+  lines.push(`3 shards vs one redis-server: CPU/task ${vs(three.cpuUsPerTask, single.cpuUsPerTask)} (map), ${vs(three.cpuUsPerTaskFlows, single.cpuUsPerTaskFlows)} (${FLOWS} flows), ` +
+    `commands/task ${vs(three.mapCallsPerTask, single.mapCallsPerTask)}, round trips/task ${vs(three.mapReadsPerTask, single.mapReadsPerTask)}, no-op tasks/s ${vs(three.tasksPerSec, single.tasksPerSec)}`);
   for (const line of lines) console.log(line);
   const figures: Figure[] = [
     figure('Redis Cluster, Redis CPU per task, 20,000-task map, 3 shards', three.cpuUsPerTask, 'µs/task', 'the same on 1 shard', one.cpuUsPerTask,
@@ -154,6 +179,19 @@ async function main(): Promise<void> {
     figure('Redis Cluster, tasks/s one shard carries (Redis CPU), 3 shards', perShard3, 'tasks/s', 'one shard alone', perShard1,
       { text: '≥ 100,000 tasks/s', met: perShard3 >= 100_000 }),
   ];
+  figures.push(
+    figure('One redis-server, Redis CPU per task, 20,000-task map', single.cpuUsPerTask, 'µs/task', 'a 1-shard Redis Cluster', one.cpuUsPerTask,
+      { text: '≤ 10 µs', met: single.cpuUsPerTask <= 10 }),
+    figure('Redis Cluster, Redis CPU per task, 20,000-task map, 3 shards vs one redis-server', three.cpuUsPerTask, 'µs/task', 'one redis-server', single.cpuUsPerTask,
+      { text: 'within 20% of one server', met: three.cpuUsPerTask <= single.cpuUsPerTask * 1.2 }),
+    figure('Redis Cluster, Redis CPU per task, 20 flow runs × 1,000, 3 shards vs one redis-server', three.cpuUsPerTaskFlows, 'µs/task', 'one redis-server', single.cpuUsPerTaskFlows,
+      { text: 'within 20% of one server', met: three.cpuUsPerTaskFlows <= single.cpuUsPerTaskFlows * 1.2 }),
+    figure('Redis Cluster, commands per task run, 20,000-task map, 3 shards vs one redis-server', three.mapCallsPerTask, 'commands/task', 'one redis-server', single.mapCallsPerTask,
+      { text: 'within 20% of one server', met: three.mapCallsPerTask <= single.mapCallsPerTask * 1.2 }),
+    figure('One redis-server, tasks/s its Redis CPU carries, 20,000-task map', perServer, 'tasks/s', 'the same, 20 flow runs × 1,000', perServerFlows,
+      { text: '≥ 100,000 tasks/s', met: perServer >= 100_000 }),
+    figure('One redis-server, 20,000 no-op tasks (2 cores)', single.tasksPerSec, 'tasks/s', 'a 3-shard Redis Cluster', three.tasksPerSec),
+  );
   report('rcluster', figures);
 }
 
