@@ -90,8 +90,13 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
       return true;
     }, timeoutMs, 'every node of the test Redis Cluster to report cluster_state:ok');
   };
-  try {
-    for (let i = 0; i < count; i++) {
+  /**
+   * One node on two free ports, answering PING. A free port can be taken between the check and the
+   * server's bind (another test file, another cluster starting at once): a node that exits before it
+   * answers is started again on fresh ports, up to 5 times.
+   */
+  const startNode = async (): Promise<ClusterNode> => {
+    for (let tries = 1; ; tries++) {
       const port = await freePort();
       const bus = await freePort();
       const child = spawn(SERVER, [
@@ -107,10 +112,21 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
       // Gone with this test process however it ends (a file timeout, a crash): util/watchdog.ts.
       killWithParent(child);
       if (options.background) child.unref();
-      exits.set(port, new Promise((resolve) => child.once('exit', () => resolve())));
-      nodes.push({ port, child });
+      const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      exits.set(port, exit);
+      const node = { port, child };
+      const gone = () => child.exitCode !== null || child.signalCode !== null;
+      await until(async () => gone() || (await cli(port, 'ping').catch(() => '')).includes('PONG'), 5000, `cluster node ${port} to answer PING`).catch((error: unknown) => {
+        nodes.push(node); // stopped with the rest
+        throw error;
+      });
+      if (!gone()) return node;
+      exits.delete(port);
+      if (tries >= 5) throw new Error(`redis-server exited at start 5 times (ports taken?); last tried port ${port}, cluster bus ${bus}`);
     }
-    for (const node of nodes) await until(async () => (await cli(node.port, 'ping').catch(() => '')).includes('PONG'), 5000, `cluster node ${node.port} to answer PING`);
+  };
+  try {
+    for (let i = 0; i < count; i++) nodes.push(await startNode());
     const replicas = options.replicas ? '1' : '0';
     await run(CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', replicas, '--cluster-yes'], { timeout: 30_000 });
     await healthy();
