@@ -213,7 +213,7 @@ export class RemoteHandle implements WorkerHandle {
       // of one read back to back, before any microtask runs (a start in the next batch overtook
       // the end in this one).
       for (const event of message.events) {
-        this.#onEvent(event, this.#endPending);
+        this.#onEvent(event);
         if (event.type === 'done' && !this.#endPending) {
           this.#endPending = true;
           setImmediate(this.#afterEnds);
@@ -281,9 +281,9 @@ export class RemoteHandle implements WorkerHandle {
     emitStarted(this.context.events, entry.job, start.attempt, this.id, start.time);
   }
 
-  #onEvent(event: AttemptEvent<number>, afterAnEnd: boolean): void {
+  #onEvent(event: AttemptEvent<number>): void {
     const entry = this.#inFlight.get(event.id);
-    if (entry && event.type === 'started' && afterAnEnd) {
+    if (entry && event.type === 'started' && this.#endPending) {
       entry.lateStart = { attempt: event.attempt, time: event.time };
       this.#lateStarts.push(entry);
     } else {

@@ -64,6 +64,8 @@ export interface TestClusterOptions {
   readonly background?: boolean;
 }
 
+const running = (node: ClusterNode): boolean => node.child.exitCode === null && node.child.signalCode === null;
+
 /** Starts a Redis Cluster; on any failure, what was started is stopped before the error is thrown. */
 export async function startRedisCluster(options: TestClusterOptions = {}): Promise<TestRedisCluster> {
   const masters = options.masters ?? 3;
@@ -74,7 +76,7 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
   const cli = async (port: number, ...args: string[]) => (await run(CLI, ['-p', String(port), ...args], { timeout: 10_000 })).stdout;
   const stop = async () => {
     for (const node of nodes) {
-      if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
+      if (!running(node)) continue;
       // Referenced again: a background cluster's stop, in a file's last `after`, would otherwise let
       // the test process end before the nodes' exits, and their directory would be left behind.
       node.child.ref();
@@ -83,7 +85,7 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
     await Promise.all(exits.values());
     rmSync(dir, { recursive: true, force: true });
   };
-  const live = () => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+  const live = () => nodes.filter(running);
   const healthy = async (timeoutMs = 20_000) => {
     await until(async () => {
       for (const node of live()) if (!(await cli(node.port, 'cluster', 'info').catch(() => '')).includes('cluster_state:ok')) return false;
@@ -112,10 +114,9 @@ export async function startRedisCluster(options: TestClusterOptions = {}): Promi
       // Gone with this test process however it ends (a file timeout, a crash): util/watchdog.ts.
       killWithParent(child);
       if (options.background) child.unref();
-      const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      exits.set(port, exit);
+      exits.set(port, new Promise<void>((resolve) => child.once('exit', () => resolve())));
       const node = { port, child };
-      const gone = () => child.exitCode !== null || child.signalCode !== null;
+      const gone = () => !running(node);
       await until(async () => gone() || (await cli(port, 'ping').catch(() => '')).includes('PONG'), 5000, `cluster node ${port} to answer PING`).catch((error: unknown) => {
         nodes.push(node); // stopped with the rest
         throw error;
