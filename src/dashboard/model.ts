@@ -82,6 +82,9 @@ export interface FlowView {
 /** A finished attempt on the task stream: start, end, worker index, name index, state index (STATES). */
 export type Bar = readonly [number, number, number, number, number];
 
+/** Bars a dashboard keeps by default (the page keeps as many). */
+export const MAX_BARS = 20_000;
+
 /** What the page gets: the whole small state, and task-stream bars (new ones, or all on connect). */
 export interface DashUpdate {
   readonly kind: 'snapshot' | 'tick';
@@ -162,7 +165,7 @@ export class DashboardModel {
 
   constructor(options: DashboardModelOptions = {}) {
     this.windowMs = options.windowMs ?? 300_000;
-    this.#maxBars = options.maxBars ?? 20_000;
+    this.#maxBars = options.maxBars ?? MAX_BARS;
     this.#maxPerTick = options.maxBarsPerTick ?? 2_000;
     this.#keepMs = options.keepMs ?? 60_000;
   }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { MAX_BARS } from './model.ts';
 
 const STYLE = `
 body{font:13px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -30,6 +31,7 @@ th{font-weight:600;color:#555}td.num{text-align:right;font-variant-numeric:tabul
 
 const SCRIPT = String.raw`
 const LANE = 14;
+const MAX_BARS = ${MAX_BARS};
 const STATES = ['Completed', 'Failed', 'Crashed', 'Cancelled', 'Retried'];
 const st = { workers: [], queues: [], flows: [], totals: {}, workerIds: [], names: [], bars: [], open: [], dropped: 0, now: 0, offset: 0 };
 const dash = window.__dash = { ticks: 0, bars: 0, drawn: 0, latencies: [], connected: false, lanes: 0 };
@@ -51,8 +53,9 @@ document.addEventListener('visibilitychange', () => {
 function apply(u, full) {
   Object.assign(st, { now: u.now, offset: u.offset, workers: u.workers, queues: u.queues, flows: u.flows, totals: u.totals, workerIds: u.workerIds, names: u.names, open: u.open, dropped: u.dropped });
   if (full) st.bars = u.bars.slice(); else for (const b of u.bars) st.bars.push(b);
+  // The server's bounds: the last 5 minutes, at most MAX_BARS (older bars go first).
   const from = st.now - 300000;
-  let cut = 0; while (cut < st.bars.length && st.bars[cut][1] < from) cut++;
+  let cut = Math.max(0, st.bars.length - MAX_BARS); while (cut < st.bars.length && st.bars[cut][1] < from) cut++;
   if (cut) st.bars.splice(0, cut);
   dash.ticks++; dash.bars += u.bars.length;
   pending = pending ? pending.concat(full ? [] : u.bars) : (full ? [] : u.bars.slice());
@@ -83,43 +86,71 @@ function tables() {
 function draw() {
   const canvas = $('stream-canvas'), box = $('canvas-box');
   const end = st.now, start = end - span;
-  const rows = new Map();
-  const laneOf = (w, s, e) => {
-    let lanes = rows.get(w); if (!lanes) rows.set(w, (lanes = []));
-    for (let i = 0; i < lanes.length; i++) if (lanes[i] <= s) { lanes[i] = e; return i; }
-    lanes.push(e); return lanes.length - 1;
-  };
-  const items = [];
-  for (const b of st.bars) if (b[1] >= start) items.push([b[0], b[1], b[2], b[3], b[4]]);
-  for (const o of st.open) items.push([o[0], end, o[1], o[2], -1]);
-  items.sort((a, b) => a[0] - b[0]);
-  for (const it of items) it.push(laneOf(it[2], it[0], it[1]));
-  const order = [...rows.keys()].sort((a, b) => String(st.workerIds[a]).localeCompare(String(st.workerIds[b])));
-  const base = new Map(); let lanes = 0; const labels = [];
-  for (const w of order) { base.set(w, lanes); const n = rows.get(w).length; for (let i = 0; i < n; i++) labels.push(st.workerIds[w] + (n > 1 ? ' #' + (i + 1) : '')); lanes += n; }
-  dash.lanes = lanes;
-  $('lanes').innerHTML = labels.map((l) => '<div class=lane>' + esc(l) + '</div>').join('');
-  const dpr = window.devicePixelRatio || 1, width = box.clientWidth, height = Math.max(LANE, lanes * LANE);
-  canvas.width = Math.round(width * dpr); canvas.height = Math.round(height * dpr); canvas.style.height = height + 'px';
-  const ctx = canvas.getContext('2d'); ctx.setTransform(dpr, 0, 0, dpr, 0, 0); ctx.clearRect(0, 0, width, height);
-  const x = (t) => ((t - start) / span) * width;
-  let drawn = 0;
-  for (const it of items) {
-    const [s, e, w, n, state, lane] = it;
-    const y = (base.get(w) + lane) * LANE + 1;
-    const name = st.names[n] || 'task';
-    ctx.globalAlpha = state === 4 ? 0.4 : state === -1 ? 0.55 : 1;
-    ctx.fillStyle = state === 1 ? '#111' : state === 2 ? '#d62020' : state === 3 ? '#9a9a9a' : 'hsl(' + hue(name) + ',62%,50%)';
-    const x0 = Math.max(0, x(s)); ctx.fillRect(x0, y, Math.max(1, x(e) - x0), LANE - 2);
-    drawn++;
+  // Attempts in view (finished ones, then the open ones growing to now), packed into lanes by start.
+  const bars = st.bars, open = st.open, first = firstEnding(start), count = bars.length - first + open.length;
+  const s0 = new Float64Array(count), s1 = new Float64Array(count), sw = new Int32Array(count), order = new Array(count);
+  for (let k = 0; k < count; k++) {
+    const b = k < bars.length - first ? bars[first + k] : null, o = b ? null : open[k - (bars.length - first)];
+    s0[k] = b ? b[0] : o[0]; s1[k] = b ? b[1] : end; sw[k] = b ? b[2] : o[1]; order[k] = k;
   }
+  order.sort((a, b) => s0[a] - s0[b]);
+  const rows = new Map(), laneAt = new Int32Array(count);
+  for (const k of order) {
+    let lanes = rows.get(sw[k]); if (!lanes) rows.set(sw[k], (lanes = []));
+    let i = 0; while (i < lanes.length && lanes[i] > s0[k]) i++;
+    lanes[i] = s1[k]; laneAt[k] = i;
+  }
+  const workers = [...rows.keys()].sort((a, b) => String(st.workerIds[a]).localeCompare(String(st.workerIds[b])));
+  const base = new Map(); let lanes = 0; const labels = [];
+  for (const w of workers) { base.set(w, lanes); const n = rows.get(w).length; for (let i = 0; i < n; i++) labels.push(st.workerIds[w] + (n > 1 ? ' #' + (i + 1) : '')); lanes += n; }
+  dash.lanes = lanes;
+  setHtml('lanes', labels.map((l) => '<div class=lane>' + esc(l) + '</div>').join(''));
+  const dpr = window.devicePixelRatio || 1, width = box.clientWidth, height = Math.max(LANE, lanes * LANE);
+  const cw = Math.round(width * dpr), ch = Math.round(height * dpr);
+  if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; canvas.style.height = height + 'px'; }
+  const ctx = canvas.getContext('2d'); ctx.setTransform(dpr, 0, 0, dpr, 0, 0); ctx.clearRect(0, 0, width, height);
+  const scale = width / span;
+  // Bars closer than a pixel in one lane and of one look merge into one rectangle: at full load a
+  // lane holds thousands of sub-millisecond attempts per pixel, and each would be a fill of its own.
+  const runStyle = new Array(lanes), runX0 = new Float64Array(lanes), runX1 = new Float64Array(lanes).fill(-1);
+  const flush = (lane) => { if (runX1[lane] < 0) return; const st = runStyle[lane]; ctx.globalAlpha = st[1]; ctx.fillStyle = st[0]; ctx.fillRect(runX0[lane], lane * LANE + 1, Math.max(1, runX1[lane] - runX0[lane]), LANE - 2); runX1[lane] = -1; };
+  const seen = new Set();
+  for (const k of order) {
+    const b = k < bars.length - first ? bars[first + k] : null, o = b ? null : open[k - (bars.length - first)];
+    const n = b ? b[3] : o[2], state = b ? b[4] : -1, lane = base.get(sw[k]) + laneAt[k];
+    seen.add(n);
+    const look = lookOf(n, state), x0 = Math.max(0, (s0[k] - start) * scale), x1 = Math.max(x0 + 1, (s1[k] - start) * scale);
+    if (runX1[lane] >= 0 && runStyle[lane] === look && x0 <= runX1[lane] + 1) { if (x1 > runX1[lane]) runX1[lane] = x1; continue; }
+    flush(lane); runStyle[lane] = look; runX0[lane] = x0; runX1[lane] = x1;
+  }
+  for (let lane = 0; lane < lanes; lane++) flush(lane);
   ctx.globalAlpha = 1;
-  dash.drawn = drawn;
-  $('axis').innerHTML = '<span>' + ago(span) + ' ago</span><span>now</span>';
-  const seen = new Set(items.map((it) => it[3]));
-  $('legend').innerHTML = [...seen].slice(0, 30).map((n) => '<span><i style="background:hsl(' + hue(st.names[n] || 'task') + ',62%,50%)"></i>' + esc(st.names[n]) + '</span>').join('') +
-    '<span><i style="background:#111"></i>failed</span><span><i style="background:#d62020"></i>crashed</span><span><i style="background:#9a9a9a"></i>cancelled</span><span><i style="background:#888;opacity:.4"></i>retried</span>';
+  dash.drawn = count;
+  setHtml('axis', '<span>' + ago(span) + ' ago</span><span>now</span>');
+  setHtml('legend', [...seen].slice(0, 30).map((n) => '<span><i style="background:hsl(' + hue(st.names[n] || 'task') + ',62%,50%)"></i>' + esc(st.names[n]) + '</span>').join('') +
+    '<span><i style="background:#111"></i>failed</span><span><i style="background:#d62020"></i>crashed</span><span><i style="background:#9a9a9a"></i>cancelled</span><span><i style="background:#888;opacity:.4"></i>retried</span>');
 }
+/** The first finished bar that ends at or after t (bars arrive in the order they end). */
+function firstEnding(t) {
+  let lo = 0, hi = st.bars.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (st.bars[mid][1] < t) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+/** A bar's fill and opacity, one shared array per name and state (so equal looks compare as one). */
+const looks = new Map();
+function lookOf(n, state) {
+  const key = (st.names[n] || 'task') + '|' + state;
+  let look = looks.get(key);
+  if (!look) {
+    const name = st.names[n] || 'task';
+    look = [state === 1 ? '#111' : state === 2 ? '#d62020' : state === 3 ? '#9a9a9a' : 'hsl(' + hue(name) + ',62%,50%)', state === 4 ? 0.4 : state === -1 ? 0.55 : 1];
+    looks.set(key, look);
+  }
+  return look;
+}
+/** Sets an element's HTML only when it changed (each set is a layout). */
+const html = new Map();
+function setHtml(id, value) { if (html.get(id) !== value) { html.set(id, value); $(id).innerHTML = value; } }
 $('span').addEventListener('change', (e) => { span = Number(e.target.value); draw(); });
 connect();`;
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DistributedTaskRunner, flow, ParallelTaskRunner, task } from '../../src/index.ts';
 import { clusterDashboard, runDashboard } from '../../src/dashboard/dashboard.ts';
+import { dashboardPage } from '../../src/dashboard/page.ts';
 import { boom, sleepy } from '../fixtures/cluster/tasks.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { deferred, until } from '../helpers/eventually.ts';
@@ -155,5 +156,36 @@ test('bound beyond loopback, a dashboard needs a token: refused without one, 401
     await page.close();
   } finally {
     await dashboard.close();
+  }
+});
+
+test('at full load the page keeps at most 20,000 bars and still shows one failed attempt among them', async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+  try {
+    await page.setContent(dashboardPage('synthetic'));
+    // 30 updates of 2,000 sub-millisecond attempts on 4 workers (what a tick carries at full no-op
+    // load), then one failed attempt on worker w0 overlapping its neighbours: a lane of its own.
+    const drawn = (await page.evaluate(`(() => {
+      const now = 1e12, state = { running: 0, finished: 0, failed: 0 };
+      for (let t = 0; t < 30; t++) {
+        const bars = [];
+        for (let i = 0; i < 2000; i++) { const s = now - 30000 + t * 1000 + i * 0.4; bars.push([s, s + 0.3, i % 4, 0, 0]); }
+        if (t === 29) bars.push([now - 600, now - 500, 0, 1, 1]);
+        apply({ now, offset: 0, workers: [], queues: [], flows: [], totals: state, workerIds: ['w0', 'w1', 'w2', 'w3'], names: ['noop', 'boom'], open: [], dropped: 0, bars }, false);
+      }
+      render();
+      const canvas = document.getElementById('stream-canvas'), dpr = window.devicePixelRatio || 1;
+      const x = Math.round(((now - 550 - (now - 60000)) / 60000) * document.getElementById('canvas-box').clientWidth * dpr);
+      const pixel = (lane) => Array.from(canvas.getContext('2d').getImageData(x, Math.round((lane * 14 + 7) * dpr), 1, 1).data);
+      return { kept: st.bars.length, drawn: __dash.drawn, lanes: __dash.lanes, failedLane: pixel(1), noopLane: pixel(0) };
+    })()`)) as { kept: number; drawn: number; lanes: number; failedLane: number[]; noopLane: number[] };
+    assert.equal(drawn.kept, 20_000, 'the page keeps as many bars as the server (the newest)');
+    assert.equal(drawn.drawn, 20_000, 'every kept bar is in the last minute, so drawn');
+    assert.equal(drawn.lanes, 5, 'one lane per worker, and a second for the overlapping failed attempt');
+    assert.deepEqual(drawn.failedLane.slice(0, 3), [17, 17, 17], `the failed attempt is drawn black (${drawn.failedLane})`);
+    assert.notDeepEqual(drawn.noopLane.slice(0, 3), [17, 17, 17], 'its neighbours keep their task colour');
+    assert.ok(drawn.noopLane[3] === 255, 'the no-op lane is drawn at that time');
+  } finally {
+    await page.close();
   }
 });
