@@ -94,15 +94,15 @@ function draw() {
     s0[k] = b ? b[0] : o[0]; s1[k] = b ? b[1] : end; sw[k] = b ? b[2] : o[1]; order[k] = k;
   }
   order.sort((a, b) => s0[a] - s0[b]);
-  const rows = new Map(), laneAt = new Int32Array(count);
+  const rows = [], laneAt = new Int32Array(count);
   for (const k of order) {
-    let lanes = rows.get(sw[k]); if (!lanes) rows.set(sw[k], (lanes = []));
+    const lanes = rows[sw[k]] || (rows[sw[k]] = []);
     let i = 0; while (i < lanes.length && lanes[i] > s0[k]) i++;
     lanes[i] = s1[k]; laneAt[k] = i;
   }
-  const workers = [...rows.keys()].sort((a, b) => String(st.workerIds[a]).localeCompare(String(st.workerIds[b])));
-  const base = new Map(); let lanes = 0; const labels = [];
-  for (const w of workers) { base.set(w, lanes); const n = rows.get(w).length; for (let i = 0; i < n; i++) labels.push(st.workerIds[w] + (n > 1 ? ' #' + (i + 1) : '')); lanes += n; }
+  const workers = [...rows.keys()].filter((w) => rows[w]).sort((a, b) => String(st.workerIds[a]).localeCompare(String(st.workerIds[b])));
+  const base = new Int32Array(rows.length); let lanes = 0; const labels = [];
+  for (const w of workers) { base[w] = lanes; const n = rows[w].length; for (let i = 0; i < n; i++) labels.push(st.workerIds[w] + (n > 1 ? ' #' + (i + 1) : '')); lanes += n; }
   dash.lanes = lanes;
   setHtml('lanes', labels.map((l) => '<div class=lane>' + esc(l) + '</div>').join(''));
   const dpr = window.devicePixelRatio || 1, width = box.clientWidth, height = Math.max(LANE, lanes * LANE);
@@ -117,7 +117,7 @@ function draw() {
   const seen = new Set();
   for (const k of order) {
     const b = k < bars.length - first ? bars[first + k] : null, o = b ? null : open[k - (bars.length - first)];
-    const n = b ? b[3] : o[2], state = b ? b[4] : -1, lane = base.get(sw[k]) + laneAt[k];
+    const n = b ? b[3] : o[2], state = b ? b[4] : -1, lane = base[sw[k]] + laneAt[k];
     seen.add(n);
     const look = lookOf(n, state), x0 = Math.max(0, (s0[k] - start) * scale), x1 = Math.max(x0 + 1, (s1[k] - start) * scale);
     if (runX1[lane] >= 0 && runStyle[lane] === look && x0 <= runX1[lane] + 1) { if (x1 > runX1[lane]) runX1[lane] = x1; continue; }
@@ -137,14 +137,13 @@ function firstEnding(t) {
   return lo;
 }
 /** A bar's fill and opacity, one shared array per name and state (so equal looks compare as one). */
-const looks = new Map();
+const looks = [];
 function lookOf(n, state) {
-  const key = (st.names[n] || 'task') + '|' + state;
-  let look = looks.get(key);
+  const byName = looks[state + 1] || (looks[state + 1] = []);
+  let look = byName[n];
   if (!look) {
     const name = st.names[n] || 'task';
-    look = [state === 1 ? '#111' : state === 2 ? '#d62020' : state === 3 ? '#9a9a9a' : 'hsl(' + hue(name) + ',62%,50%)', state === 4 ? 0.4 : state === -1 ? 0.55 : 1];
-    looks.set(key, look);
+    look = byName[n] = [state === 1 ? '#111' : state === 2 ? '#d62020' : state === 3 ? '#9a9a9a' : 'hsl(' + hue(name) + ',62%,50%)', state === 4 ? 0.4 : state === -1 ? 0.55 : 1];
   }
   return look;
 }
