@@ -299,8 +299,9 @@ export class ClusterWorker {
     }
     const signal = new RunSignal();
     const request = { taskRunId: t.taskRunId, flowRunId: t.flowRunId, ref, args, options: t.options };
+    // Written out, not `{ ...request, ... }`: V8's object spread with more properties is a slow path (execute.ts).
     const job: TaskJob = {
-      ...request, fn: byRef, cancellation: signal, readyTime: now(),
+      taskRunId: request.taskRunId, flowRunId: request.flowRunId, ref, args, options: request.options, fn: byRef, cancellation: signal, readyTime: now(),
       // Its slot is on this event loop: a task here submits through getClient() (see #submitNested).
       submitNested: () => Promise.reject(new Error('a cluster worker\'s tasks submit nested runs through getClient(), to their flow run')),
       runHere: (workerId): Promise<TaskOutcome> => {

@@ -139,7 +139,7 @@ export function runWorkerLoop(port: WorkerPort, workerId: string): void {
   forwardConsole();
 }
 
-/** The job id of an attempt: `executeTask` spreads the {@link WireJob} into the request, `id` included. */
+/** The job id of an attempt: `executeTask` carries the request's `id` onto the attempt request. */
 function jobId(request: AttemptRequest): number {
   return (request as AttemptRequest & { id: number }).id;
 }
