@@ -105,10 +105,11 @@ export class Submitter {
         const { shard, ids } = await this.#settings.queues.add(signature, bulk);
         for (const job of bulk) for (const flowRunId of job.flows) this.#settings.feed?.submitted(flowRunId, signature);
         ids.forEach((jobId, k) => {
+          const job = jobId === undefined ? undefined : { id: jobId, shard }; // one per job, shared by its runs
           for (const id of bulk[k]?.ids ?? []) {
             sent.add(id);
             const run = this.#pending.get(id);
-            if (run) run.job = jobId === undefined ? undefined : { id: jobId, shard };
+            if (run) run.job = job;
           }
         });
       }
