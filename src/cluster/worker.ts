@@ -66,6 +66,8 @@ const HANDED_BACK: TaskOutcome = { state: 'Cancelled', error: new CancelledError
 
 /** Weight of the latest task in the recent mean run time the heartbeat reports (adaptive scaling reads it). */
 const RECENT_WEIGHT = 0.2;
+/** Distinct refusals a worker writes to its console (each at most once). */
+const MAX_REFUSALS_LOGGED = 100;
 
 /** How long a job's holder is remembered: long enough for its stall to be found (a few lock lapses). */
 const HOLDER_TTL_MS = 10 * 60_000;
@@ -87,6 +89,8 @@ export class ClusterWorker {
   readonly #pool: Pool;
   /** Runs taken in and not yet finished (queued in the pool or running), for cancel messages. */
   readonly #running = new Map<string, { signal: RunSignal; flowRunId: string; channel: string }>();
+  /** Refusals already written to the console. */
+  readonly #refusalsLogged = new Set<string>();
   #nested: NestedRequests | undefined;
   /** Helpers of the intake for slots lent out now, one per lent slot (see #slot). */
   readonly #widened: (() => void)[] = [];
@@ -294,7 +298,12 @@ export class ClusterWorker {
     const args = localArgs(t.args, this.#root);
     const ref = this.#guard.admit(t.ref, args);
     if (ref instanceof Error) {
-      console.error(`weft worker ${this.id}: refused task '${t.ref.name}': ${ref instanceof TaskNotFoundError ? ref.reason : ref.message}`);
+      // Once per refusal, not per run: a map of 10,000 runs of a refused task is one line on the worker's console.
+      const line = `weft worker ${this.id}: refused task '${t.ref.name}': ${ref instanceof TaskNotFoundError ? ref.reason : ref.message}`;
+      if (!this.#refusalsLogged.has(line) && this.#refusalsLogged.size < MAX_REFUSALS_LOGGED) {
+        this.#refusalsLogged.add(line);
+        console.error(`${line} (each of its runs fails with this error; said once)`);
+      }
       return this.#send(channel, { type: 'done', id: t.taskRunId, serviceMs: 0, state: 'Failed', error: toWireError(ref) });
     }
     const signal = new RunSignal();

@@ -114,10 +114,16 @@ test('workers refuse a job naming a module outside their project root, without i
     `export const evil = task(function evil() { return 'ran'; });`,
   ].join('\n'));
   const { evil } = (await import(pathToFileURL(outside).href)) as { evil: Task<[], string> };
+  const worker = workers.at(-1) as CliProcess;
   const main = flow(async function refused() {
-    return evil.submit().result().catch((e: unknown) => e);
+    const errors = await Promise.all(Array.from({ length: 20 }, () => evil.submit().result().catch((e: unknown) => e)));
+    return errors;
   }, { taskRunner: on(address) });
-  const error = await main();
+  const errors = await main();
+  assert.equal(errors.filter((e) => e instanceof TaskRunError && e.cause instanceof TaskNotFoundError).length, 20, 'every run fails, naming why');
+  const said = worker.output().match(/refused task 'evil'/g) ?? [];
+  assert.equal(said.length, 1, `the worker says so once, not once per run:\n${worker.output()}`);
+  const error = errors[0];
   assert.ok(error instanceof TaskRunError);
   assert.ok(error.cause instanceof TaskNotFoundError);
   assert.match((error.cause as Error).message, /outside the worker's project root/);
