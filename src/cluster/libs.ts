@@ -25,8 +25,9 @@ function load(): Libs {
   if (libs) return libs;
   if (!fromSources(import.meta.url)) {
     try {
-      return (libs = require('./libs.bundle.cjs') as Libs);
+      return (libs = require('../cluster/libs.bundle.cjs') as Libs);
     } catch (error) {
+      // A dist built by tsc alone (no bundle beside it): the packages, as from the sources.
       if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND' || !/libs\.bundle\.cjs/.test((error as Error).message)) throw error;
     }
   }
