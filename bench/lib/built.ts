@@ -1,5 +1,5 @@
 /**
- * The built package (dist/, tsc's output: what a user's `npm install` runs) for the start-up
+ * The built package (dist/, `npm run build`'s output: what a user's `npm install` runs) for the start-up
  * figures: weft from its sources runs under tsx, which every worker would load too, so the
  * sources are not what users' start-up costs. Builds dist when it is missing or older than src/.
  */

@@ -8,8 +8,33 @@
  * or static member. Types come from the packages as usual.
  */
 import { createRequire } from 'node:module';
+import { fromSources } from '../util/sibling.ts';
 
 const require = createRequire(import.meta.url);
+
+type Libs = Pick<typeof import('bullmq'), 'Queue' | 'Worker'> & Pick<typeof import('ioredis'), 'Redis' | 'Cluster'>;
+
+/**
+ * Both packages, from one place: in the built package, the one-file bundle `npm run build` makes
+ * of them (scripts/bundle.mjs: about half their CPU to load, since a worker process reads and
+ * compiles one file instead of ~300); from the sources (or a dist built by tsc alone), the
+ * packages themselves. Never one from each: BullMQ must drive the ioredis its connections are.
+ */
+let libs: Libs | undefined;
+function load(): Libs {
+  if (libs) return libs;
+  if (!fromSources(import.meta.url)) {
+    try {
+      return (libs = require('../cluster/libs.bundle.cjs') as Libs);
+    } catch (error) {
+      // A dist built by tsc alone (no bundle beside it): the packages, as from the sources.
+      if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND' || !/libs\.bundle\.cjs/.test((error as Error).message)) throw error;
+    }
+  }
+  const { Queue, Worker } = require('bullmq') as typeof import('bullmq');
+  const { Redis, Cluster } = require('ioredis') as typeof import('ioredis');
+  return (libs = { Queue, Worker, Redis, Cluster });
+}
 
 type Class = abstract new (...args: never[]) => unknown;
 
@@ -25,10 +50,10 @@ function lazyClass<C extends Class>(load: () => C): C {
   return proxy;
 }
 
-export const Queue = lazyClass(() => (require('bullmq') as typeof import('bullmq')).Queue);
-export const Worker = lazyClass(() => (require('bullmq') as typeof import('bullmq')).Worker);
-export const Redis = lazyClass(() => (require('ioredis') as typeof import('ioredis')).Redis);
-export const Cluster = lazyClass(() => (require('ioredis') as typeof import('ioredis')).Cluster);
+export const Queue = lazyClass(() => load().Queue);
+export const Worker = lazyClass(() => load().Worker);
+export const Redis = lazyClass(() => load().Redis);
+export const Cluster = lazyClass(() => load().Cluster);
 export type { Job } from 'bullmq';
 export type Queue = import('bullmq').Queue;
 export type Worker<T = unknown> = import('bullmq').Worker<T>;

@@ -97,7 +97,8 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-const WORKER_MAIN = siblingPath(import.meta.url, './worker-main');
+// By way of '../cluster': the same file from dist's chunks (one level below dist/, see scripts/bundle.mjs).
+const WORKER_MAIN = siblingPath(import.meta.url, '../cluster/worker-main');
 
 /** How long a worker process lets its running tasks finish when it is told to stop. */
 const WORKER_GRACE_MS = 10_000;

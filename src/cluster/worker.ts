@@ -151,9 +151,6 @@ export class ClusterWorker {
   async start(): Promise<void> {
     const redis = (this.#redis = await connectPatiently(this.address, `weft-worker-${this.id}`, this.#options.connectMs ?? 10_000));
     this.#outbox = new Outbox(redis, this.address.prefix, this.id, this.#feed);
-    // Its thread boots (tens of ms) while the round trips below go on. Not awaited: a worker counts
-    // as dead only when its pulse is missing and its heartbeat stale too.
-    this.#pulse = new Pulse(this.address, keys.pulse(this.address.prefix, this.id));
     this.#sub = duplicate(redis);
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onControl(message));
     // Independent of one another, so together; control messages are heard before any job is taken.
@@ -172,6 +169,11 @@ export class ClusterWorker {
     installNestedSubmitter((parent, task, args) => this.#submitNested(parent, task, args));
     await this.#intake.ensure('');
     await this.#beat();
+    // Its thread boots once this worker is registered, not before: booting a thread is 20-50 ms of
+    // CPU that would compete with this worker's (and its siblings') start on a small machine. Not
+    // awaited: a worker counts as dead only when its pulse is missing and its heartbeat stale too,
+    // and the heartbeat just written is fresh.
+    if (!this.#closing) this.#pulse = new Pulse(this.address, keys.pulse(this.address.prefix, this.id));
     this.#heartbeat = setInterval(() => void this.#beat().catch((e: unknown) => this.#reportError(e)), HEARTBEAT_MS);
   }
 

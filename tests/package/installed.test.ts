@@ -73,6 +73,8 @@ function pack(): string {
   mkdirSync(stage);
   for (const f of ['package.json', 'README.md', 'bin']) cpSync(join(REPO, f), join(stage, f), { recursive: true });
   ok(sh(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], REPO), 'tsc (build)');
+  // The rest of `npm run build`: weft's chunks and the BullMQ + ioredis bundle (what the package runs).
+  ok(sh(process.execPath, [join(REPO, 'scripts/bundle.mjs'), join(stage, 'dist')], REPO), 'bundle (build)');
   const out = ok(sh('npm', ['pack', '--silent', '--pack-destination', scratch], stage), 'npm pack');
   return join(scratch, out.trim().split('\n').pop() as string);
 }
