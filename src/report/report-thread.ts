@@ -40,14 +40,14 @@ export class ReportThread {
     try {
       worker = entryThread(import.meta.url, '../entry/report');
     } catch (error) {
-      this.#fail(error as Error);
+      this.#unavailable(error as Error);
       return;
     }
     live++;
     this.#worker = worker;
     worker.unref();
     worker.on('message', (message: FromReportThread) => this.#onMessage(message));
-    worker.on('error', (error) => this.#fail(error));
+    worker.on('error', (error) => (this.#ready ? this.#fail(error) : this.#unavailable(error)));
     worker.once('exit', (code) => {
       live--;
       this.#worker = undefined;
@@ -63,6 +63,12 @@ export class ReportThread {
     } else if (message.type === 'html') {
       this.#answer?.resolve(message.html);
     } else this.#fail(fromWireError(message.error));
+  }
+
+  /** The thread could not start: said once, since the report then costs the run its build time here. */
+  #unavailable(error: Error): void {
+    if (!this.#lost) console.warn(`weft: the report thread could not start (${error.message}); the performance report is built in the flow's thread instead`);
+    this.#fail(error);
   }
 
   #fail(error: Error): void {
