@@ -115,18 +115,18 @@ export class EventLog implements FoldRecorder {
 
   /**
    * From now on, hands each chunk to `sink` as it fills (the chunks full so far first) and keeps
-   * none: the sink may transfer their buffers. {@link flush} hands it the last, partial, chunk.
+   * none: the sink may transfer their buffers. {@link end} gives the last, partial, chunk.
    */
   sendTo(sink: ChunkSink): void {
     this.#sink = sink;
     for (const c of this.#full.splice(0)) sink(c, this.#newStrings());
   }
 
-  /** Hands the partial chunk to the sink ({@link sendTo}); rows appended after it are not sent. */
-  flush(): void {
-    const c = this.#chunk;
+  /** The partial chunk and the dictionary's entries not yet sent ({@link sendTo}); rows appended after it are not sent. */
+  end(): { chunk: Chunk; strings: readonly string[] } {
+    const chunk = this.#chunk;
     this.#chunk = newChunk(FIRST_ROWS);
-    this.#sink?.(c, this.#newStrings());
+    return { chunk, strings: this.#newStrings() };
   }
 
   /** Every chunk of the log, in order (a log with a sink keeps none but the one filling). */

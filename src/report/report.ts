@@ -40,8 +40,8 @@ export function startReport(run: RecordingRun & { readonly bus: EventBus }, path
   return {
     async finish() {
       stop();
-      collector.log.flush();
-      const html = await thread.html(collector.log.droppedLogs);
+      const { chunk, strings } = collector.log.end();
+      const html = await thread.html(chunk, strings, collector.log.droppedLogs);
       await writeFile(path, html);
       return html;
     },

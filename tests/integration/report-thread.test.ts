@@ -52,8 +52,15 @@ function copy(c: Chunk): Chunk {
   return out;
 }
 
-function feed(thread: ReportThread, log: EventLog): void {
-  log.chunks().forEach((c, k) => thread.add(copy(c), k === 0 ? log.strings : []));
+/** Adds chunks `from..to` of the log (the first carries the whole dictionary). */
+function feed(thread: ReportThread, log: EventLog, from = 0, to = log.chunks().length - 1): void {
+  log.chunks().slice(from, to).forEach((c, k) => thread.add(copy(c), from + k === 0 ? log.strings : []));
+}
+
+/** The HTML after the last chunk. */
+function end(thread: ReportThread, log: EventLog): Promise<string> {
+  const chunks = log.chunks();
+  return thread.html(copy(chunks[chunks.length - 1]!), chunks.length === 1 ? log.strings : [], log.droppedLogs);
 }
 
 describe('the report thread', () => {
@@ -62,16 +69,17 @@ describe('the report thread', () => {
   it('builds the same HTML as the in-thread build, from chunks sent before and after it booted', async () => {
     assert.ok(log.chunks().length >= 3, 'the log spans chunks');
     const here = await reportHtml(log);
-    // Before its boot: the chunks wait, and go once it is ready.
+    // Before its boot (it starts with the first chunk): the chunks wait, and go once it is ready.
     const early = new ReportThread();
     feed(early, log);
     assert.equal(await early.started, true);
-    assert.equal(await early.html(log.droppedLogs), here);
+    assert.equal(await end(early, log), here);
     // After its boot: each chunk goes as it is added.
     const late = new ReportThread();
+    feed(late, log, 0, 1);
     assert.equal(await late.started, true);
-    feed(late, log);
-    assert.equal(await late.html(log.droppedLogs), here);
+    feed(late, log, 1);
+    assert.equal(await end(late, log), here);
     await eventually(() => assert.equal(liveReportThreads(), 0));
   });
 
@@ -79,8 +87,12 @@ describe('the report thread', () => {
     const thread = new ReportThread();
     feed(thread, log);
     // Asked at once: the thread has not booted, so the chunks are still here.
-    assert.equal(await thread.html(log.droppedLogs), await reportHtml(log));
+    assert.equal(await end(thread, log), await reportHtml(log));
     await eventually(() => assert.equal(liveReportThreads(), 0));
+    // A log of one chunk (a short run) starts no thread at all.
+    const short = logOf(events(100));
+    assert.equal(await end(new ReportThread(), short), await reportHtml(short));
+    assert.equal(liveReportThreads(), 0, 'no thread for a log of one chunk');
   });
 });
 
