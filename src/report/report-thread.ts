@@ -15,25 +15,32 @@ export function liveReportThreads(): number {
  * (entry/report.ts) as it fills, its buffer transferred, and the thread folds it into the model
  * while the run goes on; at the end it is sent the last chunk and answers with the HTML.
  *
- * The thread is started with the log's first full chunk, so its boot overlaps the rest of the run;
- * until it is ready the chunks wait here. When it is not ready by the run's end (a short run, or a
- * thread that could not start) it is stopped and the same model code builds the report in this
- * thread from the chunks kept. The thread never keeps the process alive while idle, and {@link close} (every path of a
- * run ends there) stops it.
+ * Chunks are posted at once, not after the thread says it is ready: a busy run is one long chain
+ * of promise reactions, and its event loop reads the thread's messages only at the run's end
+ * (measured: `ready` was seen 2-3 s after the thread started, as the 100,000-run run ended, so
+ * every report fell back to the build here). A message posted before the thread runs waits in its
+ * port. The thread starts with the log's first full chunk; a log of one chunk, or a thread that
+ * cannot be created, is built here by the same model code. The thread never keeps the process
+ * alive while idle, and {@link close} (every path of a run ends there) stops it.
  */
 export class ReportThread {
+  readonly #spawn: () => Worker;
   #worker: Worker | undefined;
-  #ready = false;
-  /** Chunks not sent yet, with their new dictionary entries: the thread is not ready. */
-  readonly #waiting: Array<[Chunk, readonly string[]]> = [];
+  /** Chunks kept here: no thread was started (or it could not be), so the report is built here. */
+  readonly #kept: Array<[Chunk, readonly string[]]> = [];
   /** Whether a chunk went to the thread: its buffer is there, so only the thread can build the report. */
-  #sent = false;
+  #posted = false;
   /** Why the thread is gone or unusable, once it is. */
   #lost: Error | undefined;
   #answer: { resolve(html: string): void; reject(error: Error): void } | undefined;
   #started!: (ready: boolean) => void;
-  /** Resolves true once the thread takes chunks, false if it will not (it could not start, or is gone). */
+  /** Resolves true once the thread has loaded its code, false if it will not (it could not start, or is gone). */
   readonly started = new Promise<boolean>((resolve) => (this.#started = resolve));
+
+  /** `spawn`: how the thread is made (tests give one that throws). */
+  constructor(spawn: () => Worker = () => entryThread(import.meta.url, '../entry/report')) {
+    this.#spawn = spawn;
+  }
 
   // Started with the log's first full chunk, not with the run: a run shorter than one chunk (about
   // 5,000 task runs) is built here at less cost than a thread's boot, which on 2 cores competes
@@ -42,16 +49,17 @@ export class ReportThread {
   #start(): void {
     let worker: Worker;
     try {
-      worker = entryThread(import.meta.url, '../entry/report');
+      worker = this.#spawn();
     } catch (error) {
-      this.#unavailable(error as Error);
+      console.warn(`weft: the report thread could not start (${(error as Error).message}); the performance report is built in the flow's thread instead`);
+      this.#fail(error as Error);
       return;
     }
     live++;
     this.#worker = worker;
     worker.unref();
     worker.on('message', (message: FromReportThread) => this.#onMessage(message));
-    worker.on('error', (error) => (this.#ready ? this.#fail(error) : this.#unavailable(error)));
+    worker.on('error', (error) => this.#fail(error));
     worker.once('exit', (code) => {
       live--;
       this.#worker = undefined;
@@ -60,19 +68,9 @@ export class ReportThread {
   }
 
   #onMessage(message: FromReportThread): void {
-    if (message.type === 'ready') {
-      this.#ready = true;
-      this.#started(true);
-      for (const [chunk, strings] of this.#waiting.splice(0)) this.#post(chunk, strings);
-    } else if (message.type === 'html') {
-      this.#answer?.resolve(message.html);
-    } else this.#fail(fromWireError(message.error));
-  }
-
-  /** The thread could not start: said once, since the report then costs the run its build time here. */
-  #unavailable(error: Error): void {
-    if (!this.#lost) console.warn(`weft: the report thread could not start (${error.message}); the performance report is built in the flow's thread instead`);
-    this.#fail(error);
+    if (message.type === 'ready') this.#started(true);
+    else if (message.type === 'html') this.#answer?.resolve(message.html);
+    else this.#fail(fromWireError(message.error));
   }
 
   #fail(error: Error): void {
@@ -81,30 +79,28 @@ export class ReportThread {
     this.#answer?.reject(this.#lost);
   }
 
-  #post(chunk: Chunk, strings: readonly string[]): void {
-    const message: ToReportThread = { type: 'chunk', buffer: chunk.buffer, length: chunk.length, strings };
-    this.#worker!.postMessage(message, [chunk.buffer]);
-    this.#sent = true;
-  }
-
-  /** Takes the log's next chunk (its buffer may be transferred: the caller lets go of it). */
+  /** Takes the log's next full chunk (its buffer is transferred: the caller lets go of it). */
   add(chunk: Chunk, strings: readonly string[]): void {
     if (!this.#worker && !this.#lost) this.#start();
-    if (this.#ready && !this.#lost) this.#post(chunk, strings);
-    else this.#waiting.push([chunk, strings]);
+    const worker = this.#worker;
+    if (!worker) return void this.#kept.push([chunk, strings]);
+    const message: ToReportThread = { type: 'chunk', buffer: chunk.buffer, length: chunk.length, strings };
+    worker.postMessage(message, [chunk.buffer]);
+    this.#posted = true;
   }
 
-  /** The report's HTML, once every chunk but the last has been added; then the thread is stopped. */
+  /** The report's HTML, given the log's last (partial) chunk; then the thread is stopped. */
   async html(last: Chunk, strings: readonly string[], droppedLogs: number): Promise<string> {
-    if (this.#ready && !this.#lost) this.#post(last, strings);
-    else this.#waiting.push([last, strings]);
     try {
-      if (!this.#sent && (!this.#ready || this.#lost)) return await buildHere(this.#waiting.splice(0), droppedLogs);
-      if (this.#lost) throw new Error(`the report could not be built: ${this.#lost.message}`, { cause: this.#lost });
+      const worker = this.#worker;
+      // No thread ever took a chunk (a short log, or none could start): they are all here.
+      if (!this.#posted) return await buildHere([...this.#kept.splice(0), [last, strings]], droppedLogs);
+      if (this.#lost || !worker) throw new Error(`the report could not be built: ${this.#lost?.message ?? 'the thread is gone'}`, { cause: this.#lost });
       const answer = new Promise<string>((resolve, reject) => (this.#answer = { resolve, reject }));
+      this.add(last, strings);
       // Held while the thread works: the run has ended, and an unref'd thread would let the process exit first.
-      this.#worker!.ref();
-      this.#worker!.postMessage({ type: 'end', droppedLogs } satisfies ToReportThread);
+      worker.ref();
+      worker.postMessage({ type: 'end', droppedLogs } satisfies ToReportThread);
       return await answer;
     } finally {
       this.close();

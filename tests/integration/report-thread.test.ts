@@ -1,7 +1,7 @@
 /**
- * The report thread: it builds the same HTML as the in-thread build for the same events, takes
- * chunks before and after its boot, and is gone after every run that had a report, whatever way
- * the run ended.
+ * The report thread: it builds the same HTML as the in-thread build (the fallback) for the same
+ * events, takes chunks before and after its boot, and is gone after every run that had a report,
+ * whatever way the run ended.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -83,13 +83,17 @@ describe('the report thread', () => {
     await eventually(() => assert.equal(liveReportThreads(), 0));
   });
 
-  it('a thread not ready by the end is stopped, and the same code builds the report here', async () => {
-    const thread = new ReportThread();
+  it('where no thread can be made, the same code builds the report here, and says so', async (t) => {
+    const warned: string[] = [];
+    t.mock.method(console, 'warn', (text: string) => void warned.push(text));
+    const thread = new ReportThread(() => {
+      throw new Error('no threads here');
+    });
     feed(thread, log);
-    // Asked at once: the thread has not booted, so the chunks are still here.
     assert.equal(await end(thread, log), await reportHtml(log));
-    await eventually(() => assert.equal(liveReportThreads(), 0));
+    assert.match(warned.join('\n'), /report thread could not start \(no threads here\)/);
     // A log of one chunk (a short run) starts no thread at all.
+    await eventually(() => assert.equal(liveReportThreads(), 0));
     const short = logOf(events(100));
     assert.equal(await end(new ReportThread(), short), await reportHtml(short));
     assert.equal(liveReportThreads(), 0, 'no thread for a log of one chunk');
