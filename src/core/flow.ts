@@ -9,7 +9,7 @@ import { isWeftWorker } from './is-main.ts';
 import { resolveFlowOptions, type FlowOptions, type ResolvedFlowOptions } from './options.ts';
 import type { FlowRunRecord, FlowRunState, TaskRunState } from './states.ts';
 import type { TaskRunner } from './task-runner.ts';
-import { startReport } from '../report/report.ts';
+import { startReport, type RunReport } from '../report/report.ts';
 
 /**
  * A flow: a function whose calls are flow runs. Calling it runs a flow run and resolves the
@@ -144,8 +144,18 @@ export class FlowRun<R> implements PromiseLike<FlowRunRecord<R>> {
 async function execute<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (...args: never[]) => unknown, args: readonly unknown[], options: ResolvedFlowOptions<R>, annotations: Annotations | undefined): Promise<FlowRunRecord<R>> {
   // Let the caller attach listeners to the handle before the first event.
   await Promise.resolve();
+  const path = engine.runner.performanceReport;
+  const report = path ? startReport(engine, path) : undefined;
+  try {
+    return await runFlow(engine, record, fn, args, options, annotations, report);
+  } finally {
+    // Whatever way the run ended: its report thread does not outlive it.
+    report?.close();
+  }
+}
+
+async function runFlow<R>(engine: FlowRunEngine, record: FlowRunRecord<R>, fn: (...args: never[]) => unknown, args: readonly unknown[], options: ResolvedFlowOptions<R>, annotations: Annotations | undefined, report: RunReport | undefined): Promise<FlowRunRecord<R>> {
   const { events, runner } = engine;
-  const report = runner.performanceReport ? startReport(engine, runner.performanceReport) : undefined;
   events.emit('flow-run:started', { flowRunId: engine.id, flowName: record.flowName, parentFlowRunId: record.parentId, runner: runner.name, time: record.startedAt });
   let state: FlowRunState = 'Completed';
   let error: Error | undefined;

@@ -17,7 +17,7 @@ export function isTypeScript(module: string): boolean {
   return TYPESCRIPT.test(module.replace(/[?#].*$/, ''));
 }
 
-// Per realm (thread), and shared with the thread bootstrap of weft's own sources (pool/thread-handle.ts).
+// Per realm (thread), and shared with the thread bootstrap of weft's own sources (util/entry-thread.ts).
 const kLoader = Symbol.for('weft.ts-loader');
 type Realm = { [kLoader]?: Promise<void> | true };
 

@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { RunnerContext } from '../core/task-runner.ts';
 import type { FromWorker, WorkerBoot } from '../protocol/messages.ts';
-import { fromSources, sibling } from '../util/sibling.ts';
+import { entryThread } from '../util/entry-thread.ts';
 import { RemoteHandle, type WorkerLink } from './remote-handle.ts';
 
 /** Options of the worker threads of a pool. */
@@ -10,12 +10,8 @@ export interface ThreadWorkerOptions {
   readonly maxHeapMb: number | undefined;
 }
 
-const entry = sibling(import.meta.url, '../entry/thread');
-
 /**
  * Starts a worker thread running src/entry/thread and resolves its handle once it is ready.
- * Under tsx (weft's own sources), a thread cannot load a `.ts` entry by itself: a small
- * bootstrap installs tsx in the thread first.
  */
 export function startThread(id: string, context: RunnerContext, options: ThreadWorkerOptions): Promise<RemoteHandle> {
   const workerData: WorkerBoot = { workerId: id };
@@ -23,19 +19,11 @@ export function startThread(id: string, context: RunnerContext, options: ThreadW
   const common = { workerData, resourceLimits, stdout: false, stderr: false };
   let worker: Worker;
   try {
-    worker = fromSources(import.meta.url)
-      ? new Worker(bootstrap(), { ...common, eval: true })
-      : new Worker(entry, common);
+    worker = entryThread(import.meta.url, '../entry/thread', common);
   } catch (error) {
     return Promise.reject(error);
   }
   return RemoteHandle.start(id, threadLink(worker), context);
-}
-
-function bootstrap(): string {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  // Marks the thread's loader as installed (loader/register.ts), so task modules do not install it twice.
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); globalThis[Symbol.for('weft.ts-loader')] = true; return import(${JSON.stringify(entry.href)}); });`;
 }
 
 function threadLink(worker: Worker): WorkerLink {

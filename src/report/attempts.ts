@@ -1,5 +1,6 @@
 import { ATTEMPT_STATES, endOf, finishedBegins, finishedEnd, isMeasured, RESTARTED, RETRIED, UNFINISHED } from '../events/attempt-rules.ts';
-import { EventLog, K } from './event-log.ts';
+import { K, type EventLog } from './event-log.ts';
+import type { Chunk } from './rows.ts';
 
 export { ATTEMPT_STATES };
 
@@ -42,6 +43,8 @@ export interface Attempts {
   readonly names: readonly string[];
   /** Whether any `started` event carried `readyTime`. */
   readonly readyTimes: boolean;
+  /** The log's last time (-Infinity for no rows). */
+  readonly lastTime: number;
   runIdOf(run: number): string;
 }
 
@@ -52,75 +55,131 @@ export interface Attempts {
  * log ends is `Unfinished`, ending at the log's last time.
  */
 export function pairAttempts(log: EventLog): Attempts {
-  const SUBMITTED = K['task-run:submitted'];
-  const STARTED = K['task-run:started'];
-  const RETRIED_EVENT = K['task-run:retried'];
-  const FINISHED = K['task-run:finished'];
-  // Bounds first, so every column is one typed array filled in place (no per-event allocation).
-  // Sized from the counts of submits and starts (a run or attempt without one grows the columns):
-  // every column is one typed array filled in place, with no per-event allocation.
-  let submits = 0;
-  let starts = 0;
-  // Per flow run: task runs by dictionary code, and by number per task name (ids `${name}-${n}`, see EventLog.taskCode).
-  const flows = new Map<number, { byCode: Int32Array; byNumber: Map<number, Int32Array> }>();
-  for (let i = 0; i < log.length; i++) {
-    const k = log.kind[i];
-    if (k === SUBMITTED) submits++;
-    else if (k === STARTED) starts++;
-  }
-  const strings = log.strings.length;
-  const names: string[] = [];
-  const nameOf = new Int32Array(strings).fill(-1);
-  let r = runColumns(submits + 16);
-  let a = attemptColumns(starts + 16);
-  let runs = 0;
-  let n = 0;
-  let readyTimes = false;
-  let lastTime = -Infinity;
+  const pairing = new AttemptPairing(log.strings);
+  for (const chunk of log.chunks()) pairing.add(chunk);
+  return pairing.finish();
+}
 
+/** A flow run's task runs: by dictionary code, and by number per task name (ids `${name}-${n}`, see EventLog.taskCode). */
+interface ByFlow {
+  byCode: Int32Array;
+  byNumber: Map<number, Int32Array>;
+}
+
+/**
+ * {@link pairAttempts} a chunk at a time, as a log's chunks arrive (in the report thread while the
+ * run goes on): the columns grow by doubling as runs and attempts come, filled in place, with no
+ * per-event allocation. `strings` is the log's dictionary, read as it grows.
+ */
+export class AttemptPairing {
+  readonly #strings: readonly string[];
+  readonly #flows = new Map<number, ByFlow>();
+  readonly #names: string[] = [];
+  #nameOf: Int32Array = new Int32Array(64).fill(-1);
+  #r = runColumns(1024);
+  #a = attemptColumns(1024);
+  #runs = 0;
+  #n = 0;
+  #readyTimes = false;
+  /** The log's last time so far. */
+  lastTime = -Infinity;
   // Task runs are keyed by (flow run, task run id): ids repeat across subflows. The last flow run
   // and task name looked up are kept: consecutive events are nearly always of the same ones.
-  type ByFlow = { byCode: Int32Array; byNumber: Map<number, Int32Array> };
-  let lastFlow = -2;
-  let lastByFlow: ByFlow | undefined;
-  let lastName = -2;
-  let lastByNumber: Int32Array | undefined;
-  const runIndex = (i: number): number => {
-    const f = log.flow[i]!;
-    let byFlow = lastByFlow as ByFlow;
-    if (f !== lastFlow) {
-      byFlow = flows.get(f) as ByFlow;
-      if (!byFlow) flows.set(f, (byFlow = { byCode: new Int32Array(strings).fill(-1), byNumber: new Map() }));
-      lastFlow = f;
-      lastByFlow = byFlow;
-      lastName = -2;
+  #lastFlow = -2;
+  #lastByFlow: ByFlow | undefined;
+  #lastName = -2;
+  #lastByNumber: Int32Array | undefined;
+
+  constructor(strings: readonly string[]) {
+    this.#strings = strings;
+  }
+
+  /** Pairs the rows of one chunk, after every chunk before it. */
+  add(c: Chunk): void {
+    const SUBMITTED = K['task-run:submitted'];
+    const STARTED = K['task-run:started'];
+    const RETRIED_EVENT = K['task-run:retried'];
+    const FINISHED = K['task-run:finished'];
+    for (let i = 0; i < c.length; i++) {
+      const k = c.kind[i]!;
+      const t = c.time[i]!;
+      if (t > this.lastTime) this.lastTime = t;
+      if (k === SUBMITTED) {
+        this.#runIndex(c, i);
+      } else if (k === STARTED) {
+        const r = this.#r;
+        const run = this.#runIndex(c, i);
+        const ready = c.y[i]!;
+        if (!Number.isNaN(ready) && r.attempts[run] === 0) {
+          this.#readyTimes = true;
+          r.ready[run] = ready;
+          r.due[run] = ready;
+        }
+        this.#close(run, t, RESTARTED);
+        this.#begin(run, c.worker[i]!, t, c.x[i]!);
+      } else if (k === RETRIED_EVENT) {
+        const run = this.#runIndex(c, i);
+        this.#close(run, t, RETRIED);
+        const r = this.#r;
+        r.retries[run]!++;
+        const delay = c.d[i]!;
+        r.nextDue[run] = t + (Number.isNaN(delay) ? 0 : delay);
+      } else if (k === FINISHED) {
+        const run = this.#runIndex(c, i);
+        const r = this.#r;
+        if (r.state[run]! >= 0) continue; // it ended already
+        const attempt = c.x[i]!;
+        if (finishedBegins(r.open[run]! >= 0, attempt, r.attempts[run]!, c.y[i]!)) this.#begin(run, c.worker[i]!, c.y[i]!, attempt);
+        const at = r.open[run]!;
+        if (at >= 0) {
+          const a = this.#a;
+          const service = c.d[i]!;
+          if (isMeasured(a.attempt[at]!, attempt, service)) a.measured[at] = 1;
+          this.#close(run, finishedEnd(a.start[at]!, a.attempt[at]!, attempt, service, t), c.state[i]!);
+        }
+        r.state[run] = c.state[i]!;
+        r.end[run] = t;
+      }
     }
-    const task = log.task[i]!;
-    let byTask = byFlow.byCode;
+  }
+
+  #runIndex(c: Chunk, i: number): number {
+    const f = c.flow[i]!;
+    let byFlow = this.#lastByFlow as ByFlow;
+    if (f !== this.#lastFlow) {
+      byFlow = this.#flows.get(f) as ByFlow;
+      if (!byFlow) this.#flows.set(f, (byFlow = { byCode: new Int32Array(0), byNumber: new Map() }));
+      this.#lastFlow = f;
+      this.#lastByFlow = byFlow;
+      this.#lastName = -2;
+    }
+    const task = c.task[i]!;
     let slot = task;
+    let byTask: Int32Array;
     if (task <= -2) {
       slot = -(task + 2);
-      const code = log.name[i]!;
-      let numbered = code === lastName ? lastByNumber : byFlow.byNumber.get(code);
-      if (!numbered || slot >= numbered.length) {
-        const grown = new Int32Array(Math.max(1024, (slot + 1) * 2)).fill(-1);
-        if (numbered) grown.set(numbered);
-        byFlow.byNumber.set(code, (numbered = grown));
-      }
-      lastName = code;
-      lastByNumber = numbered;
+      const code = c.name[i]!;
+      let numbered = code === this.#lastName ? this.#lastByNumber : byFlow.byNumber.get(code);
+      if (!numbered || slot >= numbered.length) byFlow.byNumber.set(code, (numbered = wider(numbered, slot)));
+      this.#lastName = code;
+      this.#lastByNumber = numbered;
       byTask = numbered;
+    } else {
+      // The dictionary grows as the log does: a code may be past the table made for it so far.
+      if (slot >= byFlow.byCode.length) byFlow.byCode = wider(byFlow.byCode, slot);
+      byTask = byFlow.byCode;
     }
     let run = byTask[slot]!;
     if (run < 0) {
-      if (runs === r.task.length) r = runColumns(runs * 2, r);
-      run = runs++;
+      let r = this.#r;
+      if (this.#runs === r.task.length) r = this.#r = runColumns(this.#runs * 2, r);
+      run = this.#runs++;
       byTask[slot] = run;
-      r.row[run] = i;
-      const code = log.name[i]!;
-      let nm = nameOf[code]!;
-      if (nm < 0) nm = nameOf[code] = names.push(log.str(code) ?? '?') - 1;
-      const t = log.time[i]!;
+      const code = c.name[i]!;
+      if (code + 1 >= this.#nameOf.length) this.#nameOf = wider(this.#nameOf, code + 1);
+      let nm = this.#nameOf[code + 1]!;
+      if (nm < 0) nm = this.#nameOf[code + 1] = this.#names.push((code < 0 ? undefined : this.#strings[code]) ?? '?') - 1;
+      const t = c.time[i]!;
       r.task[run] = task;
       r.number[run] = task <= -2 ? slot : -1;
       r.name[run] = nm;
@@ -128,88 +187,78 @@ export function pairAttempts(log: EventLog): Attempts {
       r.due[run] = t;
     }
     return run;
-  };
-  const close = (run: number, end: number, state: number): void => {
+  }
+
+  #close(run: number, end: number, state: number): void {
+    const r = this.#r;
     const at = r.open[run]!;
     if (at < 0) return;
+    const a = this.#a;
     a.end[at] = endOf(a.start[at]!, end);
     a.state[at] = state;
     r.open[run] = -1;
-  };
-  const begin = (run: number, i: number, start: number, attempt: number): void => {
+  }
+
+  #begin(run: number, worker: number, start: number, attempt: number): void {
+    const r = this.#r;
     const next = r.nextDue[run]!;
     const due = Number.isNaN(next) ? r.due[run]! : next;
-    if (n === a.run.length) a = attemptColumns(n * 2, a);
+    const n = this.#n;
+    let a = this.#a;
+    if (n === a.run.length) a = this.#a = attemptColumns(n * 2, a);
     a.run[n] = run;
     a.name[n] = r.name[run]!;
-    a.worker[n] = log.worker[i]!;
+    a.worker[n] = worker;
     a.start[n] = start;
     a.end[n] = NaN;
     a.state[n] = UNFINISHED;
     a.attempt[n] = attempt;
     a.wait[n] = Math.max(0, start - due);
-    r.open[run] = n++;
+    r.open[run] = n;
+    this.#n = n + 1;
     if (attempt > r.attempts[run]!) r.attempts[run] = attempt;
-  };
+  }
 
-  for (let i = 0; i < log.length; i++) {
-    const k = log.kind[i]!;
-    const t = log.time[i]!;
-    if (t > lastTime) lastTime = t;
-    if (k === SUBMITTED) {
-      runIndex(i);
-    } else if (k === STARTED) {
-      const run = runIndex(i);
-      const ready = log.y[i]!;
-      if (!Number.isNaN(ready) && r.attempts[run] === 0) {
-        readyTimes = true;
-        r.ready[run] = ready;
-        r.due[run] = ready;
-      }
-      close(run, t, RESTARTED);
-      begin(run, i, t, log.x[i]!);
-    } else if (k === RETRIED_EVENT) {
-      const run = runIndex(i);
-      close(run, t, RETRIED);
-      r.retries[run]!++;
-      const delay = log.d[i]!;
-      r.nextDue[run] = t + (Number.isNaN(delay) ? 0 : delay);
-    } else if (k === FINISHED) {
-      const run = runIndex(i);
-      if (r.state[run]! >= 0) continue; // it ended already
-      const attempt = log.x[i]!;
-      if (finishedBegins(r.open[run]! >= 0, attempt, r.attempts[run]!, log.y[i]!)) begin(run, i, log.y[i]!, attempt);
+  /** The attempts of every chunk added: attempts still open end `Unfinished` at the last time. Called once, after the last chunk. */
+  finish(): Attempts {
+    const { lastTime } = this;
+    const r = this.#r;
+    const a = this.#a;
+    const runs = this.#runs;
+    const n = this.#n;
+    for (let run = 0; run < runs; run++) {
       const at = r.open[run]!;
-      if (at >= 0) {
-        const service = log.d[i]!;
-        if (isMeasured(a.attempt[at]!, attempt, service)) a.measured[at] = 1;
-        close(run, finishedEnd(a.start[at]!, a.attempt[at]!, attempt, service, t), log.state[i]!);
-      }
-      r.state[run] = log.state[i]!;
-      r.end[run] = t;
+      if (at >= 0) a.end[at] = endOf(a.start[at]!, lastTime);
+      if (Number.isNaN(r.end[run]!)) r.end[run] = lastTime;
     }
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    // Attempts are appended as they start, so they are nearly always in order already.
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) if (a.start[i]! < a.start[i - 1]!) sorted = false;
+    if (!sorted) order.sort((x, y) => a.start[x]! - a.start[y]! || x - y);
+    const cut = <T extends Int32Array | Int8Array | Uint8Array | Float64Array>(col: T, len: number): T => col.subarray(0, len) as T;
+    const names = this.#names;
+    const strings = this.#strings;
+    return {
+      length: n, order,
+      run: cut(a.run, n), name: cut(a.name, n), worker: cut(a.worker, n), start: cut(a.start, n), end: cut(a.end, n),
+      state: cut(a.state, n), attempt: cut(a.attempt, n), wait: cut(a.wait, n), measured: cut(a.measured, n),
+      runs, runName: cut(r.name, runs), runNumber: cut(r.number, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
+      runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes: this.#readyTimes, lastTime,
+      runIdOf: (run) => {
+        const task = r.task[run]!;
+        return (task <= -2 ? `${names[r.name[run]!]}-${r.number[run]}` : strings[task]) ?? '';
+      },
+    };
   }
-  for (let run = 0; run < runs; run++) {
-    const at = r.open[run]!;
-    if (at >= 0) a.end[at] = endOf(a.start[at]!, lastTime);
-    if (Number.isNaN(r.end[run]!)) r.end[run] = lastTime;
-  }
+}
 
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  // Attempts are appended as they start, so they are nearly always in order already.
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) if (a.start[i]! < a.start[i - 1]!) sorted = false;
-  if (!sorted) order.sort((x, y) => a.start[x]! - a.start[y]! || x - y);
-  const cut = <T extends Int32Array | Int8Array | Uint8Array | Float64Array>(col: T, len: number): T => col.subarray(0, len) as T;
-  return {
-    length: n, order,
-    run: cut(a.run, n), name: cut(a.name, n), worker: cut(a.worker, n), start: cut(a.start, n), end: cut(a.end, n),
-    state: cut(a.state, n), attempt: cut(a.attempt, n), wait: cut(a.wait, n), measured: cut(a.measured, n),
-    runs, runName: cut(r.name, runs), runNumber: cut(r.number, runs), runState: cut(r.state, runs), runRetries: cut(r.retries, runs), runAttempts: cut(r.attempts, runs),
-    runSubmitted: cut(r.submitted, runs), runReady: cut(r.ready, runs), runDue: cut(r.due, runs), runEnd: cut(r.end, runs), names, readyTimes,
-    runIdOf: (run) => log.taskId(r.row[run]!) ?? '',
-  };
+/** `table` (or none) widened to hold index `slot`, new entries -1. */
+function wider(table: Int32Array | undefined, slot: number): Int32Array {
+  const grown = new Int32Array(Math.max(1024, (slot + 1) * 2)).fill(-1);
+  if (table) grown.set(table);
+  return grown;
 }
 
 type Column = Int32Array | Int8Array | Uint8Array | Float64Array;
@@ -229,7 +278,7 @@ function columns<C extends Record<string, Column>>(make: { [K in keyof C]: [new 
 }
 
 const RUN_COLUMNS = {
-  task: [Int32Array, 0], number: [Int32Array, 0], row: [Int32Array, 0], name: [Int32Array, 0], state: [Int8Array, -1], retries: [Int32Array, 0],
+  task: [Int32Array, 0], number: [Int32Array, 0], name: [Int32Array, 0], state: [Int8Array, -1], retries: [Int32Array, 0],
   attempts: [Int32Array, 0], submitted: [Float64Array, 0], ready: [Float64Array, NaN], due: [Float64Array, 0], end: [Float64Array, NaN],
   open: [Int32Array, -1], nextDue: [Float64Array, NaN],
 } as const;

@@ -2,6 +2,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { WeftEventName, WeftEvents } from '../events/events.ts';
 import type { FoldRecorder } from '../events/fold.ts';
 import type { FinalTaskRunState } from '../core/states.ts';
+import { CHUNK_ROWS, newChunk, regrow, type Chunk, type ColumnName } from './rows.ts';
 
 /** Event kinds, by their code in {@link EventLog.kind}. */
 export const KINDS = [
@@ -17,13 +18,18 @@ export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** Non-error task log lines a log keeps; error-level lines have a cap of their own. */
 export const LOG_CAP = 10_000;
 
-const INITIAL = 4096;
+/** Rows of a log's first chunk; it doubles up to {@link CHUNK_ROWS}, so a small run's log stays small. */
+const FIRST_ROWS = 4096;
+
+/** Takes each chunk of a log as it fills, with the dictionary's entries added since the last chunk. */
+export type ChunkSink = (chunk: Chunk, strings: readonly string[]) => void;
 
 /**
  * A run's events in columns: one row per event, numbers in typed arrays, strings dictionary-coded.
  * Appending is a handful of typed-array stores, so a report costs the run almost nothing while it
- * runs; the report is built from this at the end, and the same columns are the run log kept under
- * `.weft/runs/`. Columns whose meaning depends on the kind:
+ * runs. Rows fill fixed chunks ({@link CHUNK_ROWS}, rows.ts), never copied once full: the log
+ * keeps them (the run log kept under `.weft/runs/`, a report built in this thread), or hands each
+ * to a sink as it fills ({@link EventLog.sendTo}: the report thread). Columns whose meaning depends on the kind:
  * - `task`: the task run id (see {@link EventLog.taskCode}: most are stored as their number).
  * - `worker`: the worker id; for `flow-run:started`, the parent flow run id.
  * - `x`: the attempt (started, retried, finished), the level (log), `from` (scale).
@@ -32,20 +38,17 @@ const INITIAL = 4096;
  * - `m`: a text: the error (`Name: message`), the log line, a reason, the runner's name, a worker's resources as JSON.
  */
 export class EventLog implements FoldRecorder {
+  /** Rows appended. */
   length = 0;
+  /** The dictionary: append-only, so a sink is sent only its new entries. */
   readonly strings: string[] = [];
   readonly #ids = new Map<string, number>();
-  kind = new Uint8Array(INITIAL);
-  time = new Float64Array(INITIAL);
-  flow = new Int32Array(INITIAL);
-  task = new Int32Array(INITIAL);
-  name = new Int32Array(INITIAL);
-  worker = new Int32Array(INITIAL);
-  x = new Int32Array(INITIAL);
-  state = new Int8Array(INITIAL);
-  y = new Float64Array(INITIAL);
-  d = new Float64Array(INITIAL);
-  m = new Int32Array(INITIAL);
+  /** Full chunks, kept here until a sink takes them. */
+  readonly #full: Chunk[] = [];
+  #chunk = newChunk(FIRST_ROWS);
+  #sink: ChunkSink | undefined;
+  /** Dictionary entries a sink has been sent. */
+  #sent = 0;
   /** Log lines left out past the caps. */
   droppedLogs = 0;
   #logs = 0;
@@ -77,19 +80,77 @@ export class EventLog implements FoldRecorder {
 
   /** Appends one row; fields not given are -1 (codes) or NaN (numbers). */
   row(kind: number, time: number, flow: number, task = -1, name = -1, worker = -1, x = -1, state = -1, y = NaN, d = NaN, m = -1): void {
-    if (this.length === this.kind.length) this.#grow();
-    const i = this.length++;
-    this.kind[i] = kind;
-    this.time[i] = time;
-    this.flow[i] = flow;
-    this.task[i] = task;
-    this.name[i] = name;
-    this.worker[i] = worker;
-    this.x[i] = x;
-    this.state[i] = state;
-    this.y[i] = y;
-    this.d[i] = d;
-    this.m[i] = m;
+    let c = this.#chunk;
+    if (c.length === c.capacity) c = this.#next();
+    const i = c.length++;
+    c.kind[i] = kind;
+    c.time[i] = time;
+    c.flow[i] = flow;
+    c.task[i] = task;
+    c.name[i] = name;
+    c.worker[i] = worker;
+    c.x[i] = x;
+    c.state[i] = state;
+    c.y[i] = y;
+    c.d[i] = d;
+    c.m[i] = m;
+    this.length++;
+  }
+
+  // The first chunk doubles up to full size (a copy of at most 0.8 MB in all); after that a full
+  // chunk is kept or handed on as it is, and a fresh one taken: no growth copies.
+  #next(): Chunk {
+    const c = this.#chunk;
+    if (c.capacity < CHUNK_ROWS) return (this.#chunk = regrow(c, Math.min(CHUNK_ROWS, c.capacity * 2)));
+    if (this.#sink) this.#sink(c, this.#newStrings());
+    else this.#full.push(c);
+    return (this.#chunk = newChunk(CHUNK_ROWS));
+  }
+
+  #newStrings(): readonly string[] {
+    const added = this.strings.slice(this.#sent);
+    this.#sent = this.strings.length;
+    return added;
+  }
+
+  /**
+   * From now on, hands each chunk to `sink` as it fills (the chunks full so far first) and keeps
+   * none: the sink may transfer their buffers. {@link end} gives the last, partial, chunk.
+   */
+  sendTo(sink: ChunkSink): void {
+    this.#sink = sink;
+    for (const c of this.#full.splice(0)) sink(c, this.#newStrings());
+  }
+
+  /** The partial chunk and the dictionary's entries not yet sent ({@link sendTo}); rows appended after it are not sent. */
+  end(): { chunk: Chunk; strings: readonly string[] } {
+    const chunk = this.#chunk;
+    this.#chunk = newChunk(FIRST_ROWS);
+    return { chunk, strings: this.#newStrings() };
+  }
+
+  /** Every chunk of the log, in order (a log with a sink keeps none but the one filling). */
+  chunks(): readonly Chunk[] {
+    return [...this.#full, this.#chunk];
+  }
+
+  /** The value of `column` at row `i` (a log without a sink: it keeps every row). */
+  get(column: ColumnName, i: number): number {
+    // Every chunk but the last is full size: the first doubled up to it before it was kept.
+    const k = Math.floor(i / CHUNK_ROWS);
+    return (k < this.#full.length ? this.#full[k]! : this.#chunk)[column][i % CHUNK_ROWS]!;
+  }
+
+  /** A log of these rows (every chunk full size but the last) and dictionary, e.g. read back from a run log. */
+  static restore(strings: readonly string[], chunks: readonly Chunk[], droppedLogs: number): EventLog {
+    const log = new EventLog();
+    for (const s of strings) log.intern(s);
+    log.droppedLogs = droppedLogs;
+    if (chunks.length === 0) return log;
+    log.#full.push(...chunks.slice(0, -1));
+    log.#chunk = chunks[chunks.length - 1]!;
+    log.length = chunks.reduce((n, c) => n + c.length, 0);
+    return log;
   }
 
   /**
@@ -115,8 +176,7 @@ export class EventLog implements FoldRecorder {
 
   /** The task run id of row `i` (see {@link taskCode}). */
   taskId(i: number): string | undefined {
-    const code = this.task[i]!;
-    return code <= -2 ? `${this.str(this.name[i]!) ?? ''}-${-(code + 2)}` : this.str(code);
+    return taskIdOf(this.strings, this.get('task', i), this.get('name', i));
   }
 
   /** Appends one event as the bus carries it. Called once per event of the run: no closure, no allocation beyond the columns. */
@@ -148,29 +208,6 @@ export class EventLog implements FoldRecorder {
     }
     this.row(K['task-run:log'], e.time, this.intern(e.flowRunId, 0), this.taskCode(e.taskRunId, e.taskName), this.intern(e.taskName, 1), this.intern(e.workerId, 2), LEVELS.indexOf(e.level), -1, NaN, NaN, this.intern(e.message));
   }
-
-  // Doubling: a log never holds more than twice its rows (50 B a row). Growing ×4 left a
-  // 100,000-run log (300,002 rows) with room for 1,048,576 rows, 52 MB live and 70 MB allocated
-  // over its growth; doubled, 26 MB live and 52 MB allocated: less memory for the run's GC to see.
-  #grow(): void {
-    const size = Math.max(INITIAL, this.kind.length * 2);
-    const grow = <T extends Uint8Array | Int8Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
-    this.kind = grow(this.kind);
-    this.time = grow(this.time);
-    this.flow = grow(this.flow);
-    this.task = grow(this.task);
-    this.name = grow(this.name);
-    this.worker = grow(this.worker);
-    this.x = grow(this.x);
-    this.state = grow(this.state);
-    this.y = grow(this.y);
-    this.d = grow(this.d);
-    this.m = grow(this.m);
-  }
 }
 
 type Kind = (typeof KINDS)[number];
@@ -194,6 +231,12 @@ const APPEND: { readonly [E in Kind]: Appender<E> } = {
   'scale:down': (log, e) => log.row(K['scale:down'], e.time, -1, -1, -1, -1, e.from, -1, NaN, e.to, log.intern(e.reason)),
   'runner:warning': (log, e) => log.row(K['runner:warning'], e.time, -1, -1, -1, -1, -1, -1, NaN, NaN, log.intern(e.message)),
 };
+
+/** A task run id from its code in the `task` column and its task name's code ({@link EventLog.taskCode}). */
+export function taskIdOf(strings: readonly string[], task: number, name: number): string | undefined {
+  if (task <= -2) return `${(name < 0 ? undefined : strings[name]) ?? ''}-${-(task + 2)}`;
+  return task < 0 ? undefined : strings[task];
+}
 
 function stateCode(state: string | undefined): number {
   return STATES.indexOf(state as (typeof STATES)[number]);

@@ -3,17 +3,18 @@
  * page shows. No I/O, no clock: the same log always gives the same model.
  * @module
  */
-import { EventLog, K, LEVELS, STATES } from './event-log.ts';
-import { pairAttempts, ATTEMPT_STATES, type Attempts } from './attempts.ts';
+import { STATES, type EventLog } from './event-log.ts';
+import { ATTEMPT_STATES, type Attempts } from './attempts.ts';
+import { AttemptPairing } from './attempts.ts';
+import type { Chunk } from './rows.ts';
+import { RunFacts, type LogLine, type Subflow, type WorkerEvent } from './run-facts.ts';
+import { overheadOf, taskTable } from './task-stats.ts';
+import { timelineOf } from './timeline.ts';
 
 export { ATTEMPT_STATES };
-
-/** How many time buckets the over-time charts have. */
-export const BUCKETS = 1000;
-/** Error lines kept (task errors and error-level logs); the rest are counted. */
-export const ERROR_CAP = 10_000;
-/** Other log lines kept; the rest are counted. */
-export const LOG_LINES_CAP = 10_000;
+export { BUCKETS } from './timeline.ts';
+export { ERROR_CAP, LOG_LINES_CAP, type LogLine, type Subflow, type WorkerEvent } from './run-facts.ts';
+export { quantile, logHistogram } from './task-stats.ts';
 
 /** The run at a glance. Times are epoch ms; durations ms. */
 export interface Summary {
@@ -110,30 +111,6 @@ export interface Overhead {
   readonly readyToStart: { readonly p50Ms: number; readonly p95Ms: number; readonly histogram: Histogram };
 }
 
-export interface WorkerEvent {
-  readonly time: number;
-  readonly kind: 'joined' | 'left' | 'scale up' | 'scale down' | 'warning';
-  readonly text: string;
-}
-
-export interface Subflow {
-  readonly flowRunId: string;
-  readonly flowName: string;
-  readonly parentFlowRunId: string;
-  readonly start: number;
-  readonly end?: number;
-  readonly state: string;
-}
-
-export interface LogLine {
-  /** ms from the run's start. */
-  readonly time: number;
-  readonly level: string;
-  readonly taskRunId: string;
-  readonly workerId: string;
-  readonly message: string;
-}
-
 export interface Capped<T> {
   readonly lines: readonly T[];
   /** Lines left out past the cap. */
@@ -158,11 +135,40 @@ export interface ReportModel {
 
 /** Builds the report's model from a run's events. */
 export function buildModel(log: EventLog): ReportModel {
-  const root = rootFlow(log);
-  const attempts = pairAttempts(log);
+  const builder = new ReportBuilder();
+  log.chunks().forEach((chunk, k) => builder.add(chunk, k === 0 ? log.strings : []));
+  return builder.model(log.droppedLogs);
+}
+
+/**
+ * A report's model built a chunk at a time, as a log's chunks arrive: the same code in the report
+ * thread (fed while the run goes on) and in this one ({@link buildModel}). What is left for
+ * {@link ReportBuilder.model} at the end is what needs every attempt: lanes, the stream in start
+ * order, quantiles and the charts' buckets.
+ */
+export class ReportBuilder {
+  readonly #strings: string[] = [];
+  readonly #pairing = new AttemptPairing(this.#strings);
+  readonly #facts = new RunFacts(this.#strings);
+
+  /** Adds a chunk of the log, after every chunk before it; `strings` are the dictionary's entries new since the last. */
+  add(chunk: Chunk, strings: readonly string[]): void {
+    for (const s of strings) this.#strings.push(s);
+    this.#pairing.add(chunk);
+    this.#facts.add(chunk);
+  }
+
+  /** The model of every chunk added; `droppedLogs` is what the log itself left out. Called once, at the end. */
+  model(droppedLogs: number): ReportModel {
+    return modelOf(this.#pairing.finish(), this.#facts, this.#strings, droppedLogs);
+  }
+}
+
+function modelOf(attempts: Attempts, facts: RunFacts, strings: readonly string[], droppedLogs: number): ReportModel {
+  const root = facts.root();
   const t0 = root.start;
-  const t1 = Math.max(root.end ?? lastTime(log), t0);
-  const lanesOf = packLanes(attempts, log);
+  const t1 = Math.max(root.end ?? attempts.lastTime, t0);
+  const lanesOf = packLanes(attempts, strings);
   const stream = toStream(attempts, lanesOf.lane, t0);
   const { rows: tasks, waits } = taskTable(attempts);
   const byState: Record<string, number> = {};
@@ -175,8 +181,7 @@ export function buildModel(log: EventLog): ReportModel {
     retries += attempts.runRetries[r]!;
   }
   for (let a = 0; a < attempts.length; a++) if (attempts.state[a] === 2) crashes++;
-  const subflows = subflowsOf(log, root.flow);
-  const workerEvents = workerEventsOf(log, t0);
+  const { subflows, workerEvents, errors, logs } = facts.relative(t0, droppedLogs);
   return {
     summary: {
       flowName: root.name, flowRunId: root.id, runner: root.runner, state: root.state,
@@ -190,46 +195,13 @@ export function buildModel(log: EventLog): ReportModel {
     lanes: lanesOf.lanes,
     stream,
     tasks,
-    timeline: timelineOf(attempts, log, t0, t1),
+    timeline: timelineOf(attempts, facts.workerIntervals, facts.stillJoined(), t0, t1),
     overhead: overheadOf(attempts, waits),
     workerEvents,
     subflows,
-    ...linesOf(log, attempts, t0),
+    errors,
+    logs,
   };
-}
-
-interface Root {
-  flow: number;
-  id: string;
-  name: string;
-  runner: string;
-  start: number;
-  end?: number;
-  state: string;
-  error?: string;
-}
-
-/** The run the report is about: the first flow run without a parent in the log. */
-function rootFlow(log: EventLog): Root {
-  let root: Root | undefined;
-  for (let i = 0; i < log.length; i++) {
-    const k = log.kind[i];
-    if (k === K['flow-run:started'] && !root && log.worker[i]! < 0) {
-      root = { flow: log.flow[i]!, id: log.str(log.flow[i]!)!, name: log.str(log.name[i]!) ?? '', runner: log.str(log.m[i]!) ?? '', start: log.time[i]!, state: 'Running' };
-    } else if (k === K['flow-run:finished'] && root && log.flow[i] === root.flow) {
-      root.end = log.time[i]!;
-      root.state = STATES[log.state[i]!] ?? 'Running';
-      const error = log.str(log.m[i]!);
-      if (error !== undefined) root.error = error;
-    }
-  }
-  return root ?? { flow: -1, id: '', name: '', runner: '', start: log.length > 0 ? log.time[0]! : 0, state: 'Running' };
-}
-
-function lastTime(log: EventLog): number {
-  let t = -Infinity;
-  for (let i = 0; i < log.length; i++) t = Math.max(t, log.time[i]!);
-  return t;
 }
 
 /**
@@ -246,7 +218,7 @@ export const PACK_TOLERANCE_MS = 5;
  * uses the fewest lanes possible, the worker's peak concurrency). Lanes are ordered by worker,
  * in order of each worker's first attempt.
  */
-export function packLanes(a: Attempts, log: EventLog): { lanes: Lane[]; lane: Int32Array; workers: number } {
+export function packLanes(a: Attempts, strings: readonly string[]): { lanes: Lane[]; lane: Int32Array; workers: number } {
   const perWorker = new Map<number, { ends: number[]; last: number[] }>();
   const slot = new Int32Array(a.length);
   for (const i of a.order) {
@@ -266,7 +238,7 @@ export function packLanes(a: Attempts, log: EventLog): { lanes: Lane[]; lane: In
   const base = new Map<number, number>();
   for (const [w, l] of perWorker) {
     base.set(w, lanes.length);
-    for (let k = 0; k < l.ends.length; k++) lanes.push({ worker: log.str(w) ?? '?', slot: k });
+    for (let k = 0; k < l.ends.length; k++) lanes.push({ worker: (w < 0 ? undefined : strings[w]) ?? '?', slot: k });
   }
   const lane = new Int32Array(a.length);
   for (let i = 0; i < a.length; i++) lane[i] = base.get(a.worker[i]!)! + slot[i]!;
@@ -301,246 +273,3 @@ function toStream(a: Attempts, lane: Int32Array, t0: number): Stream {
   return s;
 }
 
-/** The value at quantile q of sorted values (nearest rank); 0 for none. */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil(q * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
-}
-
-/**
- * The task table's rows, and every first attempt's wait grouped by name (each group sorted):
- * {@link overheadOf} reads the same waits, so they are collected and sorted once.
- */
-function taskTable(a: Attempts): { rows: TaskRow[]; waits: Grouped } {
-  const names = a.names.length;
-  // Durations and first-attempt waits grouped by name in one array each (counting sort), each
-  // group then sorted in place for exact quantiles.
-  // `firstOnly`: first attempts' waits; else every attempt's duration.
-  const group = (firstOnly: boolean): Grouped => {
-    const off = new Int32Array(names + 1);
-    for (let i = 0; i < a.length; i++) if (!firstOnly || a.attempt[i] === 1) off[a.name[i]! + 1]!++;
-    for (let k = 0; k < names; k++) off[k + 1]! += off[k]!;
-    const fill = off.slice(0, names);
-    const values = new Float64Array(off[names]!);
-    for (let i = 0; i < a.length; i++) {
-      if (firstOnly) {
-        if (a.attempt[i] === 1) values[fill[a.name[i]!]!++] = a.wait[i]!;
-      } else values[fill[a.name[i]!]!++] = Math.max(0, a.end[i]! - a.start[i]!);
-    }
-    for (let k = 0; k < names; k++) values.subarray(off[k]!, off[k + 1]!).sort();
-    return { values, off };
-  };
-  const d = group(false);
-  const w = group(true);
-  const count = new Int32Array(names);
-  const byState = new Int32Array(names * 4);
-  const retries = new Int32Array(names);
-  for (let r = 0; r < a.runs; r++) {
-    const n = a.runName[r]!;
-    count[n]!++;
-    const s = a.runState[r]!;
-    if (s >= 0 && s < 4) byState[n * 4 + s]!++;
-    retries[n]! += a.runRetries[r]!;
-  }
-  const rows = a.names.map((name, n) => {
-    const ds = d.values.subarray(d.off[n]!, d.off[n + 1]!);
-    const ws = w.values.subarray(w.off[n]!, w.off[n + 1]!);
-    let total = 0;
-    for (let i = 0; i < ds.length; i++) total += ds[i]!;
-    return {
-      name, count: count[n]!, completed: byState[n * 4]!, failed: byState[n * 4 + 1]!, crashed: byState[n * 4 + 2]!, cancelled: byState[n * 4 + 3]!,
-      retries: retries[n]!, totalMs: total, meanMs: ds.length ? total / ds.length : 0, p50Ms: quantile(ds, 0.5), p95Ms: quantile(ds, 0.95),
-      maxMs: ds.length ? ds[ds.length - 1]! : 0, waitP95Ms: quantile(ws, 0.95),
-    };
-  });
-  return { rows, waits: w };
-}
-
-/** Values grouped by task name: group n is `values[off[n]..off[n + 1])`. */
-interface Grouped {
-  values: Float64Array;
-  off: Int32Array;
-}
-
-/** All of `g`'s values in one sorted array, merging its sorted groups pairwise (one group: itself, no copy). */
-function mergeGroups(g: Grouped): Float64Array {
-  let runs: Float64Array[] = [];
-  for (let k = 0; k + 1 < g.off.length; k++) if (g.off[k + 1]! > g.off[k]!) runs.push(g.values.subarray(g.off[k]!, g.off[k + 1]!));
-  if (runs.length === 0) return new Float64Array(0);
-  while (runs.length > 1) {
-    const next: Float64Array[] = [];
-    for (let k = 0; k < runs.length; k += 2) next.push(k + 1 < runs.length ? merge(runs[k]!, runs[k + 1]!) : runs[k]!);
-    runs = next;
-  }
-  return runs[0]!;
-}
-
-function merge(x: Float64Array, y: Float64Array): Float64Array {
-  const out = new Float64Array(x.length + y.length);
-  let i = 0;
-  let j = 0;
-  let o = 0;
-  while (i < x.length && j < y.length) out[o++] = x[i]! <= y[j]! || y[j]! !== y[j]! ? x[i++]! : y[j++]!; // NaN last, as sort() puts it
-  while (i < x.length) out[o++] = x[i++]!;
-  while (j < y.length) out[o++] = y[j++]!;
-  return out;
-}
-
-/**
- * Adds the interval [s, e) to per-bucket areas in O(1): partial first and last buckets directly,
- * the full ones in between through a difference array summed once at the end.
- */
-class Areas {
-  readonly area = new Float64Array(BUCKETS);
-  readonly full = new Float64Array(BUCKETS + 1);
-  constructor(readonly t0: number, readonly width: number) {}
-  add(s: number, e: number): void {
-    if (!(e > s)) return;
-    const w = this.width;
-    const bs = Math.min(BUCKETS - 1, Math.max(0, Math.floor((s - this.t0) / w)));
-    const be = Math.min(BUCKETS - 1, Math.max(0, Math.floor((e - this.t0) / w)));
-    if (bs === be) {
-      this.area[bs]! += e - s;
-      return;
-    }
-    this.area[bs]! += this.t0 + (bs + 1) * w - s;
-    this.area[be]! += e - (this.t0 + be * w);
-    this.full[bs + 1]! += 1;
-    this.full[be]! -= 1;
-  }
-  /** Time-weighted mean count per bucket. */
-  means(): Float64Array {
-    const out = new Float64Array(BUCKETS);
-    let running = 0;
-    for (let b = 0; b < BUCKETS; b++) {
-      running += this.full[b]!;
-      out[b] = (this.area[b]! + running * this.width) / this.width;
-    }
-    return out;
-  }
-}
-
-function timelineOf(a: Attempts, log: EventLog, t0: number, t1: number): Timeline {
-  const width = Math.max((t1 - t0) / BUCKETS, 1e-3);
-  const busy = new Areas(t0, width);
-  const queued = new Areas(t0, width);
-  const workers = new Areas(t0, width);
-  for (let i = 0; i < a.length; i++) {
-    busy.add(a.start[i]!, a.end[i]!);
-    queued.add(a.start[i]! - a.wait[i]!, a.start[i]!);
-  }
-  // Runs that never started waited from when they were due until they ended.
-  for (let r = 0; r < a.runs; r++) if (a.runAttempts[r] === 0) queued.add(a.runDue[r]!, a.runEnd[r]!);
-  const joined = new Map<number, number>();
-  for (let i = 0; i < log.length; i++) {
-    const k = log.kind[i];
-    if (k === K['worker:joined']) joined.set(log.worker[i]!, log.time[i]!);
-    else if (k === K['worker:left']) {
-      const since = joined.get(log.worker[i]!);
-      if (since !== undefined) workers.add(since, log.time[i]!);
-      joined.delete(log.worker[i]!);
-    }
-  }
-  for (const since of joined.values()) workers.add(since, t1);
-  const t = new Float64Array(BUCKETS);
-  for (let b = 0; b < BUCKETS; b++) t[b] = b * width;
-  return { bucketMs: width, t, busy: busy.means(), queued: queued.means(), workers: workers.means() };
-}
-
-/** Scheduler overhead; `waits` are the first attempts' waits from {@link taskTable}, sorted there. */
-function overheadOf(a: Attempts, waits: Grouped): Overhead {
-  const toReady = new Float64Array(a.length);
-  let readies = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a.attempt[i] !== 1) continue;
-    const r = a.run[i]!;
-    const ready = a.runReady[r]!;
-    if (ready === ready) toReady[readies++] = Math.max(0, ready - a.runSubmitted[r]!);
-  }
-  const s = mergeGroups(waits);
-  const ready = toReady.subarray(0, readies).sort();
-  return {
-    basis: a.readyTimes ? 'ready' : 'submitted',
-    ...(a.readyTimes && { submitToReady: { p50Ms: quantile(ready, 0.5), p95Ms: quantile(ready, 0.95) } }),
-    readyToStart: { p50Ms: quantile(s, 0.5), p95Ms: quantile(s, 0.95), histogram: logHistogram(s) },
-  };
-}
-
-/** A histogram on log-spaced buckets (4 per decade) from 1 µs, so µs and seconds both show. */
-export function logHistogram(sorted: Float64Array): Histogram {
-  const max = sorted.length ? sorted[sorted.length - 1]! : 0;
-  const edges = [0, 0.001];
-  while (edges[edges.length - 1]! <= max) edges.push(edges[edges.length - 1]! * 10 ** 0.25);
-  const counts = new Array<number>(edges.length - 1).fill(0);
-  let b = 0;
-  for (const v of sorted) {
-    while (b < counts.length - 1 && v >= edges[b + 1]!) b++;
-    counts[b]!++;
-  }
-  return { edges: edges.map((e) => Number(e.toPrecision(3))), counts };
-}
-
-function subflowsOf(log: EventLog, root: number): Subflow[] {
-  const out = new Map<number, { flowRunId: string; flowName: string; parentFlowRunId: string; start: number; end?: number; state: string }>();
-  for (let i = 0; i < log.length; i++) {
-    const k = log.kind[i];
-    const f = log.flow[i]!;
-    if (k === K['flow-run:started'] && f !== root && log.worker[i]! >= 0) {
-      out.set(f, { flowRunId: log.str(f)!, flowName: log.str(log.name[i]!) ?? '', parentFlowRunId: log.str(log.worker[i]!)!, start: log.time[i]!, state: 'Running' });
-    } else if (k === K['flow-run:finished'] && out.has(f)) {
-      const s = out.get(f)!;
-      s.end = log.time[i]!;
-      s.state = STATES[log.state[i]!] ?? 'Running';
-    }
-  }
-  return [...out.values()];
-}
-
-function workerEventsOf(log: EventLog, t0: number): WorkerEvent[] {
-  const out: WorkerEvent[] = [];
-  for (let i = 0; i < log.length; i++) {
-    const k = log.kind[i];
-    const time = log.time[i]! - t0;
-    if (k === K['worker:joined']) out.push({ time, kind: 'joined', text: `${log.str(log.worker[i]!)} ${resourcesText(log.str(log.m[i]!))}`.trim() });
-    else if (k === K['worker:left']) out.push({ time, kind: 'left', text: `${log.str(log.worker[i]!)}: ${log.str(log.m[i]!) ?? ''}` });
-    else if (k === K['scale:up'] || k === K['scale:down']) out.push({ time, kind: k === K['scale:up'] ? 'scale up' : 'scale down', text: `${log.x[i]} → ${log.d[i]} workers${log.m[i]! >= 0 ? `: ${log.str(log.m[i]!)}` : ''}` });
-    else if (k === K['runner:warning']) out.push({ time, kind: 'warning', text: log.str(log.m[i]!) ?? '' });
-  }
-  return out;
-}
-
-function resourcesText(json: string | undefined): string {
-  if (!json || json === '{}') return '';
-  const r = JSON.parse(json) as Record<string, number>;
-  return `(${Object.entries(r).map(([k, v]) => `${k}=${v}`).join(', ')})`;
-}
-
-/** Task errors and log lines, in time order, each list capped with a count of the rest. */
-function linesOf(log: EventLog, a: Attempts, t0: number): { errors: Capped<LogLine>; logs: Capped<LogLine> } {
-  const errors: LogLine[] = [];
-  const logs: LogLine[] = [];
-  let droppedErrors = 0;
-  let droppedLogs = log.droppedLogs;
-  const line = (i: number, level: string): LogLine => ({
-    time: log.time[i]! - t0, level, taskRunId: log.taskId(i) ?? '', workerId: log.str(log.worker[i]!) ?? '', message: log.str(log.m[i]!) ?? '',
-  });
-  for (let i = 0; i < log.length; i++) {
-    const k = log.kind[i];
-    const isError =
-      (k === K['task-run:retried'] || (k === K['task-run:finished'] && log.state[i]! > 0)) && log.m[i]! >= 0;
-    if (isError) {
-      if (errors.length < ERROR_CAP) errors.push(line(i, k === K['task-run:retried'] ? `retried (attempt ${log.x[i]})` : STATES[log.state[i]!]!));
-      else droppedErrors++;
-    } else if (k === K['task-run:log']) {
-      const level = LEVELS[log.x[i]!] ?? 'info';
-      if (level === 'error') {
-        if (errors.length < ERROR_CAP) errors.push(line(i, 'error'));
-        else droppedErrors++;
-      } else if (logs.length < LOG_LINES_CAP) logs.push(line(i, level));
-      else droppedLogs++;
-    }
-  }
-  void a;
-  return { errors: { lines: errors, dropped: droppedErrors }, logs: { lines: logs, dropped: droppedLogs } };
-}

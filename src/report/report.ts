@@ -7,26 +7,47 @@
 import { writeFile } from 'node:fs/promises';
 import type { EventBus } from '../events/bus.ts';
 import { collect, type EventLog, type RecordingRun } from './event-log.ts';
+import { ReportThread } from './report-thread.ts';
 
-/** Builds the report's HTML from a run's event log. */
+/** Builds the report's HTML from a run's event log, in this thread. */
 export async function reportHtml(log: EventLog): Promise<string> {
   // Loaded on first use: a run without a report never loads the renderer or zlib.
   const [{ buildModel }, { renderHtml }] = await Promise.all([import('./model.ts'), import('./html.ts')]);
   return renderHtml(buildModel(log));
 }
 
+/** A report being collected: {@link startReport}. */
+export interface RunReport {
+  /** Stops collecting, builds the HTML, writes it to the report's path, and returns it. */
+  finish(): Promise<string>;
+  /** Stops collecting and building, whatever the state (every path of a run ends here; after `finish`, nothing to do). */
+  close(): void;
+}
+
 /**
- * Starts collecting a run's events (from its bus, and its task runs' facts from its engine's fold);
- * `finish()` stops, builds the HTML, writes it to `path`, and returns it.
+ * Starts collecting a run's events (from its bus, and its task runs' facts from its engine's fold)
+ * into a log whose chunks go to a report thread as they fill (report-thread.ts).
  */
-export function startReport(run: RecordingRun & { readonly bus: EventBus }, path: string): { finish(): Promise<string> } {
+export function startReport(run: RecordingRun & { readonly bus: EventBus }, path: string): RunReport {
+  const thread = new ReportThread();
   const collector = collect(run.bus, run);
+  collector.log.sendTo((chunk, strings) => thread.add(chunk, strings));
+  let stopped = false;
+  const stop = () => {
+    if (!stopped) collector.stop();
+    stopped = true;
+  };
   return {
     async finish() {
-      collector.stop();
-      const html = await reportHtml(collector.log);
+      stop();
+      const { chunk, strings } = collector.log.end();
+      const html = await thread.html(chunk, strings, collector.log.droppedLogs);
       await writeFile(path, html);
       return html;
+    },
+    close() {
+      stop();
+      thread.close();
     },
   };
 }

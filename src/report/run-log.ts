@@ -10,6 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { FlowRun } from '../core/flow.ts';
 import type { FlowRunRecord } from '../core/states.ts';
 import { collect, EventLog } from './event-log.ts';
+import { CHUNK_ROWS, COLUMNS, newChunk } from './rows.ts';
 
 /** Where `weft run` keeps run logs, relative to the current directory. */
 export const RUNS_DIR = '.weft/runs';
@@ -17,7 +18,6 @@ export const RUNS_DIR = '.weft/runs';
 export const KEEP_RUNS = 50;
 const EVENTS_FILE = 'events.bin.gz';
 const SUMMARY_FILE = 'summary.json';
-const COLUMNS = ['kind', 'time', 'flow', 'task', 'name', 'worker', 'x', 'state', 'y', 'd', 'm'] as const;
 
 /** What `weft runs` lists of a kept run. */
 export interface RunSummary {
@@ -30,15 +30,16 @@ export interface RunSummary {
   readonly counts: Readonly<Record<string, number>>;
 }
 
-/** The log as bytes: `[u32 header length][JSON header][each column's bytes]`, gzipped. */
+/** The log as bytes: `[u32 header length][JSON header][each column's bytes, every row]`, gzipped. */
 export function encodeLog(log: EventLog): Buffer {
   const header = Buffer.from(JSON.stringify({ version: 1, length: log.length, strings: log.strings, droppedLogs: log.droppedLogs }));
   const head = Buffer.alloc(4);
   head.writeUInt32LE(header.length, 0);
-  const columns = COLUMNS.map((c) => {
-    const a = log[c];
-    return Buffer.from(a.buffer, a.byteOffset, log.length * a.BYTES_PER_ELEMENT);
-  });
+  const chunks = log.chunks();
+  const columns = COLUMNS.flatMap((c) => chunks.map((chunk) => {
+    const a = chunk[c];
+    return Buffer.from(a.buffer, a.byteOffset, chunk.length * a.BYTES_PER_ELEMENT);
+  }));
   return gzipSync(Buffer.concat([head, header, ...columns]), { level: 6 });
 }
 
@@ -47,20 +48,22 @@ export function decodeLog(bytes: Buffer): EventLog {
   const size = raw.readUInt32LE(0);
   const header = JSON.parse(raw.subarray(4, 4 + size).toString('utf8')) as { version: number; length: number; strings: string[]; droppedLogs: number };
   if (header.version !== 1) throw new Error(`this run log has format version ${header.version}; this weft reads version 1`);
-  const log = new EventLog();
-  for (const s of header.strings) log.intern(s);
-  log.droppedLogs = header.droppedLogs;
+  const n = header.length;
+  const chunks = Array.from({ length: Math.max(1, Math.ceil(n / CHUNK_ROWS)) }, (_, k) => {
+    const chunk = newChunk(CHUNK_ROWS);
+    chunk.length = Math.min(CHUNK_ROWS, n - k * CHUNK_ROWS);
+    return chunk;
+  });
   let at = 4 + size;
   for (const c of COLUMNS) {
-    const Type = log[c].constructor as new (n: number) => EventLog[typeof c];
-    const column = new Type(Math.max(1, header.length));
-    const bytes = header.length * column.BYTES_PER_ELEMENT;
-    new Uint8Array(column.buffer).set(raw.subarray(at, at + bytes));
-    at += bytes;
-    (log as unknown as Record<string, unknown>)[c] = column;
+    const bytes = chunks[0]![c].BYTES_PER_ELEMENT;
+    for (const [k, chunk] of chunks.entries()) {
+      const from = raw.subarray(at + k * CHUNK_ROWS * bytes, at + (k * CHUNK_ROWS + chunk.length) * bytes);
+      new Uint8Array(chunk[c].buffer, chunk[c].byteOffset, chunk.length * bytes).set(from);
+    }
+    at += n * bytes;
   }
-  log.length = header.length;
-  return log;
+  return EventLog.restore(header.strings, chunks, header.droppedLogs);
 }
 
 /** Writes a run's log and summary under `dir/<id>/`, then keeps only the newest `keep` runs. */

@@ -114,6 +114,30 @@ export const sumOfSquares = flow(async function sumOfSquares(n: number): Promise
 if (isMain(import.meta)) console.log(await sumOfSquares(4));
 `;
 
+/** Many small task runs with a performance report: its chunks go to the report thread, which dist must ship. */
+const REPORT_FLOW = `import { gunzipSync } from 'node:zlib';
+import { flow, ParallelTaskRunner, task } from 'weftjs';
+
+const noop = task(async function noop(x: number): Promise<number> {
+  return x;
+});
+
+const many = flow(async function many(n: number): Promise<number> {
+  const futures = [];
+  for (let i = 0; i < n; i++) futures.push(noop.submit(i));
+  let s = 0;
+  for (const f of futures) s += await f;
+  return s;
+}, { taskRunner: new ParallelTaskRunner({ scheduler: 'async', workers: 8, performanceReport: process.env.REPORT as string }) });
+
+const record = await many.run(30_000);
+// The payload's JSON part (html.ts): [u32 length][JSON]..., gzipped, base64 in the page.
+const data = /id="weft-data"[^>]*>([^<]*)</.exec(record.performanceReport ?? '')?.[1] ?? '';
+const raw = gunzipSync(Buffer.from(data, 'base64'));
+const payload = JSON.parse(raw.subarray(4, 4 + raw.readUInt32LE(0)).toString('utf8')) as { summary: { taskRuns: number } };
+console.log(record.state, 'task runs in the report:', payload.summary.taskRuns);
+`;
+
 /** The tsconfig the Install section of the README (as packed) gives TypeScript users. */
 function readmeTsconfig(readme: string): object {
   const install = readme.slice(readme.indexOf('## Install'));
@@ -131,6 +155,7 @@ before(() => {
   install(jsApp, [tarball]);
   writeFileSync(join(tsApp, 'tasks.ts'), TASKS);
   writeFileSync(join(tsApp, 'flow.ts'), FLOW);
+  writeFileSync(join(tsApp, 'report.ts'), REPORT_FLOW);
   const readme = readFileSync(join(tsApp, 'node_modules/weftjs/README.md'), 'utf8');
   writeFileSync(join(tsApp, 'tsconfig.json'), JSON.stringify({ ...readmeTsconfig(readme), include: ['*.ts'] }, null, 2));
   // Compiled JavaScript, as a project with a build step ships it: the same sources through tsc.
@@ -184,6 +209,16 @@ describe('the installed package', () => {
     assert.match(r.stderr, /tsx/);
     assert.match(r.stderr, /npm install --save-dev tsx/);
   });
+
+  for (const [how, app, file] of [['npx tsx report.ts', () => tsApp, 'report.ts'], ['node report.js (compiled, no tsx installed)', () => jsApp, 'report.js']] as const) {
+    it(`writes a performance report, built in the report thread from dist: ${how}`, async () => {
+      const out = join(app(), 'report.html');
+      const r = file.endsWith('.ts') ? await run('npx', ['--no', 'tsx', file], app(), { REPORT: out }) : await run(process.execPath, [file], app(), { REPORT: out });
+      assert.match(ok(r, how), /Completed task runs in the report: 30000/);
+      assert.doesNotMatch(r.stderr, /report thread/, 'the report thread started from the installed package');
+      assert.ok(readFileSync(out, 'utf8').includes('id="weft-data"'), 'the file is written');
+    });
+  }
 
   describe('the examples, from the installed package', { concurrency: 3 }, () => {
     for (const example of readdirSync(join(REPO, 'examples')).sort()) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WeftEventName, WeftEvents } from '../../src/events/events.ts';
 import { EventLog, logOf, LOG_CAP } from '../../src/report/event-log.ts';
+import { CHUNK_ROWS } from '../../src/report/rows.ts';
 import { ATTEMPT_STATES, buildModel, BUCKETS, quantile } from '../../src/report/model.ts';
 
 type Ev = { [N in WeftEventName]: [N, WeftEvents[N]] }[WeftEventName];
@@ -234,15 +235,16 @@ describe('report model', () => {
     assert.equal(m.lanes.length, 8);
   });
 
-  it('the log grows by doubling: every row kept, never room for more than twice its rows', () => {
+  it('the log fills fixed chunks: every row kept across the first chunk\'s doublings and the chunk edges', () => {
     const log = new EventLog();
-    const N = 20_000;
+    const N = 2 * CHUNK_ROWS + 3;
     for (let i = 0; i < N; i++) log.submitted(F, `n-${i}`, 'n', i * 0.5, i % 7);
     assert.equal(log.length, N);
-    assert.ok(log.kind.length <= 2 * N, `capacity ${log.kind.length} for ${N} rows`);
-    for (const i of [0, 4095, 4096, 8191, 8192, N - 1]) {
-      assert.equal(log.time[i], i * 0.5);
-      assert.equal(log.d[i], i % 7);
+    const chunks = log.chunks();
+    assert.deepEqual(chunks.map((c) => [c.length, c.capacity]), [[CHUNK_ROWS, CHUNK_ROWS], [CHUNK_ROWS, CHUNK_ROWS], [3, CHUNK_ROWS]]);
+    for (const i of [0, 4095, 4096, 8191, 8192, CHUNK_ROWS - 1, CHUNK_ROWS, 2 * CHUNK_ROWS - 1, 2 * CHUNK_ROWS, N - 1]) {
+      assert.equal(log.get('time', i), i * 0.5);
+      assert.equal(log.get('d', i), i % 7);
       assert.equal(log.taskId(i), `n-${i}`);
     }
   });
@@ -269,7 +271,7 @@ it('task run ids round-trip through the log: `${name}-${n}` kept as numbers, any
   const ids: [string, string][] = [['fetch', 'fetch-0'], ['fetch', 'fetch-12'], ['fetch', 'fetch-012'], ['fetch', 'fetch-x1'], ['a-b', 'a-b-7'], ['fetch', 'custom'], ['fetch', 'fetch-1234567890'], ['fetch', 'fetch-']];
   for (const [name, id] of ids) log.append('task-run:submitted', { flowRunId: 'f', taskRunId: id, taskName: name, priority: 0, time: 1 });
   assert.deepEqual(ids.map((_, i) => log.taskId(i)), ids.map(([, id]) => id));
-  assert.ok(log.task[0]! <= -2 && log.task[1]! <= -2 && log.task[4]! <= -2, 'the usual ids take no dictionary entry');
+  assert.ok(log.get('task', 0) <= -2 && log.get('task', 1) <= -2 && log.get('task', 4) <= -2, 'the usual ids take no dictionary entry');
   assert.deepEqual(log.strings.filter((s) => s.startsWith('fetch-') || s === 'custom').sort(), ['custom', 'fetch-', 'fetch-012', 'fetch-1234567890', 'fetch-x1']);
 });
 
