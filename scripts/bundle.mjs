@@ -3,7 +3,7 @@
 // 1. BullMQ and ioredis as one prebuilt CommonJS file, dist/cluster/libs.bundle.cjs, which
 //    src/cluster/libs.ts loads in the built package instead of their ~300 files.
 // 2. weft's own JavaScript as a few dozen ES module chunks instead of ~120 files: the programs Node
-//    starts (entry/process, entry/thread, cluster/worker-main, cli/main) and the package's index
+//    starts (entry/process, entry/thread, entry/report, cluster/worker-main, cli/main) and the package's index
 //    share the chunks, so every process and thread holds one copy of each weft module, as before.
 // Why: start-up. A cluster worker process spent ~250-320 ms of CPU requiring BullMQ and ioredis
 // and ~90 ms importing weft's 49 modules; each worker thread and process imports the index (81
@@ -31,7 +31,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = resolve(root, process.argv[2] ?? 'dist');
 
 /** The programs Node starts by path, by their place under dist/ (they keep it). */
-const PROGRAMS = ['entry/process', 'entry/thread', 'cluster/worker-main', 'cli/main'];
+const PROGRAMS = ['entry/process', 'entry/thread', 'entry/report', 'cluster/worker-main', 'cli/main'];
 
 async function bundleLibraries() {
   const outfile = join(dist, 'cluster', 'libs.bundle.cjs');
