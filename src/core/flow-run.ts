@@ -5,14 +5,14 @@ import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents
 import { bothRecorders, RunFold, type FoldedRun, type FoldRecorder } from '../events/fold.ts';
 import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
-import { runAttempts, type AttemptHooks } from './attempts.ts';
+import { runAttemptsThen, type AttemptHooks } from './attempts.ts';
 import { LiveRun } from './live-run.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
 import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { findFutures, holdsObjects, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
-import type { Lend, TaskDef, TaskOutcome, TaskRunner } from './task-runner.ts';
+import { submitThen, type DirectSubmit, type Lend, type TaskDef, type TaskJob, type TaskOutcome, type TaskRunner } from './task-runner.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
@@ -58,6 +58,8 @@ export class FlowRunEngine implements FlowRunScope {
     this.#abort(run, new CancelledError(reason));
     return true;
   };
+  /** Every run's end on the callback path (weft's runners, runs here): one function, not a closure per run. */
+  readonly #ended = (outcome: TaskOutcome, job: TaskJob): void => this.#finish(job as LiveRun, outcome, true);
   #accepting = true;
   #cancelReason: CancelledError | undefined;
 
@@ -148,9 +150,9 @@ export class FlowRunEngine implements FlowRunScope {
     const run = new LiveRun(taskRunId, this.id, task.ref, task.fn, ready, options, future as TaskFuture<unknown>, folded, this);
     this.#live.set(taskRunId, run);
     if (this.#cancelReason) {
-      this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
+      this.#finish(run, { state: 'Cancelled', error: this.#cancelReason }, false);
     } else if (!waits) {
-      if (inline) this.#dispatch(run, true);
+      if (inline) this.#dispatch(run, true, now());
       else this.#defer(run);
     } else {
       void this.#afterUpstream(run, inline, upstream as Upstream);
@@ -280,7 +282,7 @@ export class FlowRunEngine implements FlowRunScope {
     const failed = required.find((f) => outcomeOf(f)?.state !== 'Completed');
     if (failed) {
       const outcome = outcomeOf(failed) as Exclude<TaskOutcome, { state: 'Completed' }>;
-      this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) });
+      this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) }, false);
       return;
     }
     if (upstream.rewrite !== false) {
@@ -289,7 +291,7 @@ export class FlowRunEngine implements FlowRunScope {
         return outcome.state === 'Completed' ? outcome.value : failureOf(f);
       });
     }
-    this.#dispatch(run, inline);
+    this.#dispatch(run, inline, now());
   }
 
   /**
@@ -304,36 +306,47 @@ export class FlowRunEngine implements FlowRunScope {
   readonly #flushDeferred = (): void => {
     const runs = this.#deferred;
     this.#deferred = [];
+    // The runs of one turn became ready together, when the caller's code yielded: one clock read.
+    const readyTime = now();
     for (const run of runs) {
-      if (!outcomeOf(run.future)) this.#dispatch(run, false); // else cancelled meanwhile
+      if (!outcomeOf(run.future)) this.#dispatch(run, false, readyTime); // else cancelled meanwhile
     }
   };
 
-  #dispatch(run: LiveRun, inline: boolean): void {
-    run.readyTime = now();
+  #dispatch(run: LiveRun, inline: boolean, readyTime: number): void {
+    run.readyTime = readyTime;
+    if (inline) return this.#runInline(run);
+    const runner = this.runner as TaskRunner & Partial<DirectSubmit>;
     let outcome: Promise<TaskOutcome>;
     try {
-      outcome = inline ? this.#runInline(run) : this.runner.submit(run);
+      // weft's own runners take the callback path: no promise and no closures per run.
+      if (runner[submitThen]?.(run, this.#ended)) return;
+      outcome = runner.submit(run);
     } catch (error) {
       // A runner's submit must not throw; if it does (a serialization check, say), the run fails here.
       outcome = Promise.resolve({ state: 'Failed', error: error as Error });
     }
-    outcome.then((o) => this.#finish(run, o), (error: unknown) => this.#finish(run, { state: 'Crashed', error: error as Error }));
+    outcome.then((o) => this.#finish(run, o, false), (error: unknown) => this.#finish(run, { state: 'Crashed', error: error as Error }, false));
   }
 
-  #runInline(job: LiveRun): Promise<TaskOutcome> {
+  #runInline(job: LiveRun): void {
     // Called from inside a task (in this process), it waits in that task's slot: lend that one.
     const outer = currentStore()?.task;
     const lend: Lend | undefined = outer?.secede ? () => (outer.secede as () => () => void)() : undefined;
-    return this.runHere(job, 'main', lend);
+    this.runHereThen(job, 'main', lend, this.#ended);
   }
 
   /** Runs a job's attempts in this process: what {@link TaskJob.runHere} does. */
   runHere(run: LiveRun, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
+    return new Promise<TaskOutcome>((resolve) => this.runHereThen(run, workerId, lend, resolve));
+  }
+
+  /** {@link runHere} with a callback: `done` is called once, never synchronously. */
+  runHereThen(run: LiveRun, workerId: string, lend: Lend | undefined, done: (outcome: TaskOutcome, run: LiveRun) => void): void {
     // The run is its own attempt request: the engine's hooks find its folded record on it.
     run.workerId = workerId;
     run.lend = lend;
-    return runAttempts(run, (this.#hooks ??= this.#localHooks()), this);
+    runAttemptsThen(run, (this.#hooks ??= this.#localHooks()), this, done);
   }
 
   /** Hooks of attempts in this process: a start is folded directly, its event built only for listeners. */
@@ -357,11 +370,15 @@ export class FlowRunEngine implements FlowRunScope {
   /** Aborts a live run's signal (the runner stops it) and settles its future as Cancelled now. */
   #abort(run: LiveRun, error: CancelledError): void {
     run.abort(error);
-    this.#finish(run, { state: 'Cancelled', error });
+    this.#finish(run, { state: 'Cancelled', error }, false);
   }
 
-  /** Settles the run's future and emits its end; the fold writes the record from that event. */
-  #finish(run: LiveRun, outcome: TaskOutcome): void {
+  /**
+   * Settles the run's future and emits its end; the fold writes the record from that event.
+   * `atEnd`: called back as the run ended (the callback path), so a run that ran here ended when
+   * its attempt's clock read says, and that read serves as the end's time too.
+   */
+  #finish(run: LiveRun, outcome: TaskOutcome, atEnd: boolean): void {
     if (outcomeOf(run.future)) return;
     const { folded } = run;
     const { record } = folded;
@@ -372,12 +389,14 @@ export class FlowRunEngine implements FlowRunScope {
     settleFuture(run.future, outcome);
     if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
     this.#live.delete(record.id);
-    const attempt = folded.open?.attempt ?? 0;
-    const startTime = folded.open?.startTime;
+    const open = folded.open;
+    const attempt = open?.attempt ?? 0;
+    const startTime = open?.startTime;
     const { state, serviceMs } = outcome;
     const workerId = outcome.workerId ?? record.workerId;
     const error = outcome.state === 'Completed' ? undefined : outcome.error;
-    const time = now();
+    const ranHere = atEnd && startTime !== undefined && serviceMs !== undefined && run.workerId !== '' && outcome.workerId === run.workerId;
+    const time = ranHere ? startTime + serviceMs : now();
     // Folded directly, as the run's submit was; the event is built only for listeners.
     this.#fold.finish(folded, state, time, workerId, error, serviceMs, attempt);
     if (this.bus.has('task-run:finished')) {

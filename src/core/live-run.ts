@@ -9,6 +9,7 @@ import type { Lend, ResolvedTaskOptions, TaskJob, TaskOutcome } from './task-run
 /** What a live run asks of its engine. */
 export interface RunHost {
   runHere(run: LiveRun, workerId: string, lend: Lend | undefined): Promise<TaskOutcome>;
+  runHereThen(run: LiveRun, workerId: string, lend: Lend | undefined, done: (outcome: TaskOutcome) => void): void;
   submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown>;
 }
 
@@ -50,6 +51,11 @@ export class LiveRun extends RunSignal implements TaskJob, AttemptRequest {
 
   runHere(workerId: string, lend?: Lend): Promise<TaskOutcome> {
     return this.#host.runHere(this, workerId, lend);
+  }
+
+  /** {@link runHere} with a callback, called once, never synchronously (weft's in-process handles use it). */
+  runHereThen(workerId: string, lend: Lend | undefined, done: (outcome: TaskOutcome) => void): void {
+    this.#host.runHereThen(this, workerId, lend, done);
   }
 
   submitNested(task: WireTaskDef, args: unknown[]): Promise<unknown> {

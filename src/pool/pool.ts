@@ -24,9 +24,12 @@ export interface PoolOptions {
   createHandle(index: number): WorkerHandle | Promise<WorkerHandle>;
 }
 
+/** How a pool reports a job's end: one function may serve every job (it is told which). */
+export type JobDone = (outcome: TaskOutcome, job: TaskJob) => void;
+
 interface Entry {
   readonly job: TaskJob;
-  readonly resolve: (outcome: TaskOutcome) => void;
+  readonly done: JobDone;
   /** Workers that died with this job in them. */
   crashes: number;
 }
@@ -121,16 +124,23 @@ export class Pool {
   }
 
   submit(job: TaskJob): Promise<TaskOutcome> {
-    if (this.#state === 'failed' && this.#lastStartError instanceof Error) {
-      return Promise.resolve({ state: 'Crashed', error: this.#lastStartError });
-    }
+    return new Promise<TaskOutcome>((resolve) => this.enqueue(job, resolve));
+  }
+
+  /**
+   * {@link submit} with a callback: `done(outcome, job)` is called once, never synchronously from
+   * this call. The engine's path: no promise per job, and one `done` for all its jobs.
+   */
+  enqueue(job: TaskJob, done: JobDone): void {
     if (this.#state !== 'running') {
-      return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
+      const outcome: TaskOutcome = this.#state === 'failed' && this.#lastStartError instanceof Error
+        ? { state: 'Crashed', error: this.#lastStartError }
+        : { state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) };
+      queueMicrotask(() => done(outcome, job));
+      return;
     }
-    return new Promise<TaskOutcome>((resolve) => {
-      this.#queue.push({ job, resolve, crashes: 0 }, job.options.priority);
-      this.#pump();
-    });
+    this.#queue.push({ job, done, crashes: 0 }, job.options.priority);
+    this.#pump();
   }
 
   /**
@@ -181,8 +191,8 @@ export class Pool {
   /** Resolves every queued job as Cancelled. */
   cancelQueued(reason: string): void {
     const error = new CancelledError(reason);
-    for (const entry of this.#queue.drain()) entry.resolve({ state: 'Cancelled', error });
-    for (const entry of this.#suspects.splice(0)) entry.resolve({ state: 'Cancelled', error });
+    for (const entry of this.#queue.drain()) entry.done({ state: 'Cancelled', error }, entry.job);
+    for (const entry of this.#suspects.splice(0)) entry.done({ state: 'Cancelled', error }, entry.job);
   }
 
   /** Drops queued work and stops every worker, those still starting included. */
@@ -236,24 +246,28 @@ export class Pool {
     const need = job.options.resources;
     if (this.#usesResources) this.#resources.acquire(need);
     member.inFlight++;
-    member.handle.run(job, entry.crashes, this.lend).then((outcome) => {
+    const ended = (outcome: HandleOutcome): void => {
       if (this.#usesResources) this.#resources.release(need);
       this.#settle(entry, outcome);
-      // The slot starts its next job a microtask later: the engine's reaction to this outcome
-      // (queued by #settle, on the promise submit() returned) runs first, so the run's
+      // The slot starts its next job a microtask later: the reaction to this outcome runs first
+      // (the engine's, called by #settle; or a submit() caller's, on its promise), so the run's
       // 'task-run:finished' is emitted before the 'task-run:started' of the job that follows it.
+      // It also keeps a run of synchronous tasks from nesting one call deeper per task.
       queueMicrotask(() => this.#release(member));
-    });
+    };
+    const { handle } = member;
+    if (handle.runThen) handle.runThen(job, entry.crashes, this.lend, ended);
+    else handle.run(job, entry.crashes, this.lend).then(ended);
   }
 
   #settle(entry: Entry, outcome: HandleOutcome): void {
     if (outcome.state !== 'Requeue') {
       if (outcome.serviceMs !== undefined) this.#learn(entry.job.options.name, outcome.serviceMs);
-      entry.resolve(outcome);
+      entry.done(outcome, entry.job);
       return;
     }
     if (this.#state !== 'running') {
-      entry.resolve({ state: 'Cancelled', error: new CancelledError('the task runner shut down') });
+      entry.done({ state: 'Cancelled', error: new CancelledError('the task runner shut down') }, entry.job);
     } else if (outcome.suspect) {
       entry.crashes++;
       this.#suspects.push(entry);
@@ -266,7 +280,7 @@ export class Pool {
     const { cancellation } = entry.job;
     if (!cancellation.aborted) return false;
     const reason = cancellation.reason;
-    entry.resolve({ state: 'Cancelled', error: reason instanceof Error ? reason : new CancelledError('the task run was cancelled') });
+    entry.done({ state: 'Cancelled', error: reason instanceof Error ? reason : new CancelledError('the task run was cancelled') }, entry.job);
     return true;
   }
 
@@ -363,7 +377,7 @@ export class Pool {
     const last = error instanceof WorkerStartError ? error : undefined;
     const failure = new WorkerStartError(last?.workerId ?? `number ${index} of the pool`, MAX_START_FAILURES, last?.reason ?? (error instanceof Error ? error.message : String(error)), error);
     this.#lastStartError = failure;
-    const crash = (entry: Entry) => entry.resolve({ state: 'Crashed', error: failure });
+    const crash = (entry: Entry) => entry.done({ state: 'Crashed', error: failure }, entry.job);
     for (const entry of this.#queue.drain()) crash(entry);
     for (const entry of this.#suspects.splice(0)) crash(entry);
   }
