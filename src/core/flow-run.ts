@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } from '../errors.ts';
 import { EventBus } from '../events/bus.ts';
 import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
-import { bothRecorders, RunFold, type FoldedRun, type FoldRecorder } from '../events/fold.ts';
+import { bothRecorders, RunFold, type FoldRecorder } from '../events/fold.ts';
 import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { runAttemptsThen, type AttemptHooks } from './attempts.ts';
@@ -89,8 +89,8 @@ export class FlowRunEngine implements FlowRunScope {
           const run = e.flowRunId === id ? live.get(e.taskRunId) : undefined;
           if (run && name === 'task-run:started') {
             const s = e as WeftEvents['task-run:started'];
-            fold.start(run.folded, s.attempt, s.workerId, s.readyTime, s.time);
-          } else if (run) fold.retry(run.folded, e.time);
+            fold.start(run, s.attempt, s.workerId, s.readyTime, s.time);
+          } else if (run) fold.retry(run, e.time);
         } else fold.apply(name, event);
         bus.emit(name, event);
       },
@@ -139,15 +139,15 @@ export class FlowRunEngine implements FlowRunScope {
       return late;
     }
     // The run's own record is folded directly; the event is built only for listeners.
-    const folded = this.#fold.open(this.id, taskRunId, options.name, options.tags, time, false) as FoldedRun;
+    const record = this.#fold.track(this.id, taskRunId, options.name, options.tags, time);
     if (this.bus.has('task-run:submitted')) {
       this.bus.emit('task-run:submitted', { flowRunId: this.id, taskRunId, taskName: options.name, priority: options.priority, tags: options.tags, time });
     }
-    const future = new TaskFuture<T>(folded.record, this.id, this.#cancelOne);
+    const future = new TaskFuture<T>(record, this.id, this.#cancelOne);
     const waits = upstream !== undefined && upstream.required.length + upstream.tolerated.length > 0;
     // Nothing to wait for: at most quote() marks to unwrap.
     const ready = upstream === undefined || waits ? args : replaceFutures(args, () => undefined);
-    const run = new LiveRun(taskRunId, this.id, task.ref, task.fn, ready, options, future as TaskFuture<unknown>, folded, this);
+    const run = new LiveRun(taskRunId, this.id, task.ref, task.fn, ready, options, future as TaskFuture<unknown>, record, this);
     this.#live.set(taskRunId, run);
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason }, false);
@@ -357,7 +357,7 @@ export class FlowRunEngine implements FlowRunScope {
     return {
       started: (request, attempt, time) => {
         const readyTime = request.readyTime ?? time;
-        fold.start((request as LiveRun).folded, attempt, request.workerId, readyTime, time);
+        fold.start(request as LiveRun, attempt, request.workerId, readyTime, time);
         if (bus.has('task-run:started')) {
           bus.emit('task-run:started', { flowRunId: request.flowRunId, taskRunId: request.taskRunId, taskName: request.options.name, attempt, workerId: request.workerId, readyTime, time });
         }
@@ -380,8 +380,7 @@ export class FlowRunEngine implements FlowRunScope {
    */
   #finish(run: LiveRun, outcome: TaskOutcome, atEnd: boolean): void {
     if (outcomeOf(run.future)) return;
-    const { folded } = run;
-    const { record } = folded;
+    const { record } = run;
     if (outcome.started && outcome.workerId !== undefined) {
       // A start that reached the runner with this end: announced now, after whatever ended before it.
       emitStarted(this.events, run, outcome.started.attempt, outcome.workerId, outcome.started.time);
@@ -389,16 +388,15 @@ export class FlowRunEngine implements FlowRunScope {
     settleFuture(run.future, outcome);
     if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
     this.#live.delete(record.id);
-    const open = folded.open;
-    const attempt = open?.attempt ?? 0;
-    const startTime = open?.startTime;
+    const attempt = run.openAttempt;
+    const startTime = attempt > 0 ? run.openStartTime : undefined;
     const { state, serviceMs } = outcome;
     const workerId = outcome.workerId ?? record.workerId;
     const error = outcome.state === 'Completed' ? undefined : outcome.error;
     const ranHere = atEnd && startTime !== undefined && serviceMs !== undefined && run.workerId !== '' && outcome.workerId === run.workerId;
     const time = ranHere ? startTime + serviceMs : now();
     // Folded directly, as the run's submit was; the event is built only for listeners.
-    this.#fold.finish(folded, state, time, workerId, error, serviceMs, attempt);
+    this.#fold.finish(run, state, time, workerId, error, serviceMs, attempt);
     if (this.bus.has('task-run:finished')) {
       const event: WeftEvents['task-run:finished'] = { flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state, workerId, time, error, attempt };
       if (startTime !== undefined) event.startTime = startTime;

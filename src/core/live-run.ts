@@ -1,4 +1,5 @@
 import type { FoldedRun } from '../events/fold.ts';
+import type { TaskRunRecord } from './states.ts';
 import type { AttemptRequest } from './attempts.ts';
 import type { TaskRef } from '../protocol/task-ref.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
@@ -16,9 +17,10 @@ export interface RunHost {
 /**
  * A task run while it is live: the engine's bookkeeping (its future, its folded record) and the
  * job the runner is handed, in one object, so that a task run costs the engine few allocations.
- * Dropped when the run ends; its record stays in the flow run's. It is its own `cancellation`.
+ * Dropped when the run ends; its record stays in the flow run's. It is its own `cancellation`, and
+ * the fold's handle on its record (a {@link FoldedRun}).
  */
-export class LiveRun extends RunSignal implements TaskJob, AttemptRequest {
+export class LiveRun extends RunSignal implements TaskJob, AttemptRequest, FoldedRun {
   /** When its upstream futures had resolved and it was handed to the runner. */
   readyTime = 0;
   /** Arguments, with futures replaced by their values once they are known. */
@@ -26,6 +28,12 @@ export class LiveRun extends RunSignal implements TaskJob, AttemptRequest {
   /** Where it runs, once run here: the run is its own attempt request (one object fewer per run). */
   workerId = '';
   lend: Lend | undefined = undefined;
+  /** The attempt running now, as the fold keeps it (0: none). */
+  openAttempt = 0;
+  openWorkerId = '';
+  openReadyTime: number | undefined = undefined;
+  openStartTime = 0;
+  readonly indexed = false;
   readonly #host: RunHost;
 
   constructor(
@@ -36,7 +44,7 @@ export class LiveRun extends RunSignal implements TaskJob, AttemptRequest {
     args: readonly unknown[],
     readonly options: ResolvedTaskOptions,
     readonly future: TaskFuture<unknown>,
-    readonly folded: FoldedRun,
+    readonly record: TaskRunRecord,
     host: RunHost,
   ) {
     super();

@@ -246,18 +246,20 @@ export class Pool {
     const need = job.options.resources;
     if (this.#usesResources) this.#resources.acquire(need);
     member.inFlight++;
-    const ended = (outcome: HandleOutcome): void => {
-      if (this.#usesResources) this.#resources.release(need);
-      this.#settle(entry, outcome);
-      // The slot starts its next job a microtask later: the reaction to this outcome runs first
-      // (the engine's, called by #settle; or a submit() caller's, on its promise), so the run's
-      // 'task-run:finished' is emitted before the 'task-run:started' of the job that follows it.
-      // It also keeps a run of synchronous tasks from nesting one call deeper per task.
-      queueMicrotask(() => this.#release(member));
-    };
     const { handle } = member;
-    if (handle.runThen) handle.runThen(job, entry.crashes, this.lend, ended);
-    else handle.run(job, entry.crashes, this.lend).then(ended);
+    // Anonymous arrows: one closure per job (a named one would also be wrapped by tsx's keepNames).
+    if (handle.runThen) handle.runThen(job, entry.crashes, this.lend, (outcome) => this.#ended(entry, member, need, outcome));
+    else void handle.run(job, entry.crashes, this.lend).then((outcome) => this.#ended(entry, member, need, outcome));
+  }
+
+  #ended(entry: Entry, member: Member, need: Resources, outcome: HandleOutcome): void {
+    if (this.#usesResources) this.#resources.release(need);
+    this.#settle(entry, outcome);
+    // The slot starts its next job a microtask later: the reaction to this outcome runs first
+    // (the engine's, called by #settle; or a submit() caller's, on its promise), so the run's
+    // 'task-run:finished' is emitted before the 'task-run:started' of the job that follows it.
+    // It also keeps a run of synchronous tasks from nesting one call deeper per task.
+    queueMicrotask(() => this.#release(member));
   }
 
   #settle(entry: Entry, outcome: HandleOutcome): void {
