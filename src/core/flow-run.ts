@@ -3,12 +3,12 @@ import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } f
 import { EventBus } from '../events/bus.ts';
 import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
 import { bothRecorders, RunFold, type FoldRecorder } from '../events/fold.ts';
-import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
+import { attemptEvents, emitRetried, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { runAttemptsThen, type AttemptHooks } from './attempts.ts';
 import { LiveRun } from './live-run.ts';
 import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
-import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
+import { attachRun, failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { findFutures, holdsObjects, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
@@ -41,8 +41,14 @@ export class FlowRunEngine implements FlowRunScope {
   /** The ids of subflow runs started from this run, in order. */
   readonly subflowRunIds: string[] = [];
   readonly controller = new AbortController();
-  /** Live task runs by id. */
-  readonly #live = new Map<string, LiveRun>();
+  /**
+   * Live task runs: a list through the runs themselves, and a count. A map by id holds only the
+   * runs a runner may emit events about (not those run in this process, whose attempts are folded
+   * through their hooks): a map entry per run, added and deleted, cost more than the run itself.
+   */
+  #liveHead: LiveRun | undefined;
+  #liveCount = 0;
+  readonly #byId = new Map<string, LiveRun>();
   /** Failed or crashed futures: the flow run fails if any was never observed. */
   readonly #failed: TaskFuture<unknown>[] = [];
   readonly #children = new Set<FlowRunEngine>();
@@ -52,10 +58,8 @@ export class FlowRunEngine implements FlowRunScope {
   /** Runs submitted in this turn, handed to the runner once the caller's code yields (see #defer). */
   #deferred: LiveRun[] = [];
   /** Every future's cancel: one function for the run, not one per future. */
-  readonly #cancelOne = (future: TaskFuture<unknown>, reason: string): boolean => {
-    const run = this.#live.get(future.taskRunId);
-    if (!run) return false;
-    this.#abort(run, new CancelledError(reason));
+  readonly #cancelOne = (run: object, reason: string): boolean => {
+    this.#abort(run as LiveRun, new CancelledError(reason));
     return true;
   };
   /** Every run's end on the callback path (weft's runners, runs here): one function, not a closure per run. */
@@ -78,7 +82,7 @@ export class FlowRunEngine implements FlowRunScope {
     if (parent) fold.recorder = parent.#fold.recorder;
     this.taskRuns = fold.records;
     const bus = this.bus;
-    const live = this.#live;
+    const live = this.#byId;
     const id = this.id;
     this.events = {
       emit<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
@@ -148,7 +152,8 @@ export class FlowRunEngine implements FlowRunScope {
     // Nothing to wait for: at most quote() marks to unwrap.
     const ready = upstream === undefined || waits ? args : replaceFutures(args, () => undefined);
     const run = new LiveRun(taskRunId, this.id, task.ref, task.fn, ready, options, future as TaskFuture<unknown>, record, this);
-    this.#live.set(taskRunId, run);
+    attachRun(future, run);
+    this.#addLive(run);
     if (this.#cancelReason) {
       this.#finish(run, { state: 'Cancelled', error: this.#cancelReason }, false);
     } else if (!waits) {
@@ -166,14 +171,14 @@ export class FlowRunEngine implements FlowRunScope {
     this.#cancelReason = new CancelledError(reason);
     this.controller.abort(this.#cancelReason);
     for (const child of this.#children) child.cancel(reason);
-    for (const run of [...this.#live.values()]) this.#abort(run, this.#cancelReason);
+    for (const run of this.#liveRuns()) this.#abort(run, this.#cancelReason);
   }
 
   /** Cancels every live task run, for a flow function that threw: nobody can consume them now. */
   cancelLive(reason: string): void {
     const error = new CancelledError(reason);
     for (const child of this.#children) child.cancel(reason);
-    for (const run of [...this.#live.values()]) this.#abort(run, error);
+    for (const run of this.#liveRuns()) this.#abort(run, error);
   }
 
   /**
@@ -181,7 +186,7 @@ export class FlowRunEngine implements FlowRunScope {
    * run it started, awaited or not), and stops accepting new task runs from then on.
    */
   async drain(): Promise<void> {
-    while (this.#live.size > 0 || this.#children.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    while (this.#liveCount > 0 || this.#children.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
     this.#accepting = false;
   }
 
@@ -317,16 +322,27 @@ export class FlowRunEngine implements FlowRunScope {
     run.readyTime = readyTime;
     if (inline) return this.#runInline(run);
     const runner = this.runner as TaskRunner & Partial<DirectSubmit>;
+    // A runner that runs tasks elsewhere emits their starts and retries as events, found by id.
+    // (weft's in-process runners run them through runHere, whose hooks fold them directly.)
+    const direct = runner[submitThen];
+    if (!direct || runner.serializes) this.#indexById(run);
     let outcome: Promise<TaskOutcome>;
     try {
       // weft's own runners take the callback path: no promise and no closures per run.
-      if (runner[submitThen]?.(run, this.#ended)) return;
+      if (direct?.call(runner, run, this.#ended)) return;
+      this.#indexById(run); // a subclass's own submit: it may emit events too
       outcome = runner.submit(run);
     } catch (error) {
       // A runner's submit must not throw; if it does (a serialization check, say), the run fails here.
       outcome = Promise.resolve({ state: 'Failed', error: error as Error });
     }
     outcome.then((o) => this.#finish(run, o, false), (error: unknown) => this.#finish(run, { state: 'Crashed', error: error as Error }, false));
+  }
+
+  #indexById(run: LiveRun): void {
+    if (run.byId) return;
+    run.byId = true;
+    this.#byId.set(run.taskRunId, run);
   }
 
   #runInline(job: LiveRun): void {
@@ -351,21 +367,25 @@ export class FlowRunEngine implements FlowRunScope {
 
   /** Hooks of attempts in this process: a start is folded directly, its event built only for listeners. */
   #localHooks(): AttemptHooks {
-    const { retried, log } = attemptEvents(this.events);
+    // The runs here are not found by id: their starts and retries are folded through the run, and
+    // their events built only for listeners. Log lines are not folded: they go to the bus.
+    const { log } = attemptEvents(this.bus);
     const fold = this.#fold;
     const bus = this.bus;
     return {
       started: (request, attempt, time) => {
-        const readyTime = request.readyTime ?? time;
-        fold.start(request as LiveRun, attempt, request.workerId, readyTime, time);
-        if (bus.has('task-run:started')) {
-          bus.emit('task-run:started', { flowRunId: request.flowRunId, taskRunId: request.taskRunId, taskName: request.options.name, attempt, workerId: request.workerId, readyTime, time });
-        }
+        fold.start(request as LiveRun, attempt, request.workerId, request.readyTime ?? time, time);
+        if (bus.has('task-run:started')) emitStarted(bus, request, attempt, request.workerId, time);
       },
-      retried,
+      retried: (request, attempt, error, delayMs) => {
+        const time = now();
+        fold.retry(request as LiveRun, time);
+        if (bus.has('task-run:retried')) emitRetried(bus, request, attempt, delayMs, error as Error, request.workerId, time);
+      },
       log,
     };
   }
+
 
   /** Aborts a live run's signal (the runner stops it) and settles its future as Cancelled now. */
   #abort(run: LiveRun, error: CancelledError): void {
@@ -387,7 +407,7 @@ export class FlowRunEngine implements FlowRunScope {
     }
     settleFuture(run.future, outcome);
     if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
-    this.#live.delete(record.id);
+    this.#removeLive(run);
     const attempt = run.openAttempt;
     const startTime = attempt > 0 ? run.openStartTime : undefined;
     const { state, serviceMs } = outcome;
@@ -406,8 +426,33 @@ export class FlowRunEngine implements FlowRunScope {
     this.#wakeIfIdle();
   }
 
+  #addLive(run: LiveRun): void {
+    const head = this.#liveHead;
+    run.nextLive = head;
+    if (head) head.prevLive = run;
+    this.#liveHead = run;
+    this.#liveCount++;
+  }
+
+  #removeLive(run: LiveRun): void {
+    const { prevLive, nextLive } = run;
+    if (prevLive) prevLive.nextLive = nextLive;
+    else this.#liveHead = nextLive;
+    if (nextLive) nextLive.prevLive = prevLive;
+    run.prevLive = run.nextLive = undefined;
+    this.#liveCount--;
+    if (run.byId) this.#byId.delete(run.taskRunId);
+  }
+
+  /** The live runs, oldest first, as a copy (cancelling them changes the list). */
+  #liveRuns(): LiveRun[] {
+    const runs: LiveRun[] = [];
+    for (let run = this.#liveHead; run; run = run.nextLive) runs.push(run);
+    return runs.reverse();
+  }
+
   #wakeIfIdle(): void {
-    if (this.#live.size === 0 && this.#children.size === 0 && this.#onIdle) {
+    if (this.#liveCount === 0 && this.#children.size === 0 && this.#onIdle) {
       const wake = this.#onIdle;
       this.#onIdle = undefined;
       wake();

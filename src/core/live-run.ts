@@ -34,6 +34,11 @@ export class LiveRun extends RunSignal implements TaskJob, AttemptRequest, Folde
   openReadyTime: number | undefined = undefined;
   openStartTime = 0;
   readonly indexed = false;
+  /** The engine's list of live runs runs through them (no map entry per run). */
+  prevLive: LiveRun | undefined = undefined;
+  nextLive: LiveRun | undefined = undefined;
+  /** Whether the engine also finds it by id (for events a runner emits about it). */
+  byId = false;
   readonly #host: RunHost;
 
   constructor(
