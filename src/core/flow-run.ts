@@ -7,7 +7,7 @@ import { attemptEvents, emitRetried, emitStarted } from '../events/attempt-event
 import { shortfall } from '../schedule/resources.ts';
 import { runAttemptsThen, type AttemptHooks } from './attempts.ts';
 import { LiveRun } from './live-run.ts';
-import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
+import { currentStore, type Annotations, type FlowRunScope, type TaskScope } from './context.ts';
 import { attachRun, failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { findFutures, holdsObjects, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
@@ -120,12 +120,15 @@ export class FlowRunEngine implements FlowRunScope {
     return this.#cancelReason;
   }
 
-  /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
-  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean): TaskFuture<T> {
+  /**
+   * Submits a task run; `inline` runs it here, in this process, instead of on the runner.
+   * `annotations`: the caller's (it has read the run store already: one lookup per submit).
+   */
+  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean, annotations: Annotations | undefined): TaskFuture<T> {
     if (!this.#accepting && !this.#cancelReason) {
       throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
     }
-    const options = this.#optionsFor(task);
+    const options = this.#optionsFor(task, annotations);
     if (!inline) this.#checkResources(options);
     const upstream = this.#upstreamOf(task.taskName, args, waitFor);
 
@@ -210,7 +213,7 @@ export class FlowRunEngine implements FlowRunScope {
     // Known by module and name, not by its function: it runs in a worker, never in this process.
     const known: TaskDef = { taskName: def.options.name, ref: def.ref, options: def.options, fn: notHere };
     try {
-      return this.submit(known, args, undefined, false).result();
+      return this.submit(known, args, undefined, false, currentStore()?.annotations).result();
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -224,8 +227,7 @@ export class FlowRunEngine implements FlowRunScope {
     });
   }
 
-  #optionsFor(task: TaskDef): ResolvedTaskOptions {
-    const annotations = currentStore()?.annotations;
+  #optionsFor(task: TaskDef, annotations: Annotations | undefined): ResolvedTaskOptions {
     if (annotations === undefined) return task.options;
     // Every submit inside one annotate() sees the same annotations object: resolve each
     // (annotations, task options) pair once, not once per submit.

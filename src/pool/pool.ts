@@ -30,6 +30,11 @@ export type JobDone = (outcome: TaskOutcome, job: TaskJob) => void;
 interface Entry {
   readonly job: TaskJob;
   readonly done: JobDone;
+  /**
+   * `done` reacts at once (the engine's callback, not a promise's): once it has returned, the
+   * run's end is announced, and its slot may take the next job without waiting a microtask.
+   */
+  readonly prompt: boolean;
   /** Workers that died with this job in them. */
   crashes: number;
 }
@@ -124,14 +129,14 @@ export class Pool {
   }
 
   submit(job: TaskJob): Promise<TaskOutcome> {
-    return new Promise<TaskOutcome>((resolve) => this.enqueue(job, resolve));
+    return new Promise<TaskOutcome>((resolve) => this.enqueue(job, resolve, false));
   }
 
   /**
    * {@link submit} with a callback: `done(outcome, job)` is called once, never synchronously from
    * this call. The engine's path: no promise per job, and one `done` for all its jobs.
    */
-  enqueue(job: TaskJob, done: JobDone): void {
+  enqueue(job: TaskJob, done: JobDone, prompt = true): void {
     if (this.#state !== 'running') {
       const outcome: TaskOutcome = this.#state === 'failed' && this.#lastStartError instanceof Error
         ? { state: 'Crashed', error: this.#lastStartError }
@@ -139,7 +144,7 @@ export class Pool {
       queueMicrotask(() => done(outcome, job));
       return;
     }
-    this.#queue.push({ job, done, crashes: 0 }, job.options.priority);
+    this.#queue.push({ job, done, prompt, crashes: 0 }, job.options.priority);
     this.#pump();
   }
 
@@ -255,11 +260,13 @@ export class Pool {
   #ended(entry: Entry, member: Member, need: Resources, outcome: HandleOutcome): void {
     if (this.#usesResources) this.#resources.release(need);
     this.#settle(entry, outcome);
-    // The slot starts its next job a microtask later: the reaction to this outcome runs first
-    // (the engine's, called by #settle; or a submit() caller's, on its promise), so the run's
-    // 'task-run:finished' is emitted before the 'task-run:started' of the job that follows it.
-    // It also keeps a run of synchronous tasks from nesting one call deeper per task.
-    queueMicrotask(() => this.#release(member));
+    // The run's 'task-run:finished' is emitted before the 'task-run:started' of the job that
+    // follows it on this slot: a prompt `done` (the engine's) has emitted it already, so the slot
+    // goes on now (a job never ends synchronously, so this does not nest); a submit() caller
+    // reacts on its promise, so the slot starts its next job a microtask later, after that reaction.
+    // (Node's queueMicrotask costs an AsyncResource and a bound function: the engine's runs skip it.)
+    if (entry.prompt && outcome.state !== 'Requeue') this.#release(member);
+    else queueMicrotask(() => this.#release(member));
   }
 
   #settle(entry: Entry, outcome: HandleOutcome): void {
