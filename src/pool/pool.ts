@@ -145,7 +145,9 @@ export class Pool {
       return;
     }
     this.#queue.push({ job, done, prompt, crashes: 0 }, job.options.priority);
-    this.#pump();
+    // While a batch queues behind busy workers nothing can start: skip the pump (no idle worker,
+    // no pipelining, none to start). A worker's release pumps again.
+    if (this.#idle.length > 0 || this.#depth > 1 || this.#options.lazy) this.#pump();
   }
 
   /**
