@@ -273,7 +273,8 @@ export class Pool {
 
   #settle(entry: Entry, outcome: HandleOutcome): void {
     if (outcome.state !== 'Requeue') {
-      if (outcome.serviceMs !== undefined) this.#learn(entry.job.options.name, outcome.serviceMs);
+      // Run times only decide pipelining: a pool that never pipelines (depth 1) keeps none.
+      if (outcome.serviceMs !== undefined && this.#depth > 1) this.#learn(entry.job.options.name, outcome.serviceMs);
       entry.done(outcome, entry.job);
       return;
     }
