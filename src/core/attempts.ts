@@ -29,35 +29,75 @@ export interface AttemptHooks {
   log(request: AttemptRequest, level: LogLevel, message: string): void;
 }
 
+/** How an attempt run reports its end: the outcome, and the request it is about (so one function serves every run). */
+export type AttemptsDone<R extends AttemptRequest = AttemptRequest> = (outcome: TaskOutcome, request: R) => void;
+
 /**
  * Runs a task with its retries and `timeoutMs`, in a run context that gives the task its
  * `AbortSignal` and logger. Resolves how it ended; never rejects. This is the only place a task's
- * code is called, whichever runner runs it.
+ * code is called, whichever runner runs it (through {@link runAttemptsThen}).
  */
-export async function runAttempts(request: AttemptRequest, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<TaskOutcome> {
-  const { options, cancellation } = request;
-  const total = options.retries + 1;
-  for (let attempt = 1; ; attempt++) {
-    if (cancellation.aborted) return cancelled(cancellation, request.workerId);
-    const startTime = now();
-    hooks.started(request, attempt, startTime);
-    try {
-      const value = await runOnce(request, attempt, hooks, flowRun);
-      return { state: 'Completed', value, workerId: request.workerId, serviceMs: now() - startTime };
-    } catch (error) {
-      if (cancellation.aborted) return cancelled(cancellation, request.workerId, now() - startTime);
-      if (attempt >= total) return { state: 'Failed', error: asError(error), workerId: request.workerId, serviceMs: now() - startTime };
-      const delayMs = retryDelay(options, attempt);
-      hooks.retried(request, attempt, error, delayMs);
-      if (delayMs > 0 && !(await sleep(delayMs, cancellation.signal))) return cancelled(cancellation, request.workerId);
-    }
+export function runAttempts(request: AttemptRequest, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): Promise<TaskOutcome> {
+  return new Promise<TaskOutcome>((resolve) => runAttemptsThen(request, hooks, flowRun, resolve));
+}
+
+/**
+ * {@link runAttempts} with a callback instead of a promise: `done` is called once, never
+ * synchronously from this call (a task that returns at once still ends a microtask later). The
+ * engine's own runs take this path: a run costs the task's own promise and one reaction on it,
+ * not an async function's frame, its promise and the promises of its awaits (each of which also
+ * pays AsyncLocalStorage's promise hook on Node 20).
+ */
+export function runAttemptsThen<R extends AttemptRequest>(request: R, hooks: AttemptHooks, flowRun: FlowRunScope | undefined, done: AttemptsDone<R>, attempt = 1): void {
+  const { cancellation } = request;
+  if (cancellation.aborted) {
+    queueMicrotask(() => done(cancelled(cancellation, request.workerId), request));
+    return;
   }
+  const startTime = now();
+  try {
+    hooks.started(request, attempt, startTime);
+  } catch (hookError) {
+    // The engine's side failed, not the task: the run crashed (as when runAttempts rejected).
+    queueMicrotask(() => done({ state: 'Crashed', error: asError(hookError), workerId: request.workerId }, request));
+    return;
+  }
+  let value: unknown;
+  try {
+    value = runOnce(request, attempt, hooks, flowRun);
+  } catch (error) {
+    // A synchronous throw ends the attempt as a rejection would.
+    value = Promise.reject(error);
+  }
+  // Promise.resolve(p) is p itself for a task's own promise: one reaction, no promise in between.
+  Promise.resolve(value).then(
+    (result: unknown) => done({ state: 'Completed', value: result, workerId: request.workerId, serviceMs: now() - startTime }, request),
+    (error: unknown) => afterFailure(request, hooks, flowRun, done, attempt, startTime, error),
+  );
+}
+
+/** An attempt threw or rejected: the run ends (failed, or cancelled), or the next attempt starts. */
+function afterFailure<R extends AttemptRequest>(request: R, hooks: AttemptHooks, flowRun: FlowRunScope | undefined, done: AttemptsDone<R>, attempt: number, startTime: number, error: unknown): void {
+  const { options, cancellation } = request;
+  if (cancellation.aborted) return done(cancelled(cancellation, request.workerId, now() - startTime), request);
+  if (attempt >= options.retries + 1) return done({ state: 'Failed', error: asError(error), workerId: request.workerId, serviceMs: now() - startTime }, request);
+  const delayMs = retryDelay(options, attempt);
+  try {
+    hooks.retried(request, attempt, error, delayMs);
+  } catch (hookError) {
+    return done({ state: 'Crashed', error: asError(hookError), workerId: request.workerId }, request);
+  }
+  if (delayMs <= 0) return runAttemptsThen(request, hooks, flowRun, done, attempt + 1);
+  void sleep(delayMs, cancellation.signal).then((slept) => {
+    if (slept) runAttemptsThen(request, hooks, flowRun, done, attempt + 1);
+    else done(cancelled(cancellation, request.workerId), request);
+  });
 }
 
 function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): unknown {
   const { options } = request;
   if (options.timeoutMs === Infinity) {
-    // Awaited by runAttempts inside its try: a synchronous throw is caught there like a rejection.
+    // Called inside runAttemptsThen's try: a synchronous throw is caught there like a rejection.
     return call(request, attempt, undefined, hooks, flowRun);
   }
   // A timed attempt gets its own signal, aborted by the run's signal or by the timer.
@@ -90,19 +130,27 @@ function runOnce(request: AttemptRequest, attempt: number, hooks: AttemptHooks, 
 
 /** Calls the task's function in its run context; returns what it returns (throws what it throws). */
 function call(request: AttemptRequest, attempt: number, signal: AbortSignal | undefined, hooks: AttemptHooks, flowRun: FlowRunScope | undefined): unknown {
-  const store: RunStore = { flowRun, task: new AttemptScope(request, attempt, signal, hooks, flowRun), annotations: storage.getStore()?.annotations };
+  const store = new AttemptScope(request, attempt, signal, hooks, flowRun, storage.getStore()?.annotations);
   return storage.run(store, request.fn as (...args: unknown[]) => unknown, ...request.args);
 }
 
-/** The task scope of one attempt; its signal is the run's (made on first read) or the timed attempt's. */
-class AttemptScope implements TaskScope {
+/**
+ * The task scope of one attempt; its signal is the run's (made on first read) or the timed
+ * attempt's. It is also the attempt's run store (its own `task`): one object per attempt, not two.
+ */
+class AttemptScope implements TaskScope, RunStore {
   constructor(
     readonly request: AttemptRequest,
     readonly attempt: number,
     readonly timedSignal: AbortSignal | undefined,
     readonly hooks: AttemptHooks,
     readonly flowRun: FlowRunScope | undefined,
+    readonly annotations: RunStore['annotations'],
   ) {}
+
+  get task(): TaskScope {
+    return this;
+  }
 
   /** The task waits for other task runs: its slot is lent out meanwhile (the lender counts overlapping waits). */
   secede(): () => void {

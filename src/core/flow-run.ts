@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } from '../errors.ts';
 import { EventBus } from '../events/bus.ts';
 import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
-import { bothRecorders, RunFold, type FoldedRun, type FoldRecorder } from '../events/fold.ts';
-import { attemptEvents, emitStarted } from '../events/attempt-events.ts';
+import { bothRecorders, RunFold, type FoldRecorder } from '../events/fold.ts';
+import { attemptEvents, emitRetried, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
-import { runAttempts, type AttemptHooks } from './attempts.ts';
+import { runAttemptsThen, type AttemptHooks } from './attempts.ts';
 import { LiveRun } from './live-run.ts';
-import { currentStore, type FlowRunScope, type TaskScope } from './context.ts';
-import { failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
+import { currentStore, type Annotations, type FlowRunScope, type TaskScope } from './context.ts';
+import { attachRun, failureOf, isObserved, isTaskFuture, markObserved, outcomeOf, settleFuture, TaskFuture, whenSettled } from './future.ts';
 import { findFutures, holdsObjects, isAllowFailure, replaceFutures, type Upstream } from './arguments.ts';
 import { resolveTaskOptions, type ResolvedTaskOptions } from './options.ts';
 import type { TaskRunRecord } from './states.ts';
-import type { Lend, TaskDef, TaskOutcome, TaskRunner } from './task-runner.ts';
+import { submitThen, type DirectSubmit, type Lend, type TaskDef, type TaskJob, type TaskOutcome, type TaskRunner } from './task-runner.ts';
 import type { WireTaskDef } from '../protocol/messages.ts';
 
 /** Task options with annotations applied, per annotations object and per task's options. */
@@ -41,8 +41,14 @@ export class FlowRunEngine implements FlowRunScope {
   /** The ids of subflow runs started from this run, in order. */
   readonly subflowRunIds: string[] = [];
   readonly controller = new AbortController();
-  /** Live task runs by id. */
-  readonly #live = new Map<string, LiveRun>();
+  /**
+   * Live task runs: a list through the runs themselves, and a count. A map by id holds only the
+   * runs a runner may emit events about (not those run in this process, whose attempts are folded
+   * through their hooks): a map entry per run, added and deleted, cost more than the run itself.
+   */
+  #liveHead: LiveRun | undefined;
+  #liveCount = 0;
+  readonly #byId = new Map<string, LiveRun>();
   /** Failed or crashed futures: the flow run fails if any was never observed. */
   readonly #failed: TaskFuture<unknown>[] = [];
   readonly #children = new Set<FlowRunEngine>();
@@ -52,12 +58,12 @@ export class FlowRunEngine implements FlowRunScope {
   /** Runs submitted in this turn, handed to the runner once the caller's code yields (see #defer). */
   #deferred: LiveRun[] = [];
   /** Every future's cancel: one function for the run, not one per future. */
-  readonly #cancelOne = (future: TaskFuture<unknown>, reason: string): boolean => {
-    const run = this.#live.get(future.taskRunId);
-    if (!run) return false;
-    this.#abort(run, new CancelledError(reason));
+  readonly #cancelOne = (run: object, reason: string): boolean => {
+    this.#abort(run as LiveRun, new CancelledError(reason));
     return true;
   };
+  /** Every run's end on the callback path (weft's runners, runs here): one function, not a closure per run. */
+  readonly #ended = (outcome: TaskOutcome, job: TaskJob): void => this.#finish(job as LiveRun, outcome, true);
   #accepting = true;
   #cancelReason: CancelledError | undefined;
 
@@ -76,7 +82,7 @@ export class FlowRunEngine implements FlowRunScope {
     if (parent) fold.recorder = parent.#fold.recorder;
     this.taskRuns = fold.records;
     const bus = this.bus;
-    const live = this.#live;
+    const live = this.#byId;
     const id = this.id;
     this.events = {
       emit<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
@@ -87,8 +93,8 @@ export class FlowRunEngine implements FlowRunScope {
           const run = e.flowRunId === id ? live.get(e.taskRunId) : undefined;
           if (run && name === 'task-run:started') {
             const s = e as WeftEvents['task-run:started'];
-            fold.start(run.folded, s.attempt, s.workerId, s.readyTime, s.time);
-          } else if (run) fold.retry(run.folded, e.time);
+            fold.start(run, s.attempt, s.workerId, s.readyTime, s.time);
+          } else if (run) fold.retry(run, e.time);
         } else fold.apply(name, event);
         bus.emit(name, event);
       },
@@ -114,12 +120,15 @@ export class FlowRunEngine implements FlowRunScope {
     return this.#cancelReason;
   }
 
-  /** Submits a task run; `inline` runs it here, in this process, instead of on the runner. */
-  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean): TaskFuture<T> {
+  /**
+   * Submits a task run; `inline` runs it here, in this process, instead of on the runner.
+   * `annotations`: the caller's (it has read the run store already: one lookup per submit).
+   */
+  submit<T>(task: TaskDef, args: readonly unknown[], waitFor: readonly unknown[] | undefined, inline: boolean, annotations: Annotations | undefined): TaskFuture<T> {
     if (!this.#accepting && !this.#cancelReason) {
       throw new UsageError(`Task '${task.taskName}' was submitted after flow run '${this.id}' (${this.flowName}) ended: submit tasks while the flow function runs.`);
     }
-    const options = this.#optionsFor(task);
+    const options = this.#optionsFor(task, annotations);
     if (!inline) this.#checkResources(options);
     const upstream = this.#upstreamOf(task.taskName, args, waitFor);
 
@@ -137,20 +146,21 @@ export class FlowRunEngine implements FlowRunScope {
       return late;
     }
     // The run's own record is folded directly; the event is built only for listeners.
-    const folded = this.#fold.open(this.id, taskRunId, options.name, options.tags, time, false) as FoldedRun;
+    const record = this.#fold.track(this.id, taskRunId, options.name, options.tags, time);
     if (this.bus.has('task-run:submitted')) {
       this.bus.emit('task-run:submitted', { flowRunId: this.id, taskRunId, taskName: options.name, priority: options.priority, tags: options.tags, time });
     }
-    const future = new TaskFuture<T>(folded.record, this.id, this.#cancelOne);
+    const future = new TaskFuture<T>(record, this.id, this.#cancelOne);
     const waits = upstream !== undefined && upstream.required.length + upstream.tolerated.length > 0;
     // Nothing to wait for: at most quote() marks to unwrap.
     const ready = upstream === undefined || waits ? args : replaceFutures(args, () => undefined);
-    const run = new LiveRun(taskRunId, this.id, task.ref, task.fn, ready, options, future as TaskFuture<unknown>, folded, this);
-    this.#live.set(taskRunId, run);
+    const run = new LiveRun(taskRunId, this.id, task.ref, task.fn, ready, options, future as TaskFuture<unknown>, record, this);
+    attachRun(future, run);
+    this.#addLive(run);
     if (this.#cancelReason) {
-      this.#finish(run, { state: 'Cancelled', error: this.#cancelReason });
+      this.#finish(run, { state: 'Cancelled', error: this.#cancelReason }, false);
     } else if (!waits) {
-      if (inline) this.#dispatch(run, true);
+      if (inline) this.#dispatch(run, true, now());
       else this.#defer(run);
     } else {
       void this.#afterUpstream(run, inline, upstream as Upstream);
@@ -164,14 +174,14 @@ export class FlowRunEngine implements FlowRunScope {
     this.#cancelReason = new CancelledError(reason);
     this.controller.abort(this.#cancelReason);
     for (const child of this.#children) child.cancel(reason);
-    for (const run of [...this.#live.values()]) this.#abort(run, this.#cancelReason);
+    for (const run of this.#liveRuns()) this.#abort(run, this.#cancelReason);
   }
 
   /** Cancels every live task run, for a flow function that threw: nobody can consume them now. */
   cancelLive(reason: string): void {
     const error = new CancelledError(reason);
     for (const child of this.#children) child.cancel(reason);
-    for (const run of [...this.#live.values()]) this.#abort(run, error);
+    for (const run of this.#liveRuns()) this.#abort(run, error);
   }
 
   /**
@@ -179,7 +189,7 @@ export class FlowRunEngine implements FlowRunScope {
    * run it started, awaited or not), and stops accepting new task runs from then on.
    */
   async drain(): Promise<void> {
-    while (this.#live.size > 0 || this.#children.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    while (this.#liveCount > 0 || this.#children.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
     this.#accepting = false;
   }
 
@@ -203,7 +213,7 @@ export class FlowRunEngine implements FlowRunScope {
     // Known by module and name, not by its function: it runs in a worker, never in this process.
     const known: TaskDef = { taskName: def.options.name, ref: def.ref, options: def.options, fn: notHere };
     try {
-      return this.submit(known, args, undefined, false).result();
+      return this.submit(known, args, undefined, false, currentStore()?.annotations).result();
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -217,8 +227,7 @@ export class FlowRunEngine implements FlowRunScope {
     });
   }
 
-  #optionsFor(task: TaskDef): ResolvedTaskOptions {
-    const annotations = currentStore()?.annotations;
+  #optionsFor(task: TaskDef, annotations: Annotations | undefined): ResolvedTaskOptions {
     if (annotations === undefined) return task.options;
     // Every submit inside one annotate() sees the same annotations object: resolve each
     // (annotations, task options) pair once, not once per submit.
@@ -280,7 +289,7 @@ export class FlowRunEngine implements FlowRunScope {
     const failed = required.find((f) => outcomeOf(f)?.state !== 'Completed');
     if (failed) {
       const outcome = outcomeOf(failed) as Exclude<TaskOutcome, { state: 'Completed' }>;
-      this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) });
+      this.#finish(run, { state: 'Failed', error: new UpstreamFailedError(options.name, failed.taskName, failed.taskRunId, failed.state, outcome.error) }, false);
       return;
     }
     if (upstream.rewrite !== false) {
@@ -289,7 +298,7 @@ export class FlowRunEngine implements FlowRunScope {
         return outcome.state === 'Completed' ? outcome.value : failureOf(f);
       });
     }
-    this.#dispatch(run, inline);
+    this.#dispatch(run, inline, now());
   }
 
   /**
@@ -304,82 +313,112 @@ export class FlowRunEngine implements FlowRunScope {
   readonly #flushDeferred = (): void => {
     const runs = this.#deferred;
     this.#deferred = [];
+    // The runs of one turn became ready together, when the caller's code yielded: one clock read.
+    const readyTime = now();
     for (const run of runs) {
-      if (!outcomeOf(run.future)) this.#dispatch(run, false); // else cancelled meanwhile
+      if (!outcomeOf(run.future)) this.#dispatch(run, false, readyTime); // else cancelled meanwhile
     }
   };
 
-  #dispatch(run: LiveRun, inline: boolean): void {
-    run.readyTime = now();
+  #dispatch(run: LiveRun, inline: boolean, readyTime: number): void {
+    run.readyTime = readyTime;
+    if (inline) return this.#runInline(run);
+    const runner = this.runner as TaskRunner & Partial<DirectSubmit>;
+    // A runner that runs tasks elsewhere emits their starts and retries as events, found by id.
+    // (weft's in-process runners run them through runHere, whose hooks fold them directly.)
+    const direct = runner[submitThen];
+    if (!direct || runner.serializes) this.#indexById(run);
     let outcome: Promise<TaskOutcome>;
     try {
-      outcome = inline ? this.#runInline(run) : this.runner.submit(run);
+      // weft's own runners take the callback path: no promise and no closures per run.
+      if (direct?.call(runner, run, this.#ended)) return;
+      this.#indexById(run); // a subclass's own submit: it may emit events too
+      outcome = runner.submit(run);
     } catch (error) {
       // A runner's submit must not throw; if it does (a serialization check, say), the run fails here.
       outcome = Promise.resolve({ state: 'Failed', error: error as Error });
     }
-    outcome.then((o) => this.#finish(run, o), (error: unknown) => this.#finish(run, { state: 'Crashed', error: error as Error }));
+    outcome.then((o) => this.#finish(run, o, false), (error: unknown) => this.#finish(run, { state: 'Crashed', error: error as Error }, false));
   }
 
-  #runInline(job: LiveRun): Promise<TaskOutcome> {
+  #indexById(run: LiveRun): void {
+    if (run.byId) return;
+    run.byId = true;
+    this.#byId.set(run.taskRunId, run);
+  }
+
+  #runInline(job: LiveRun): void {
     // Called from inside a task (in this process), it waits in that task's slot: lend that one.
     const outer = currentStore()?.task;
     const lend: Lend | undefined = outer?.secede ? () => (outer.secede as () => () => void)() : undefined;
-    return this.runHere(job, 'main', lend);
+    this.runHereThen(job, 'main', lend, this.#ended);
   }
 
   /** Runs a job's attempts in this process: what {@link TaskJob.runHere} does. */
   runHere(run: LiveRun, workerId: string, lend: Lend | undefined): Promise<TaskOutcome> {
+    return new Promise<TaskOutcome>((resolve) => this.runHereThen(run, workerId, lend, resolve));
+  }
+
+  /** {@link runHere} with a callback: `done` is called once, never synchronously. */
+  runHereThen(run: LiveRun, workerId: string, lend: Lend | undefined, done: (outcome: TaskOutcome, run: LiveRun) => void): void {
     // The run is its own attempt request: the engine's hooks find its folded record on it.
     run.workerId = workerId;
     run.lend = lend;
-    return runAttempts(run, (this.#hooks ??= this.#localHooks()), this);
+    runAttemptsThen(run, (this.#hooks ??= this.#localHooks()), this, done);
   }
 
   /** Hooks of attempts in this process: a start is folded directly, its event built only for listeners. */
   #localHooks(): AttemptHooks {
-    const { retried, log } = attemptEvents(this.events);
+    // The runs here are not found by id: their starts and retries are folded through the run, and
+    // their events built only for listeners. Log lines are not folded: they go to the bus.
+    const { log } = attemptEvents(this.bus);
     const fold = this.#fold;
     const bus = this.bus;
     return {
       started: (request, attempt, time) => {
-        const readyTime = request.readyTime ?? time;
-        fold.start((request as LiveRun).folded, attempt, request.workerId, readyTime, time);
-        if (bus.has('task-run:started')) {
-          bus.emit('task-run:started', { flowRunId: request.flowRunId, taskRunId: request.taskRunId, taskName: request.options.name, attempt, workerId: request.workerId, readyTime, time });
-        }
+        fold.start(request as LiveRun, attempt, request.workerId, request.readyTime ?? time, time);
+        if (bus.has('task-run:started')) emitStarted(bus, request, attempt, request.workerId, time);
       },
-      retried,
+      retried: (request, attempt, error, delayMs) => {
+        const time = now();
+        fold.retry(request as LiveRun, time);
+        if (bus.has('task-run:retried')) emitRetried(bus, request, attempt, delayMs, error as Error, request.workerId, time);
+      },
       log,
     };
   }
 
+
   /** Aborts a live run's signal (the runner stops it) and settles its future as Cancelled now. */
   #abort(run: LiveRun, error: CancelledError): void {
     run.abort(error);
-    this.#finish(run, { state: 'Cancelled', error });
+    this.#finish(run, { state: 'Cancelled', error }, false);
   }
 
-  /** Settles the run's future and emits its end; the fold writes the record from that event. */
-  #finish(run: LiveRun, outcome: TaskOutcome): void {
+  /**
+   * Settles the run's future and emits its end; the fold writes the record from that event.
+   * `atEnd`: called back as the run ended (the callback path), so a run that ran here ended when
+   * its attempt's clock read says, and that read serves as the end's time too.
+   */
+  #finish(run: LiveRun, outcome: TaskOutcome, atEnd: boolean): void {
     if (outcomeOf(run.future)) return;
-    const { folded } = run;
-    const { record } = folded;
+    const { record } = run;
     if (outcome.started && outcome.workerId !== undefined) {
       // A start that reached the runner with this end: announced now, after whatever ended before it.
       emitStarted(this.events, run, outcome.started.attempt, outcome.workerId, outcome.started.time);
     }
     settleFuture(run.future, outcome);
     if (outcome.state === 'Failed' || outcome.state === 'Crashed') this.#failed.push(run.future);
-    this.#live.delete(record.id);
-    const attempt = folded.open?.attempt ?? 0;
-    const startTime = folded.open?.startTime;
+    this.#removeLive(run);
+    const attempt = run.openAttempt;
+    const startTime = attempt > 0 ? run.openStartTime : undefined;
     const { state, serviceMs } = outcome;
     const workerId = outcome.workerId ?? record.workerId;
     const error = outcome.state === 'Completed' ? undefined : outcome.error;
-    const time = now();
+    const ranHere = atEnd && startTime !== undefined && serviceMs !== undefined && run.workerId !== '' && outcome.workerId === run.workerId;
+    const time = ranHere ? startTime + serviceMs : now();
     // Folded directly, as the run's submit was; the event is built only for listeners.
-    this.#fold.finish(folded, state, time, workerId, error, serviceMs, attempt);
+    this.#fold.finish(run, state, time, workerId, error, serviceMs, attempt);
     if (this.bus.has('task-run:finished')) {
       const event: WeftEvents['task-run:finished'] = { flowRunId: this.id, taskRunId: record.id, taskName: record.taskName, state, workerId, time, error, attempt };
       if (startTime !== undefined) event.startTime = startTime;
@@ -389,8 +428,33 @@ export class FlowRunEngine implements FlowRunScope {
     this.#wakeIfIdle();
   }
 
+  #addLive(run: LiveRun): void {
+    const head = this.#liveHead;
+    run.nextLive = head;
+    if (head) head.prevLive = run;
+    this.#liveHead = run;
+    this.#liveCount++;
+  }
+
+  #removeLive(run: LiveRun): void {
+    const { prevLive, nextLive } = run;
+    if (prevLive) prevLive.nextLive = nextLive;
+    else this.#liveHead = nextLive;
+    if (nextLive) nextLive.prevLive = prevLive;
+    run.prevLive = run.nextLive = undefined;
+    this.#liveCount--;
+    if (run.byId) this.#byId.delete(run.taskRunId);
+  }
+
+  /** The live runs, oldest first, as a copy (cancelling them changes the list). */
+  #liveRuns(): LiveRun[] {
+    const runs: LiveRun[] = [];
+    for (let run = this.#liveHead; run; run = run.nextLive) runs.push(run);
+    return runs.reverse();
+  }
+
   #wakeIfIdle(): void {
-    if (this.#live.size === 0 && this.#children.size === 0 && this.#onIdle) {
+    if (this.#liveCount === 0 && this.#children.size === 0 && this.#onIdle) {
       const wake = this.#onIdle;
       this.#onIdle = undefined;
       wake();

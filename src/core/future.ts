@@ -6,6 +6,8 @@ import { storage } from './context.ts';
 import type { FinalTaskRunState, TaskRunRecord, TaskRunState } from './states.ts';
 import type { TaskOutcome } from './task-runner.ts';
 
+/** @internal Gives a live future what its cancel function is handed (the engine's live run); dropped when it settles. */
+let attachRun: <T>(future: TaskFuture<T>, run: object) => void;
 /** @internal Settles a future with its outcome once; later calls are ignored (returns false). */
 let settleFuture: <T>(future: TaskFuture<T>, outcome: TaskOutcome) => boolean;
 /** @internal */
@@ -19,7 +21,7 @@ let isObserved: <T>(future: TaskFuture<T>) => boolean;
 /** @internal What `result()` rejects with, for a run that ended and did not complete (allowFailure hands it on). */
 let failureOf: <T>(future: TaskFuture<T>) => Error | undefined;
 
-export { settleFuture, outcomeOf, markObserved, isObserved, whenSettled, failureOf };
+export { attachRun, settleFuture, outcomeOf, markObserved, isObserved, whenSettled, failureOf };
 
 /**
  * The eventual result of a submitted task run. `await f` and `Promise.all(fs)` work (it is
@@ -37,7 +39,9 @@ export class TaskFuture<T> implements PromiseLike<T> {
   readonly #flowRunId: string;
   // Typed for any future: a field with T in a parameter would make TaskFuture<T> invariant, and
   // TaskFuture<number> would not be a TaskFuture<unknown>.
-  readonly #cancel: (future: TaskFuture<unknown>, reason: string) => boolean;
+  readonly #cancel: (run: object, reason: string) => boolean;
+  /** What #cancel is handed while the run is live (the engine's run: no lookup by id). */
+  #run: object | undefined;
   #outcome: TaskOutcome | undefined;
   #waiters: Array<() => void> | undefined;
   /** What `result()` returns while the run is live: one promise, settled directly when the run ends. */
@@ -49,7 +53,7 @@ export class TaskFuture<T> implements PromiseLike<T> {
   #error: Error | undefined;
 
   /** @internal Futures are made by `task.submit()`. */
-  constructor(record: TaskRunRecord, flowRunId: string, cancel: (future: TaskFuture<unknown>, reason: string) => boolean) {
+  constructor(record: TaskRunRecord, flowRunId: string, cancel: (run: object, reason: string) => boolean) {
     this.#record = record;
     this.#flowRunId = flowRunId;
     this.#cancel = cancel;
@@ -108,8 +112,8 @@ export class TaskFuture<T> implements PromiseLike<T> {
 
   /** Cancels the run if it has not ended; returns whether it did. */
   cancel(reason = 'the future was cancelled'): boolean {
-    if (this.#outcome) return false;
-    return this.#cancel(this, reason);
+    if (this.#outcome || !this.#run) return false;
+    return this.#cancel(this.#run, reason);
   }
 
   then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
@@ -152,6 +156,7 @@ export class TaskFuture<T> implements PromiseLike<T> {
     settleFuture = (future, outcome) => {
       if (future.#outcome) return false;
       future.#outcome = outcome;
+      future.#run = undefined;
       if (future.#result) {
         if (outcome.state === 'Completed') (future.#resolve as (value: unknown) => void)(outcome.value);
         else (future.#reject as (error: Error) => void)(future.#errorOf(outcome));
@@ -163,6 +168,9 @@ export class TaskFuture<T> implements PromiseLike<T> {
       return true;
     };
     outcomeOf = (future) => future.#outcome;
+    attachRun = (future, run) => {
+      future.#run = run;
+    };
     whenSettled = (future) => future.#whenSettled();
     markObserved = (future) => {
       future.#observed = true;

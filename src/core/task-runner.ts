@@ -110,6 +110,17 @@ export type TaskOutcome =
   | { readonly state: 'Failed' | 'Crashed' | 'Cancelled'; readonly error: Error; readonly workerId?: string; readonly serviceMs?: number; readonly started?: ReportedStart };
 
 /**
+ * @internal The engine's callback path into weft's own runners, beside the public `submit`: the
+ * runner calls `done(outcome, job)` once, never synchronously, and returns true; or returns
+ * false, having done nothing, when the engine must use `submit` (a subclass that overrides it).
+ * Not on {@link TaskRunner}: runners written outside weft implement `submit` only.
+ */
+export const submitThen: unique symbol = Symbol('weft.submitThen');
+export interface DirectSubmit {
+  [submitThen](job: TaskJob, done: (outcome: TaskOutcome, job: TaskJob) => void): boolean;
+}
+
+/**
  * Where tasks run. A flow run takes a fresh copy with `duplicate()`, calls `start()`, hands it
  * jobs with `submit()`, and calls `shutdown()` when the flow run ends. Cancellation reaches a
  * runner one way only: through each job's `cancellation` (and the context's `signal`).

@@ -99,9 +99,10 @@ export function task<A extends unknown[], R>(fn: (...args: A) => R, options?: Ta
 
 function makeTask<A extends unknown[], R>(fn: (...args: A) => R, ref: TaskRef, options: ResolvedTaskOptions, waitFor: readonly unknown[] | undefined): Task<A, R> {
   const self = function (...args: Args<A>): Promise<Awaited<R>> {
-    const flowRun = currentStore()?.flowRun as FlowRunEngine | undefined;
+    const store = currentStore();
+    const flowRun = store?.flowRun as FlowRunEngine | undefined;
     if (!flowRun) return callOutsideFlow(fn, options, args);
-    return flowRun.submit<Awaited<R>>(self as unknown as Task<never[], unknown>, args, waitFor, true).result();
+    return flowRun.submit<Awaited<R>>(self as unknown as Task<never[], unknown>, args, waitFor, true, store?.annotations).result();
   } as Task<A, R>;
   Object.defineProperties(self, {
     taskName: { value: options.name, enumerable: true },
@@ -119,7 +120,7 @@ function makeTask<A extends unknown[], R>(fn: (...args: A) => R, ref: TaskRef, o
     if (!flowRun) {
       throw new UsageError(`${options.name}.submit() was called outside a flow run: submit tasks from inside a flow (flow(async function main() { ... })), or call the task directly to run it here.`);
     }
-    return flowRun.submit<Awaited<R>>(self as unknown as Task<never[], unknown>, args, waitFor, false);
+    return flowRun.submit<Awaited<R>>(self as unknown as Task<never[], unknown>, args, waitFor, false, store?.annotations);
   };
   const submitEach = (runs: unknown[][]) => runs.map((args) => self.submit(...(args as Args<A>)));
   self.map = (<I extends MapArgs<A>>(...iterables: I) => {

@@ -26,7 +26,8 @@ export function emitStarted(sink: EventSink, run: AttemptRun, attempt: number, w
   sink.emit('task-run:started', { flowRunId: run.flowRunId, taskRunId: run.taskRunId, taskName: run.options.name, attempt, workerId, readyTime: run.readyTime ?? time, time });
 }
 
-function retried(sink: EventSink, run: AttemptRun, attempt: number, delayMs: number, error: Error, workerId: string, time: number): void {
+/** Emits an attempt's failure, with the delay before the next attempt. */
+export function emitRetried(sink: EventSink, run: AttemptRun, attempt: number, delayMs: number, error: Error, workerId: string, time: number): void {
   sink.emit('task-run:retried', { flowRunId: run.flowRunId, taskRunId: run.taskRunId, taskName: run.options.name, attempt, delayMs, error, workerId, time });
 }
 
@@ -47,7 +48,7 @@ export function emitAttempt(sink: EventSink, event: AttemptEvent<unknown>, run: 
       if (run) emitStarted(sink, run, event.attempt, workerId, event.time + offsetMs);
       return;
     case 'retried':
-      if (run) retried(sink, run, event.attempt, event.delayMs, fromWireError(event.error), workerId, event.time + offsetMs);
+      if (run) emitRetried(sink, run, event.attempt, event.delayMs, fromWireError(event.error), workerId, event.time + offsetMs);
       return;
     case 'done':
       // A start that travelled with its end goes with the outcome ({@link outcomeOf}): the engine
@@ -71,7 +72,7 @@ export function outcomeOf(event: DoneEvent<unknown>, workerId: string, offsetMs 
 export function attemptEvents(sink: EventSink): AttemptHooks {
   return {
     started: (r, attempt, time) => emitStarted(sink, r, attempt, r.workerId, time),
-    retried: (r, attempt, error, delayMs) => retried(sink, r, attempt, delayMs, error as Error, r.workerId, now()),
+    retried: (r, attempt, error, delayMs) => emitRetried(sink, r, attempt, delayMs, error as Error, r.workerId, now()),
     log: (r, level, message) => sink.emit('task-run:log', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, level, message, workerId: r.workerId, time: now() }),
   };
 }

@@ -25,12 +25,18 @@ export interface TaskAttempt {
   readonly state: TaskAttemptState;
 }
 
-/** A live run in a fold: what the engine holds to fold its own run's facts without building events. */
+/**
+ * A live run in a fold: what the engine holds to fold its own run's facts without building events.
+ * The attempt running now (for the task stream and the `finished` event's `attempt`/`startTime`)
+ * is kept in its own fields, `openAttempt` 0 when none is: no object per attempt.
+ */
 export interface FoldedRun {
   readonly flowRunId: string;
   readonly record: TaskRunRecord;
-  /** The attempt running now, for the task stream and the `finished` event's `attempt`/`startTime`. */
-  open: { attempt: number; workerId: string; readyTime: number | undefined; startTime: number } | undefined;
+  openAttempt: number;
+  openWorkerId: string;
+  openReadyTime: number | undefined;
+  openStartTime: number;
   /** Whether the fold finds it by id (for {@link RunFold.apply}). */
   readonly indexed: boolean;
 }
@@ -99,8 +105,8 @@ export class RunFold {
 
   /** The attempt a live run is on and when it started (for its `finished` event); attempt 0 if none started. */
   current(flowRunId: string, taskRunId: string): { attempt: number; startTime: number | undefined } {
-    const open = this.#live.get(flowRunId)?.get(taskRunId)?.open;
-    return open ? { attempt: open.attempt, startTime: open.startTime } : { attempt: 0, startTime: undefined };
+    const live = this.#live.get(flowRunId)?.get(taskRunId);
+    return live && live.openAttempt > 0 ? { attempt: live.openAttempt, startTime: live.openStartTime } : { attempt: 0, startTime: undefined };
   }
 
   #find(flowRunId: string, taskRunId: string): Live | undefined {
@@ -127,12 +133,21 @@ export class RunFold {
       if (!runs) this.#live.set(flowRunId, (runs = new Map()));
       if (runs.has(taskRunId)) return undefined;
     }
+    const live: Live = { flowRunId, record: this.track(flowRunId, taskRunId, taskName, tags, time), openAttempt: 0, openWorkerId: '', openReadyTime: undefined, openStartTime: 0, indexed };
+    runs?.set(taskRunId, live);
+    return live;
+  }
+
+  /**
+   * {@link open} for a caller that is its own {@link FoldedRun} (not indexed; the engine's live
+   * run): makes and keeps the run's record and returns it. The caller's run starts with
+   * `openAttempt` 0.
+   */
+  track(flowRunId: string, taskRunId: string, taskName: string, tags: readonly string[] | undefined, time: number): TaskRunRecord {
     const record: TaskRunRecord = { id: taskRunId, taskName, state: 'Pending', submittedAt: time, attempts: 0, tags: tags ?? [] };
     this.records.push(record);
-    const live: Live = { flowRunId, record, open: undefined, indexed };
-    runs?.set(taskRunId, live);
     this.recorder?.submitted(flowRunId, taskRunId, taskName, time);
-    return live;
+    return record;
   }
 
   #started(e: WeftEvents['task-run:started']): void {
@@ -143,12 +158,15 @@ export class RunFold {
   /** What a `task-run:started` event of `live` folds in. */
   start(live: FoldedRun, attempt: number, workerId: string, readyTime: number | undefined, time: number): void {
     const { record } = live;
-    if (live.open) this.#close(live, ATTEMPT_STATES[RESTARTED], time);
+    if (live.openAttempt > 0) this.#close(live, ATTEMPT_STATES[RESTARTED], time);
     record.state = 'Running';
     record.startedAt ??= time;
     record.attempts = attempt;
     record.workerId = workerId;
-    live.open = { attempt, workerId, readyTime, startTime: time };
+    live.openAttempt = attempt;
+    live.openWorkerId = workerId;
+    live.openReadyTime = readyTime;
+    live.openStartTime = time;
     this.recorder?.started(live.flowRunId, record.id, record.taskName, attempt, workerId, readyTime, time);
   }
 
@@ -160,7 +178,7 @@ export class RunFold {
   /** What a `task-run:retried` event of `live` folds in. */
   retry(live: FoldedRun, time: number): void {
     live.record.state = 'Retrying';
-    if (live.open) this.#close(live, ATTEMPT_STATES[RETRIED], time);
+    if (live.openAttempt > 0) this.#close(live, ATTEMPT_STATES[RETRIED], time);
   }
 
   #finished(e: WeftEvents['task-run:finished']): void {
@@ -176,27 +194,27 @@ export class RunFold {
   finish(live: FoldedRun, state: FinalTaskRunState, time: number, workerId: string | undefined, error: Error | undefined, serviceMs: number | undefined, attempt: number, startTime?: number): void {
     const { record } = live;
     if (record.endedAt !== undefined) return; // it ended already
-    if (startTime !== undefined && finishedBegins(live.open !== undefined, attempt, record.attempts, startTime)) this.start(live, attempt, workerId ?? '', undefined, startTime);
+    if (startTime !== undefined && finishedBegins(live.openAttempt > 0, attempt, record.attempts, startTime)) this.start(live, attempt, workerId ?? '', undefined, startTime);
     if (live.indexed) this.#live.get(live.flowRunId)?.delete(record.id);
     record.state = state;
     record.endedAt = time;
     if (workerId !== undefined) record.workerId = workerId;
     if (error !== undefined) record.error = error;
-    const open = live.open;
-    if (open) this.#close(live, state, finishedEnd(open.startTime, open.attempt, attempt, serviceMs ?? NaN, time));
-    this.recorder?.finished(live.flowRunId, record.id, record.taskName, state, time, record.workerId, error, attempt, open?.startTime ?? startTime, serviceMs);
+    const opened = live.openAttempt > 0 ? live.openStartTime : undefined;
+    if (opened !== undefined) this.#close(live, state, finishedEnd(opened, live.openAttempt, attempt, serviceMs ?? NaN, time));
+    this.recorder?.finished(live.flowRunId, record.id, record.taskName, state, time, record.workerId, error, attempt, opened ?? startTime, serviceMs);
   }
 
   #close(live: Live, state: TaskAttemptState, endTime: number): void {
-    const open = live.open as NonNullable<Live['open']>;
-    live.open = undefined;
+    const { openAttempt, openWorkerId, openReadyTime, openStartTime } = live;
+    live.openAttempt = 0;
     if (!this.attempts) return;
     const { record } = live;
     const attempt: TaskAttempt = {
-      flowRunId: live.flowRunId, taskRunId: record.id, taskName: record.taskName, attempt: open.attempt, workerId: open.workerId,
-      startTime: open.startTime, endTime: endOf(open.startTime, endTime), state,
+      flowRunId: live.flowRunId, taskRunId: record.id, taskName: record.taskName, attempt: openAttempt, workerId: openWorkerId,
+      startTime: openStartTime, endTime: endOf(openStartTime, endTime), state,
     };
-    if (open.readyTime !== undefined) (attempt as { readyTime?: number }).readyTime = open.readyTime;
+    if (openReadyTime !== undefined) (attempt as { readyTime?: number }).readyTime = openReadyTime;
     this.attempts.push(attempt);
   }
 }

@@ -1,4 +1,5 @@
 import type { Lend, RunnerContext, TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import { LiveRun } from '../core/live-run.ts';
 import { now } from '../events/events.ts';
 import { NO_RESOURCES } from '../schedule/resources.ts';
 import type { WorkerHandle } from './worker-handle.ts';
@@ -16,6 +17,12 @@ export class InlineHandle implements WorkerHandle {
 
   run(job: TaskJob, _crashes?: number, lend?: Lend): Promise<TaskOutcome> {
     return job.runHere(this.id, lend);
+  }
+
+  runThen(job: TaskJob, _crashes: number, lend: Lend, done: (outcome: TaskOutcome) => void): void {
+    // The engine's own runs report their end by callback; any other job through its promise.
+    if (job instanceof LiveRun) job.runHereThen(this.id, lend, done);
+    else void job.runHere(this.id, lend).then(done);
   }
 
   async close(): Promise<void> {

@@ -24,9 +24,17 @@ export interface PoolOptions {
   createHandle(index: number): WorkerHandle | Promise<WorkerHandle>;
 }
 
+/** How a pool reports a job's end: one function may serve every job (it is told which). */
+export type JobDone = (outcome: TaskOutcome, job: TaskJob) => void;
+
 interface Entry {
   readonly job: TaskJob;
-  readonly resolve: (outcome: TaskOutcome) => void;
+  readonly done: JobDone;
+  /**
+   * `done` reacts at once (the engine's callback, not a promise's): once it has returned, the
+   * run's end is announced, and its slot may take the next job without waiting a microtask.
+   */
+  readonly prompt: boolean;
   /** Workers that died with this job in them. */
   crashes: number;
 }
@@ -121,16 +129,25 @@ export class Pool {
   }
 
   submit(job: TaskJob): Promise<TaskOutcome> {
-    if (this.#state === 'failed' && this.#lastStartError instanceof Error) {
-      return Promise.resolve({ state: 'Crashed', error: this.#lastStartError });
-    }
+    return new Promise<TaskOutcome>((resolve) => this.enqueue(job, resolve, false));
+  }
+
+  /**
+   * {@link submit} with a callback: `done(outcome, job)` is called once, never synchronously from
+   * this call. The engine's path: no promise per job, and one `done` for all its jobs.
+   */
+  enqueue(job: TaskJob, done: JobDone, prompt = true): void {
     if (this.#state !== 'running') {
-      return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
+      const outcome: TaskOutcome = this.#state === 'failed' && this.#lastStartError instanceof Error
+        ? { state: 'Crashed', error: this.#lastStartError }
+        : { state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) };
+      queueMicrotask(() => done(outcome, job));
+      return;
     }
-    return new Promise<TaskOutcome>((resolve) => {
-      this.#queue.push({ job, resolve, crashes: 0 }, job.options.priority);
-      this.#pump();
-    });
+    this.#queue.push({ job, done, prompt, crashes: 0 }, job.options.priority);
+    // While a batch queues behind busy workers nothing can start: skip the pump (no idle worker,
+    // no pipelining, none to start). A worker's release pumps again.
+    if (this.#idle.length > 0 || this.#depth > 1 || this.#options.lazy) this.#pump();
   }
 
   /**
@@ -181,8 +198,8 @@ export class Pool {
   /** Resolves every queued job as Cancelled. */
   cancelQueued(reason: string): void {
     const error = new CancelledError(reason);
-    for (const entry of this.#queue.drain()) entry.resolve({ state: 'Cancelled', error });
-    for (const entry of this.#suspects.splice(0)) entry.resolve({ state: 'Cancelled', error });
+    for (const entry of this.#queue.drain()) entry.done({ state: 'Cancelled', error }, entry.job);
+    for (const entry of this.#suspects.splice(0)) entry.done({ state: 'Cancelled', error }, entry.job);
   }
 
   /** Drops queued work and stops every worker, those still starting included. */
@@ -236,24 +253,33 @@ export class Pool {
     const need = job.options.resources;
     if (this.#usesResources) this.#resources.acquire(need);
     member.inFlight++;
-    member.handle.run(job, entry.crashes, this.lend).then((outcome) => {
-      if (this.#usesResources) this.#resources.release(need);
-      this.#settle(entry, outcome);
-      // The slot starts its next job a microtask later: the engine's reaction to this outcome
-      // (queued by #settle, on the promise submit() returned) runs first, so the run's
-      // 'task-run:finished' is emitted before the 'task-run:started' of the job that follows it.
-      queueMicrotask(() => this.#release(member));
-    });
+    const { handle } = member;
+    // Anonymous arrows: one closure per job (a named one would also be wrapped by tsx's keepNames).
+    if (handle.runThen) handle.runThen(job, entry.crashes, this.lend, (outcome) => this.#ended(entry, member, need, outcome));
+    else void handle.run(job, entry.crashes, this.lend).then((outcome) => this.#ended(entry, member, need, outcome));
+  }
+
+  #ended(entry: Entry, member: Member, need: Resources, outcome: HandleOutcome): void {
+    if (this.#usesResources) this.#resources.release(need);
+    this.#settle(entry, outcome);
+    // The run's 'task-run:finished' is emitted before the 'task-run:started' of the job that
+    // follows it on this slot: a prompt `done` (the engine's) has emitted it already, so the slot
+    // goes on now (a job never ends synchronously, so this does not nest); a submit() caller
+    // reacts on its promise, so the slot starts its next job a microtask later, after that reaction.
+    // (Node's queueMicrotask costs an AsyncResource and a bound function: the engine's runs skip it.)
+    if (entry.prompt && outcome.state !== 'Requeue') this.#release(member);
+    else queueMicrotask(() => this.#release(member));
   }
 
   #settle(entry: Entry, outcome: HandleOutcome): void {
     if (outcome.state !== 'Requeue') {
-      if (outcome.serviceMs !== undefined) this.#learn(entry.job.options.name, outcome.serviceMs);
-      entry.resolve(outcome);
+      // Run times only decide pipelining: a pool that never pipelines (depth 1) keeps none.
+      if (outcome.serviceMs !== undefined && this.#depth > 1) this.#learn(entry.job.options.name, outcome.serviceMs);
+      entry.done(outcome, entry.job);
       return;
     }
     if (this.#state !== 'running') {
-      entry.resolve({ state: 'Cancelled', error: new CancelledError('the task runner shut down') });
+      entry.done({ state: 'Cancelled', error: new CancelledError('the task runner shut down') }, entry.job);
     } else if (outcome.suspect) {
       entry.crashes++;
       this.#suspects.push(entry);
@@ -266,7 +292,7 @@ export class Pool {
     const { cancellation } = entry.job;
     if (!cancellation.aborted) return false;
     const reason = cancellation.reason;
-    entry.resolve({ state: 'Cancelled', error: reason instanceof Error ? reason : new CancelledError('the task run was cancelled') });
+    entry.done({ state: 'Cancelled', error: reason instanceof Error ? reason : new CancelledError('the task run was cancelled') }, entry.job);
     return true;
   }
 
@@ -363,7 +389,7 @@ export class Pool {
     const last = error instanceof WorkerStartError ? error : undefined;
     const failure = new WorkerStartError(last?.workerId ?? `number ${index} of the pool`, MAX_START_FAILURES, last?.reason ?? (error instanceof Error ? error.message : String(error)), error);
     this.#lastStartError = failure;
-    const crash = (entry: Entry) => entry.resolve({ state: 'Crashed', error: failure });
+    const crash = (entry: Entry) => entry.done({ state: 'Crashed', error: failure }, entry.job);
     for (const entry of this.#queue.drain()) crash(entry);
     for (const entry of this.#suspects.splice(0)) crash(entry);
   }

@@ -29,6 +29,11 @@ export interface WorkerHandle {
    * already died with this job in them; `lend` is the pool's, for tasks that run in this process.
    */
   run(job: TaskJob, crashes?: number, lend?: Lend): Promise<HandleOutcome>;
+  /**
+   * `run` with a callback, for handles that run jobs in the flow's process: `done` is called once,
+   * never synchronously from this call. The pool uses it when a handle has it (no promise per job).
+   */
+  runThen?(job: TaskJob, crashes: number, lend: Lend, done: (outcome: HandleOutcome) => void): void;
   /** Stops the worker. Work still running on it is abandoned. */
   close(): Promise<void>;
 }

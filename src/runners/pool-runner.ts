@@ -1,12 +1,12 @@
-import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } from '../core/task-runner.ts';
-import { Pool } from '../pool/pool.ts';
+import { submitThen, type DirectSubmit, type LifecycleState, type RunnerContext, type TaskJob, type TaskOutcome, type TaskRunner } from '../core/task-runner.ts';
+import { Pool, type JobDone } from '../pool/pool.ts';
 import type { Resources } from '../schedule/resources.ts';
 
 /**
  * What every local runner shares: a {@link Pool} made when the flow run starts it, and the
  * TaskRunner methods that go to that pool. A runner says only how its pool is made.
  */
-export abstract class PoolRunner implements TaskRunner {
+export abstract class PoolRunner implements TaskRunner, DirectSubmit {
   abstract readonly name: string;
   abstract readonly serializes: boolean;
   abstract readonly capacity: Resources;
@@ -29,6 +29,14 @@ export abstract class PoolRunner implements TaskRunner {
   /** Before `start()` this resolves Failed with an error saying to start the runner first. */
   submit(job: TaskJob): Promise<TaskOutcome> {
     return (this.#pool ?? notStarted).submit(job);
+  }
+
+  /** The engine's path (see {@link DirectSubmit}): the pool's callback, no promise per job. */
+  [submitThen](job: TaskJob, done: JobDone): boolean {
+    // A subclass that overrides submit() sees every job, as it would without this path.
+    if (this.submit !== PoolRunner.prototype.submit) return false;
+    (this.#pool ?? notStarted).enqueue(job, done);
+    return true;
   }
 
   async shutdown(): Promise<void> {
