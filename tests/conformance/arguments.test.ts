@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { allowFailure, flow, quote, SerializationError, TaskRunError, UpstreamFailedError, unmapped } from '../../src/index.ts';
 import { add, double, echo, fail, range, shape, touch, valueOrError } from '../fixtures/core/tasks.ts';
 import { readMarker, within } from '../helpers/eventually.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 import { RUNNERS } from './runners.ts';
 
 for (const r of RUNNERS) {
@@ -58,7 +57,7 @@ for (const r of RUNNERS) {
     });
 
     it('allowFailure(f) runs the downstream task with the error in the value’s place, in arguments and in waitFor', async () => {
-      const marker = join(mkdtempSync(join(tmpdir(), 'weft-allow-')), 'ran');
+      const marker = join(scratchDir('weft-allow'), 'ran');
       const f = flow(async function allowFailureFlow() {
         const failed = fail.submit('upstream broke');
         const ok = add.submit(20, 22);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CancelledError, flow, FlowRunError, type TaskFuture } from '../../src/index.ts';
 import { add, awaitAbort, flaky, sleep, touch } from '../fixtures/core/tasks.ts';
 import { deferred, readMarker, within } from '../helpers/eventually.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 import { RUNNERS } from './runners.ts';
 
-const scratch = () => mkdtempSync(join(tmpdir(), 'weft-cancel-'));
+const scratch = () => scratchDir('weft-cancel');
 
 for (const r of RUNNERS) {
   describe(`${r.name}: cancellation`, () => {

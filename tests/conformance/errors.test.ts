@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { flow, FlowRunError, TaskRunError, unmapped, UpstreamFailedError, UsageError, type TaskFuture } from '../../src/index.ts';
 import { add, double, fail, sleep, sum, throwsString, touch } from '../fixtures/core/tasks.ts';
 import { within } from '../helpers/eventually.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 import { RUNNERS } from './runners.ts';
 
-const scratch = () => mkdtempSync(join(tmpdir(), 'weft-errors-'));
+const scratch = () => scratchDir('weft-errors');
 
 for (const r of RUNNERS) {
   describe(`${r.name}: errors`, () => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { flow, TaskRunError, TaskTimeoutError, type TaskRunState } from '../../src/index.ts';
 import { awaitAbort, block, flaky, retried, sleep, stubborn, userTimeout } from '../fixtures/core/tasks.ts';
 import { readMarker, within } from '../helpers/eventually.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 import { RUNNERS } from './runners.ts';
 
 for (const r of RUNNERS) {
@@ -77,7 +76,7 @@ for (const r of RUNNERS) {
     });
 
     it("aborts a timed-out attempt's signal with the TaskTimeoutError", async () => {
-      const marker = join(mkdtempSync(join(tmpdir(), 'weft-timeout-')), 'aborted');
+      const marker = join(scratchDir('weft-timeout'), 'aborted');
       const f = flow(async function timeoutSignalFlow() {
         return awaitAbort.withOptions({ timeoutMs: 50 }).submit(marker).result().catch((e: unknown) => e);
       }, { taskRunner: r.make() });

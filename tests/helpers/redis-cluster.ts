@@ -5,13 +5,13 @@
  * cluster config files). Everything it started is removed by `stop()`, and by a failed start too.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/cluster/redis-server.ts';
 import { killWithParent } from '../../src/util/watchdog.ts';
 import { until } from './eventually.ts';
+import { scratchDir } from './scratch.ts';
 
 const run = promisify(execFile);
 const SERVER = process.env.WEFT_REDIS_SERVER ?? 'redis-server';
@@ -70,7 +70,8 @@ const running = (node: ClusterNode): boolean => node.child.exitCode === null && 
 export async function startRedisCluster(options: TestClusterOptions = {}): Promise<TestRedisCluster> {
   const masters = options.masters ?? 3;
   const count = masters * (options.replicas ? 2 : 1);
-  const dir = mkdtempSync(join(tmpdir(), 'weft-rcluster-'));
+  // Removed by stop(), and at the latest when this process exits (a background cluster's file may end first).
+  const dir = scratchDir('weft-rcluster');
   const nodes: ClusterNode[] = [];
   const exits = new Map<number, Promise<void>>();
   const cli = async (port: number, ...args: string[]) => (await run(CLI, ['-p', String(port), ...args], { timeout: 10_000 })).stdout;
