@@ -121,18 +121,8 @@ async function onRedis(address: string, masters: Redis[], label: string): Promis
     const rounds: ShardFigures[] = [];
     for (let r = 0; r < ROUNDS; r++) rounds.push(await measureRound(map, masters, `${label}, round ${r + 1}`));
     // Each figure the median of its rounds: one round on a shared 2-core machine swings by 1.5x.
-    const mid = (pick: (f: ShardFigures) => number) => median(rounds.map(pick));
-    return {
-      tasksPerSec: mid((f) => f.tasksPerSec),
-      cpuUsPerTask: mid((f) => f.cpuUsPerTask),
-      cpuUsPerTaskFlows: mid((f) => f.cpuUsPerTaskFlows),
-      imbalance: mid((f) => f.imbalance),
-      busiestUsPerTask: mid((f) => f.busiestUsPerTask),
-      busiestUsPerTaskMap: mid((f) => f.busiestUsPerTaskMap),
-      callsPerTask: mid((f) => f.callsPerTask),
-      mapCallsPerTask: mid((f) => f.mapCallsPerTask),
-      mapReadsPerTask: mid((f) => f.mapReadsPerTask),
-    };
+    const fields = Object.keys(rounds[0] as ShardFigures) as (keyof ShardFigures)[];
+    return Object.fromEntries(fields.map((field) => [field, median(rounds.map((f) => f[field]))])) as unknown as ShardFigures;
   } finally {
     for (const w of workers) await w.stop();
   }

@@ -3,7 +3,7 @@ import { CancelledError, InvalidOptionError, UpstreamFailedError, UsageError } f
 import { EventBus } from '../events/bus.ts';
 import { now, type EventSink, type LogLevel, type WeftEventName, type WeftEvents } from '../events/events.ts';
 import { bothRecorders, RunFold, type FoldRecorder } from '../events/fold.ts';
-import { attemptEvents, emitRetried, emitStarted } from '../events/attempt-events.ts';
+import { emitLog, emitRetried, emitStarted } from '../events/attempt-events.ts';
 import { shortfall } from '../schedule/resources.ts';
 import { runAttemptsThen, type AttemptHooks } from './attempts.ts';
 import { LiveRun } from './live-run.ts';
@@ -86,8 +86,8 @@ export class FlowRunEngine implements FlowRunScope {
     const id = this.id;
     this.events = {
       emit<E extends WeftEventName>(name: E, event: WeftEvents[E]): void {
-        // The engine's runs are not in the fold's index (one map per run is enough): a runner's
-        // events about them are folded through the run the engine holds.
+        // The engine's runs are not in the fold's index (the engine finds them by id only where a
+        // runner's events name them): a runner's events about them are folded through the run it holds.
         if (name === 'task-run:started' || name === 'task-run:retried') {
           const e = event as WeftEvents['task-run:started' | 'task-run:retried'];
           const run = e.flowRunId === id ? live.get(e.taskRunId) : undefined;
@@ -327,7 +327,7 @@ export class FlowRunEngine implements FlowRunScope {
     // A runner that runs tasks elsewhere emits their starts and retries as events, found by id.
     // (weft's in-process runners run them through runHere, whose hooks fold them directly.)
     const direct = runner[submitThen];
-    if (!direct || runner.serializes) this.#indexById(run);
+    if (direct && runner.serializes) this.#indexById(run);
     let outcome: Promise<TaskOutcome>;
     try {
       // weft's own runners take the callback path: no promise and no closures per run.
@@ -371,7 +371,6 @@ export class FlowRunEngine implements FlowRunScope {
   #localHooks(): AttemptHooks {
     // The runs here are not found by id: their starts and retries are folded through the run, and
     // their events built only for listeners. Log lines are not folded: they go to the bus.
-    const { log } = attemptEvents(this.bus);
     const fold = this.#fold;
     const bus = this.bus;
     return {
@@ -384,10 +383,9 @@ export class FlowRunEngine implements FlowRunScope {
         fold.retry(request as LiveRun, time);
         if (bus.has('task-run:retried')) emitRetried(bus, request, attempt, delayMs, error as Error, request.workerId, time);
       },
-      log,
+      log: (request, level, message) => emitLog(bus, request, level, message),
     };
   }
-
 
   /** Aborts a live run's signal (the runner stops it) and settles its future as Cancelled now. */
   #abort(run: LiveRun, error: CancelledError): void {
@@ -396,7 +394,7 @@ export class FlowRunEngine implements FlowRunScope {
   }
 
   /**
-   * Settles the run's future and emits its end; the fold writes the record from that event.
+   * Settles the run's future, folds its end into the record and emits it (for listeners).
    * `atEnd`: called back as the run ended (the callback path), so a run that ran here ended when
    * its attempt's clock read says, and that read serves as the end's time too.
    */

@@ -88,10 +88,10 @@ function draw() {
   const end = st.now, start = end - span;
   // Attempts in view (finished ones, then the open ones growing to now), packed into lanes by start.
   const bars = st.bars, open = st.open, first = firstEnding(start), count = bars.length - first + open.length;
-  const s0 = new Float64Array(count), s1 = new Float64Array(count), sw = new Int32Array(count), order = new Array(count);
+  const s0 = new Float64Array(count), s1 = new Float64Array(count), sw = new Int32Array(count), sn = new Int32Array(count), ss = new Int8Array(count), order = new Array(count);
   for (let k = 0; k < count; k++) {
     const b = k < bars.length - first ? bars[first + k] : null, o = b ? null : open[k - (bars.length - first)];
-    s0[k] = b ? b[0] : o[0]; s1[k] = b ? b[1] : end; sw[k] = b ? b[2] : o[1]; order[k] = k;
+    s0[k] = b ? b[0] : o[0]; s1[k] = b ? b[1] : end; sw[k] = b ? b[2] : o[1]; sn[k] = b ? b[3] : o[2]; ss[k] = b ? b[4] : -1; order[k] = k;
   }
   order.sort((a, b) => s0[a] - s0[b]);
   const rows = [], laneAt = new Int32Array(count);
@@ -116,8 +116,7 @@ function draw() {
   const flush = (lane) => { if (runX1[lane] < 0) return; const st = runStyle[lane]; ctx.globalAlpha = st[1]; ctx.fillStyle = st[0]; ctx.fillRect(runX0[lane], lane * LANE + 1, Math.max(1, runX1[lane] - runX0[lane]), LANE - 2); runX1[lane] = -1; };
   const seen = new Set();
   for (const k of order) {
-    const b = k < bars.length - first ? bars[first + k] : null, o = b ? null : open[k - (bars.length - first)];
-    const n = b ? b[3] : o[2], state = b ? b[4] : -1, lane = base[sw[k]] + laneAt[k];
+    const n = sn[k], state = ss[k], lane = base[sw[k]] + laneAt[k];
     seen.add(n);
     const look = lookOf(n, state), x0 = Math.max(0, (s0[k] - start) * scale), x1 = Math.max(x0 + 1, (s1[k] - start) * scale);
     if (runX1[lane] >= 0 && runStyle[lane] === look && x0 <= runX1[lane] + 1) { if (x1 > runX1[lane]) runX1[lane] = x1; continue; }

@@ -1,12 +1,12 @@
-import type { AttemptHooks } from '../core/attempts.ts';
+import type { AttemptRequest } from '../core/attempts.ts';
 import type { TaskOutcome } from '../core/task-runner.ts';
 import type { AttemptEvent, DoneEvent } from '../protocol/attempt-events.ts';
 import { fromWireError } from '../protocol/wire-error.ts';
-import { now, type EventSink } from './events.ts';
+import { now, type EventSink, type LogLevel } from './events.ts';
 
 /**
  * The one translator from attempt facts to the public {@link WeftEvents}: every runner's events
- * about attempts are built here, whether the attempt ran in this process (the hooks below) or
+ * about attempts are built here, whether the attempt ran in this process (the engine's hooks, with `emitStarted`, `emitRetried`, `emitLog`) or
  * came back over a transport as {@link AttemptEvent}s (`emitAttempt`).
  *
  * @module
@@ -68,11 +68,7 @@ export function outcomeOf(event: DoneEvent<unknown>, workerId: string, offsetMs 
     : { state: event.state, error: fromWireError(event.error), workerId, serviceMs: event.serviceMs, started };
 }
 
-/** Attempt hooks for attempts that run in this process: their events go straight to the sink. */
-export function attemptEvents(sink: EventSink): AttemptHooks {
-  return {
-    started: (r, attempt, time) => emitStarted(sink, r, attempt, r.workerId, time),
-    retried: (r, attempt, error, delayMs) => emitRetried(sink, r, attempt, delayMs, error as Error, r.workerId, now()),
-    log: (r, level, message) => sink.emit('task-run:log', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, level, message, workerId: r.workerId, time: now() }),
-  };
+/** A log line of an attempt that runs in this process, now. */
+export function emitLog(sink: EventSink, r: AttemptRequest, level: LogLevel, message: string): void {
+  sink.emit('task-run:log', { flowRunId: r.flowRunId, taskRunId: r.taskRunId, taskName: r.options.name, level, message, workerId: r.workerId, time: now() });
 }

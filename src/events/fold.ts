@@ -119,8 +119,8 @@ export class RunFold {
   }
 
   /**
-   * What a `task-run:submitted` event folds in, without the event: the engine folds its own facts
-   * this way and builds events only for listeners. Returns the live run (undefined if ignored).
+   * What a `task-run:submitted` event folds in, without the event (the engine uses {@link track}).
+   * Returns the live run (undefined if ignored).
    * `indexed: false` leaves the run out of the fold's index by id: its caller holds the returned
    * run and folds its facts through {@link start}, {@link retry} and {@link finish} (events about
    * it given to {@link apply} are then ignored).

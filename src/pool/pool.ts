@@ -145,9 +145,7 @@ export class Pool {
       return;
     }
     this.#queue.push({ job, done, prompt, crashes: 0 }, job.options.priority);
-    // While a batch queues behind busy workers nothing can start: skip the pump (no idle worker,
-    // no pipelining, none to start). A worker's release pumps again.
-    if (this.#idle.length > 0 || this.#depth > 1 || this.#options.lazy) this.#pump();
+    this.#pump();
   }
 
   /**
@@ -215,6 +213,9 @@ export class Pool {
   }
 
   #pump(): void {
+    // While a batch queues behind busy workers nothing can start (no idle worker, no pipelining,
+    // none to start): a worker's release pumps again.
+    if (this.#idle.length === 0 && this.#depth === 1 && !this.#options.lazy) return;
     this.#dispatchReady();
     if (this.#options.lazy && this.#state === 'running') this.#grow();
   }

@@ -262,16 +262,13 @@ export class RemoteHandle implements WorkerHandle {
     }
   }
 
+  /** The ends reported have reached the flow run's events: the starts held back behind them go out. */
   readonly #afterEnds = (): void => {
     this.#endPending = false;
-    this.#announceLateStarts();
-  };
-
-  #announceLateStarts(): void {
     const entries = this.#lateStarts;
     this.#lateStarts = [];
     for (const entry of entries) this.#announceLateStart(entry);
-  }
+  };
 
   /** Emits a held-back start; a job whose end came first carried it on its outcome instead. */
   #announceLateStart(entry: InFlight): void {

@@ -1,5 +1,5 @@
 import { ATTEMPT_STATES, endOf, finishedBegins, finishedEnd, isMeasured, RESTARTED, RETRIED, UNFINISHED } from '../events/attempt-rules.ts';
-import { K, type EventLog } from './event-log.ts';
+import { K, strOf, type EventLog } from './event-log.ts';
 import type { Chunk } from './rows.ts';
 
 export { ATTEMPT_STATES };
@@ -178,7 +178,7 @@ export class AttemptPairing {
       const code = c.name[i]!;
       if (code + 1 >= this.#nameOf.length) this.#nameOf = wider(this.#nameOf, code + 1);
       let nm = this.#nameOf[code + 1]!;
-      if (nm < 0) nm = this.#nameOf[code + 1] = this.#names.push((code < 0 ? undefined : this.#strings[code]) ?? '?') - 1;
+      if (nm < 0) nm = this.#nameOf[code + 1] = this.#names.push(strOf(this.#strings, code) ?? '?') - 1;
       const t = c.time[i]!;
       r.task[run] = task;
       r.number[run] = task <= -2 ? slot : -1;

@@ -74,9 +74,6 @@ export class EventLog implements FoldRecorder {
   }
 
   /** The string of a dictionary code. */
-  str(code: number): string | undefined {
-    return code < 0 ? undefined : this.strings[code];
-  }
 
   /** Appends one row; fields not given are -1 (codes) or NaN (numbers). */
   row(kind: number, time: number, flow: number, task = -1, name = -1, worker = -1, x = -1, state = -1, y = NaN, d = NaN, m = -1): void {
@@ -232,10 +229,15 @@ const APPEND: { readonly [E in Kind]: Appender<E> } = {
   'runner:warning': (log, e) => log.row(K['runner:warning'], e.time, -1, -1, -1, -1, -1, -1, NaN, NaN, log.intern(e.message)),
 };
 
+/** The dictionary's string for a code (undefined for a negative code: none). */
+export function strOf(strings: readonly string[], code: number): string | undefined {
+  return code < 0 ? undefined : strings[code];
+}
+
 /** A task run id from its code in the `task` column and its task name's code ({@link EventLog.taskCode}). */
 export function taskIdOf(strings: readonly string[], task: number, name: number): string | undefined {
-  if (task <= -2) return `${(name < 0 ? undefined : strings[name]) ?? ''}-${-(task + 2)}`;
-  return task < 0 ? undefined : strings[task];
+  if (task <= -2) return `${strOf(strings, name) ?? ''}-${-(task + 2)}`;
+  return strOf(strings, task);
 }
 
 function stateCode(state: string | undefined): number {
@@ -258,7 +260,7 @@ export interface RecordingRun {
 
 /**
  * Collects every event of `events` (a flow run's bus, or a FlowRun handle: its subflows' events
- * included) into a new log, until the returned `stop()` is called. With `run` (the run's engine),
+ * included) into a new log, until the returned `stop()` is called (once; later calls do nothing). With `run` (the run's engine),
  * submits, starts and ends come from its fold instead: the engine then builds no event object for
  * them (unless another listener wants them), and the log's rows are the same.
  */
@@ -269,9 +271,13 @@ export function collect(events: Pick<EventBus, 'on'>, run?: RecordingRun): { log
     const append = APPEND[name] as Appender<E>;
     return events.on(name, (event) => append(log, event));
   });
+  let stopped = false;
   return {
     log,
+    // Once: a second detach would put back the recorder it replaced over one attached since.
     stop: () => {
+      if (stopped) return;
+      stopped = true;
       off.forEach((f) => f());
       detach?.();
     },

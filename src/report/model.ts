@@ -3,9 +3,8 @@
  * page shows. No I/O, no clock: the same log always gives the same model.
  * @module
  */
-import { STATES, type EventLog } from './event-log.ts';
-import { ATTEMPT_STATES, type Attempts } from './attempts.ts';
-import { AttemptPairing } from './attempts.ts';
+import { STATES, strOf, type EventLog } from './event-log.ts';
+import { ATTEMPT_STATES, AttemptPairing, type Attempts } from './attempts.ts';
 import type { Chunk } from './rows.ts';
 import { RunFacts, type LogLine, type Subflow, type WorkerEvent } from './run-facts.ts';
 import { overheadOf, taskTable } from './task-stats.ts';
@@ -13,8 +12,8 @@ import { timelineOf } from './timeline.ts';
 
 export { ATTEMPT_STATES };
 export { BUCKETS } from './timeline.ts';
-export { ERROR_CAP, LOG_LINES_CAP, type LogLine, type Subflow, type WorkerEvent } from './run-facts.ts';
-export { quantile, logHistogram } from './task-stats.ts';
+export type { LogLine, Subflow, WorkerEvent } from './run-facts.ts';
+export { quantile } from './task-stats.ts';
 
 /** The run at a glance. Times are epoch ms; durations ms. */
 export interface Summary {
@@ -238,7 +237,7 @@ export function packLanes(a: Attempts, strings: readonly string[]): { lanes: Lan
   const base = new Map<number, number>();
   for (const [w, l] of perWorker) {
     base.set(w, lanes.length);
-    for (let k = 0; k < l.ends.length; k++) lanes.push({ worker: (w < 0 ? undefined : strings[w]) ?? '?', slot: k });
+    for (let k = 0; k < l.ends.length; k++) lanes.push({ worker: strOf(strings, w) ?? '?', slot: k });
   }
   const lane = new Int32Array(a.length);
   for (let i = 0; i < a.length; i++) lane[i] = base.get(a.worker[i]!)! + slot[i]!;

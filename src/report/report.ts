@@ -32,21 +32,16 @@ export function startReport(run: RecordingRun & { readonly bus: EventBus }, path
   const thread = new ReportThread();
   const collector = collect(run.bus, run);
   collector.log.sendTo((chunk, strings) => thread.add(chunk, strings));
-  let stopped = false;
-  const stop = () => {
-    if (!stopped) collector.stop();
-    stopped = true;
-  };
   return {
     async finish() {
-      stop();
+      collector.stop();
       const { chunk, strings } = collector.log.end();
       const html = await thread.html(chunk, strings, collector.log.droppedLogs);
       await writeFile(path, html);
       return html;
     },
     close() {
-      stop();
+      collector.stop();
       thread.close();
     },
   };

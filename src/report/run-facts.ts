@@ -1,4 +1,4 @@
-import { K, LEVELS, STATES, taskIdOf } from './event-log.ts';
+import { K, LEVELS, STATES, strOf, taskIdOf } from './event-log.ts';
 import type { Chunk } from './rows.ts';
 
 /** Error lines kept (task errors and error-level logs); the rest are counted. */
@@ -61,19 +61,19 @@ export class RunFacts {
   readonly #logs: Array<{ time: number } & Omit<LogLine, 'time'>> = [];
   #droppedErrors = 0;
   #droppedLogs = 0;
-  firstTime = NaN;
+  #firstTime = NaN;
 
   constructor(strings: readonly string[]) {
     this.#strings = strings;
   }
 
   #str(code: number): string | undefined {
-    return code < 0 ? undefined : this.#strings[code];
+    return strOf(this.#strings, code);
   }
 
   /** Reads the rows of one chunk, after every chunk before it. */
   add(c: Chunk): void {
-    if (c.length > 0 && this.firstTime !== this.firstTime) this.firstTime = c.time[0]!;
+    if (c.length > 0 && this.#firstTime !== this.#firstTime) this.#firstTime = c.time[0]!;
     for (let i = 0; i < c.length; i++) {
       const k = c.kind[i]!;
       // Submits and starts, nearly every row of a big run, are the pairing's alone.
@@ -144,7 +144,7 @@ export class RunFacts {
 
   /** The root flow run (a placeholder starting at the log's first time when there is none). */
   root(): Root {
-    return this.#root ?? { flow: -1, id: '', name: '', runner: '', start: this.firstTime === this.firstTime ? this.firstTime : 0, state: 'Running' };
+    return this.#root ?? { flow: -1, id: '', name: '', runner: '', start: this.#firstTime === this.#firstTime ? this.#firstTime : 0, state: 'Running' };
   }
 
   /** Workers still in the pool when the log ended: since when. */
@@ -153,11 +153,15 @@ export class RunFacts {
   }
 
   /**
-   * Subflows, worker events and lines, times of the last two relative to `t0`; `droppedLogs` is
-   * what the log itself left out past its caps.
+   * Subflows, worker events and lines, times of the last two made relative to `t0` (in place: called
+   * once, at the model's end); `droppedLogs` is what the log itself left out past its caps.
    */
   relative(t0: number, droppedLogs: number): { subflows: Subflow[]; workerEvents: WorkerEvent[]; errors: { lines: LogLine[]; dropped: number }; logs: { lines: LogLine[]; dropped: number } } {
-    const shift = <T extends { time: number }>(lines: T[]): T[] => lines.map((l) => ({ ...l, time: l.time - t0 }));
+    // In place, not `{ ...l, time }` per line: a spread with a property after it is V8's slow path.
+    const shift = <T extends { time: number }>(lines: T[]): T[] => {
+      for (const l of lines) l.time -= t0;
+      return lines;
+    };
     return {
       subflows: [...this.#subflows.values()],
       workerEvents: shift(this.#workerEvents),
