@@ -189,3 +189,46 @@ test('at full load the page keeps at most 20,000 bars and still shows one failed
     await page.close();
   }
 });
+
+test('the page draws each arrival once as time moves on, in lanes where no two attempts overlap, as a full redraw does', async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+  try {
+    await page.setContent(dashboardPage('synthetic'));
+    // 40 updates 250 ms apart: 3 workers with 2 slots each, attempts of 5-60 ms overlapping on a
+    // worker, one attempt running all along; a failed attempt at update 30, looked at 10 updates later.
+    const seen = (await page.evaluate(`(() => {
+      let seed = 7; const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      const t0 = 1e12, state = { running: 1, finished: 0, failed: 0 };
+      let failed = null; const slotEnd = [t0, t0, t0, t0, t0, t0];
+      for (let t = 0; t < 40; t++) {
+        const now = t0 + (t + 1) * 250, bars = [];
+        for (let slot = 0; slot < 6; slot++) {
+          while (slotEnd[slot] < now - 60) { const s = slotEnd[slot] + rnd() * 3, e = s + 5 + rnd() * 55; slotEnd[slot] = e; bars.push([s, e, slot % 3, slot % 2, 0]); }
+        }
+        bars.sort((a, b) => a[1] - b[1]);
+        if (t === 30) { failed = [now - 200, now - 120, 1, 2, 1]; bars.push(failed); }
+        apply({ now, offset: 0, workers: [], queues: [], flows: [], totals: state, workerIds: ['w0', 'w1', 'w2'], names: ['a', 'b', 'boom'], open: [[t0 + 100, 2, 0]], dropped: 0, bars }, false);
+        render();
+      }
+      const lanesOk = (() => {
+        const by = new Map();
+        for (const b of st.bars) { const k = b[2] + ':' + b[5]; if (!by.has(k)) by.set(k, []); by.get(k).push(b); }
+        for (const list of by.values()) { list.sort((a, b) => a[0] - b[0]); for (let i = 1; i < list.length; i++) if (list[i][0] < list[i - 1][1]) return false; }
+        return true;
+      })();
+      const canvas = document.getElementById('stream-canvas'), ctx = canvas.getContext('2d');
+      const pixel = (b) => Array.from(ctx.getImageData(Math.round(((b[0] + b[1]) / 2 - lay.origin) * lay.pxPerMs), Math.round((lay.base[b[2]] + b[5]) * 14 * lay.dpr + 7 * lay.dpr), 1, 1).data);
+      const incremental = { layouts: __dash.layouts, failedPixel: pixel(failed), lanes: __dash.lanes };
+      lay.stale = true; render();
+      return { lanesOk, incremental, full: { layouts: __dash.layouts, failedPixel: pixel(failed), lanes: __dash.lanes }, drawn: __dash.drawn, kept: st.bars.length };
+    })()`)) as { lanesOk: boolean; incremental: { layouts: number; failedPixel: number[]; lanes: number }; full: { layouts: number; failedPixel: number[]; lanes: number }; drawn: number; kept: number };
+    assert.ok(seen.lanesOk, 'no two attempts in one lane overlap');
+    assert.ok(seen.incremental.layouts <= 3, `laid out again only when lanes grew (${seen.incremental.layouts} of 40 updates)`);
+    assert.deepEqual(seen.incremental.failedPixel.slice(0, 3), [17, 17, 17], `the failed attempt is drawn black where it is, after 10 moves (${seen.incremental.failedPixel})`);
+    assert.deepEqual(seen.full.failedPixel.slice(0, 3), [17, 17, 17], 'and where a full redraw puts it');
+    assert.equal(seen.full.lanes, seen.incremental.lanes, 'a full redraw keeps the lanes');
+    assert.equal(seen.drawn, seen.kept + 1, 'every kept attempt is in view, and the running one');
+  } finally {
+    await page.close();
+  }
+});
