@@ -117,8 +117,9 @@ export class ReportThread {
 /** The report built in this thread, by the same code the report thread runs, from chunks kept here. */
 async function buildHere(chunks: ReadonlyArray<readonly [Chunk, readonly string[]]>, droppedLogs: number): Promise<string> {
   // Loaded on first use: a run whose report the thread builds never loads the model or the renderer here.
-  const [{ ReportBuilder }, { renderHtml }] = await Promise.all([import('./model.ts'), import('./html.ts')]);
-  const builder = new ReportBuilder();
+  const [{ ReportBuilder }, { payloadHtml }] = await Promise.all([import('./model.ts'), import('./html.ts')]);
+  const builder = new ReportBuilder({ columns: true });
   for (const [chunk, strings] of chunks) builder.add(chunk, strings);
-  return renderHtml(builder.model(droppedLogs));
+  const { model, columns } = builder.payload(droppedLogs);
+  return payloadHtml(model, columns);
 }

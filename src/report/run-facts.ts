@@ -142,6 +142,11 @@ export class RunFacts {
     } else if (k === K['runner:warning']) this.#workerEvents.push({ time, kind: 'warning', text: this.#str(c.m[i]!) ?? '' });
   }
 
+  /** The root flow run's start, once its `flow-run:started` was read. */
+  rootStart(): number | undefined {
+    return this.#root?.start;
+  }
+
   /** The root flow run (a placeholder starting at the log's first time when there is none). */
   root(): Root {
     return this.#root ?? { flow: -1, id: '', name: '', runner: '', start: this.#firstTime === this.#firstTime ? this.#firstTime : 0, state: 'Running' };
