@@ -10,7 +10,7 @@ import { LanePacker } from './lanes.ts';
 import { StreamColumns } from './stream-columns.ts';
 import type { Chunk } from './rows.ts';
 import { RunFacts, type LogLine, type Subflow, type WorkerEvent } from './run-facts.ts';
-import { overheadOf, taskTable } from './task-stats.ts';
+import { overheadOf, SortedGroups, taskTable } from './task-stats.ts';
 import { timelineOf } from './timeline.ts';
 
 export { ATTEMPT_STATES };
@@ -161,9 +161,13 @@ export class ReportBuilder {
   readonly #pairing = new AttemptPairing(this.#strings);
   readonly #facts = new RunFacts(this.#strings);
   #packer = new LanePacker();
-  /** The stream's columns (a report's HTML only), and how many attempts they hold. */
+  /** The stream's columns (a report's HTML only). */
   #columns: StreamColumns | undefined;
-  #written = 0;
+  /** Attempts' durations, and first attempts' waits, by task name. */
+  #durations = new SortedGroups();
+  #waits = new SortedGroups();
+  /** Attempts final (in start order): their end will not move, and they are in the columns and groups. */
+  #final = 0;
   /** Attempts checked to start in append order, and whether all did. */
   #checked = 1;
   #inOrder = true;
@@ -173,9 +177,9 @@ export class ReportBuilder {
     if (options.columns) this.#columns = new StreamColumns();
   }
 
-  /** Attempts whose part of the stream's columns is written (final before the log's end). */
-  get written(): number {
-    return this.#written;
+  /** Attempts final before the log's end: their part of the model is done. */
+  get final(): number {
+    return this.#final;
   }
 
   /** Adds a chunk of the log, after every chunk before it; `strings` are the dictionary's entries new since the last. */
@@ -186,7 +190,7 @@ export class ReportBuilder {
     this.#advance();
   }
 
-  /** Packs the attempts whose end is known, in start order, and writes those now final. */
+  /** Packs the attempts whose end is known, in start order, and takes in those now final. */
   #advance(): void {
     const a = this.#pairing.columns;
     const n = this.#pairing.count;
@@ -196,10 +200,12 @@ export class ReportBuilder {
     const packer = this.#packer;
     while (packer.placed < n && a.end[packer.placed] === a.end[packer.placed]) packer.place(a, packer.placed);
     const t0 = this.#facts.rootStart();
-    if (!this.#columns || t0 === undefined) return;
+    if (this.#columns && t0 === undefined) return;
     // The earliest start an attempt not yet placed can have: none starts before the last appended.
     const next = packer.placed < n ? a.start[packer.placed]! : a.start[n - 1]!;
-    while (this.#written < packer.placed && packer.settled(a, this.#written, next)) this.#write(a, this.#written, t0);
+    while (this.#final < packer.placed && packer.settled(a, this.#final, next)) this.#take(a, this.#final, t0!);
+    this.#durations.settle();
+    this.#waits.settle();
   }
 
   #outOfOrder(a: AttemptColumns): void {
@@ -207,53 +213,60 @@ export class ReportBuilder {
     this.#packer.undo(a);
     this.#packer = new LanePacker();
     if (this.#columns) this.#columns = new StreamColumns();
-    this.#written = 0;
+    this.#durations = new SortedGroups();
+    this.#waits = new SortedGroups();
+    this.#final = 0;
   }
 
-  #write(a: Pick<Attempts, 'run' | 'name' | 'start' | 'end' | 'state' | 'attempt' | 'wait'>, i: number, t0: number): void {
+  /** Takes in final attempt `i`: its duration and wait, and its part of the columns. */
+  #take(a: Pick<Attempts, 'run' | 'name' | 'start' | 'end' | 'state' | 'attempt' | 'wait'>, i: number, t0: number): void {
     const start = a.start[i]!;
+    const end = a.end[i]!;
+    const name = a.name[i]!;
+    this.#durations.push(name, Math.max(0, end - start));
+    if (a.attempt[i] === 1) this.#waits.push(name, a.wait[i]!);
     const run = a.run[i]!;
-    this.#columns!.push(start - t0, Math.max(a.end[i]!, start) - t0, a.name[i]!, this.#packer.workerOf(i), this.#packer.slotOf(i), a.state[i]!, a.attempt[i]!, a.wait[i]!, run, this.#pairing.runNumber(run));
-    this.#written++;
+    this.#columns?.push(start - t0, Math.max(end, start) - t0, name, this.#packer.workerOf(i), this.#packer.slotOf(i), a.state[i]!, a.attempt[i]!, a.wait[i]!, run, this.#pairing.runNumber(run));
+    this.#final++;
   }
 
-  /** Every attempt, packed: the ones left (or, out of order, all of them) placed now. */
-  #finish(): { attempts: Attempts; lanes: Lane[]; first: Int32Array } {
+  /** Every attempt, packed and taken in: the ones left (or, out of order, all of them) now; and the model but its stream. */
+  #finish(droppedLogs: number): { attempts: Attempts; first: Int32Array; model: Omit<ReportModel, 'stream'> } {
     this.#advance();
     const attempts = this.#pairing.finish();
     for (let j = this.#packer.placed; j < attempts.length; j++) this.#packer.place(attempts, attempts.order[j]!);
-    return { attempts, ...this.#packer.lanes(this.#strings) };
+    const t0 = this.#facts.root().start;
+    for (let j = this.#final; j < attempts.length; j++) this.#take(attempts, attempts.order[j]!, t0);
+    const { lanes, first } = this.#packer.lanes(this.#strings);
+    const names = attempts.names.length;
+    const model = modelOf(attempts, this.#facts, lanes, this.#packer.workers, this.#durations.sorted(names), this.#waits.sorted(names), droppedLogs);
+    return { attempts, first, model };
   }
 
   /** The model of every chunk added; `droppedLogs` is what the log itself left out. Called once, at the end. */
   model(droppedLogs: number): ReportModel {
-    const { attempts, lanes, first } = this.#finish();
+    const { attempts, first, model } = this.#finish(droppedLogs);
     const lane = new Int32Array(attempts.length);
     for (let i = 0; i < attempts.length; i++) lane[i] = first[this.#packer.workerOf(i)]! + this.#packer.slotOf(i);
-    const rest = modelOf(attempts, this.#facts, lanes, this.#packer.workers, droppedLogs);
-    return { ...rest, stream: toStream(attempts, lane, rest.summary.startTime) };
+    return { ...model, stream: toStream(attempts, lane, model.summary.startTime) };
   }
 
   /** The payload's model and the stream's columns ({@link constructor}'s `columns`). Called once, at the end. */
   payload(droppedLogs: number): { model: PayloadModel; columns: Uint8Array[] } {
-    const columns = this.#columns;
-    if (!columns) throw new Error('this report builder does not write the stream\'s columns');
-    const { attempts, lanes, first } = this.#finish();
-    const model = modelOf(attempts, this.#facts, lanes, this.#packer.workers, droppedLogs);
-    const t0 = model.summary.startTime;
-    for (let j = this.#written; j < attempts.length; j++) this.#write(attempts, attempts.order[j]!, t0);
+    if (!this.#columns) throw new Error('this report builder does not write the stream\'s columns');
+    const { attempts, first, model } = this.#finish(droppedLogs);
     let numbered = true;
     for (let r = 0; r < attempts.runs && numbered; r++) if (attempts.runNumber[r]! < 0) numbered = false;
     const ids = numbered ? null : Array.from({ length: attempts.runs }, (_, r) => attempts.runIdOf(r));
-    return { model: { ...model, ids }, columns: columns.bytes(first, numbered) };
+    return { model: { ...model, ids }, columns: this.#columns.bytes(first, numbered) };
   }
 }
 
-function modelOf(attempts: Attempts, facts: RunFacts, lanes: Lane[], workers: number, droppedLogs: number): Omit<ReportModel, 'stream'> {
+function modelOf(attempts: Attempts, facts: RunFacts, lanes: Lane[], workers: number, durations: Float64Array[], waits: Float64Array[], droppedLogs: number): Omit<ReportModel, 'stream'> {
   const root = facts.root();
   const t0 = root.start;
   const t1 = Math.max(root.end ?? attempts.lastTime, t0);
-  const { rows: tasks, waits } = taskTable(attempts);
+  const tasks = taskTable(attempts, durations, waits);
   const byState: Record<string, number> = {};
   for (const s of [...STATES.slice(0, 4), 'Unfinished']) byState[s] = 0;
   let crashes = 0;
