@@ -38,7 +38,7 @@ export class ReportThread {
   readonly started = new Promise<boolean>((resolve) => (this.#started = resolve));
 
   /** `spawn`: how the thread is made (tests give one that throws). */
-  constructor(spawn: () => Worker = () => entryThread(import.meta.url, '../entry/report')) {
+  constructor(spawn: () => Worker = () => entryThread(import.meta.url, '../entry/report', {}, 'require')) {
     this.#spawn = spawn;
   }
 
