@@ -15,52 +15,54 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 
 /**
  * Values grouped by task name, each group kept sorted as values come (for exact quantiles): values
- * are appended, and {@link settle} sorts each group's new ones and merges them in. Fed once at the
- * end, it is a sort per group; fed a chunk at a time (the report thread), what is left at the end
- * is the last merge.
+ * are appended, and {@link settle} sorts each group's new ones into a run of their own, merging
+ * runs of like size as it goes (as a merge sort does: each value is moved O(log runs) times), so
+ * at the end a few runs are left to merge. Fed once at the end, it is one sort per group.
  */
 export class SortedGroups {
-  #groups: Float64Array[] = [];
+  /** By group: values not yet sorted, and how many. */
+  #pending: Float64Array[] = [];
   #length: number[] = [];
-  #sorted: number[] = [];
+  /** By group: sorted runs, each at least twice as long as the next. */
+  #runs: Float64Array[][] = [];
 
   push(group: number, value: number): void {
-    let values = this.#groups[group];
-    if (values === undefined) {
-      while (this.#groups.length <= group) {
-        this.#groups.push(new Float64Array(16));
-        this.#length.push(0);
-        this.#sorted.push(0);
-      }
-      values = this.#groups[group]!;
+    while (this.#pending.length <= group) {
+      this.#pending.push(new Float64Array(16));
+      this.#length.push(0);
+      this.#runs.push([]);
     }
+    let values = this.#pending[group]!;
     const n = this.#length[group]!;
     if (n === values.length) {
       const wider = new Float64Array(n * 2);
       wider.set(values);
-      this.#groups[group] = values = wider;
+      this.#pending[group] = values = wider;
     }
     values[n] = value;
     this.#length[group] = n + 1;
   }
 
-  /** Sorts each group's values pushed since the last call and merges them into the ones before. */
+  /** Sorts each group's values pushed since the last call into a run, and merges runs of like size. */
   settle(): void {
-    for (let g = 0; g < this.#groups.length; g++) {
+    for (let g = 0; g < this.#pending.length; g++) {
       const n = this.#length[g]!;
-      const m = this.#sorted[g]!;
-      if (n === m) continue;
-      const values = this.#groups[g]!;
-      values.subarray(m, n).sort();
-      if (m > 0) values.set(merge(values.subarray(0, m), values.slice(m, n)));
-      this.#sorted[g] = n;
+      if (n === 0) continue;
+      const runs = this.#runs[g]!;
+      runs.push(this.#pending[g]!.slice(0, n).sort());
+      this.#length[g] = 0;
+      while (runs.length > 1 && runs[runs.length - 2]!.length <= 2 * runs[runs.length - 1]!.length) runs.push(merge(runs.pop()!, runs.pop()!));
     }
   }
 
-  /** Each group's values, sorted ({@link settle}d first): group `g` is element `g`, of `groups` in all. */
+  /** Each group's values, sorted: group `g` is element `g`, of `groups` in all. */
   sorted(groups: number): Float64Array[] {
     this.settle();
-    return Array.from({ length: groups }, (_, g) => this.#groups[g]?.subarray(0, this.#length[g]) ?? new Float64Array(0));
+    return Array.from({ length: groups }, (_, g) => {
+      const runs = this.#runs[g] ?? [];
+      while (runs.length > 1) runs.push(merge(runs.pop()!, runs.pop()!));
+      return runs[0] ?? new Float64Array(0);
+    });
   }
 }
 
