@@ -107,7 +107,7 @@ describe('the report built as chunks arrive', () => {
     // (19.9 is past 13 + 5), so z gets a lane of its own, which it would not by x's moved end.
     const F = 'flow-1';
     const run = (taskRunId: string) => ({ flowRunId: F, taskRunId, taskName: 't' });
-    const started = (id: string, workerId: string, time: number): Ev => ['task-run:started', { ...run(id), attempt: 1, workerId, time }];
+    const started = (id: string, workerId: string, time: number): Ev => ['task-run:started', { ...run(id), attempt: 1, workerId, readyTime: time, time }];
     const finished = (id: string, workerId: string, time: number, serviceMs?: number): Ev => ['task-run:finished', { ...run(id), state: 'Completed', workerId, attempt: 1, time, ...(serviceMs !== undefined && { serviceMs, startTime: time - serviceMs }) }];
     const ev: Ev[] = [['flow-run:started', { flowRunId: F, flowName: 'f', runner: 'test', time: 0 }]];
     ev.push(started('x', 'wx', 10), started('y', 'wx', 16), finished('y', 'wx', 17, 1), finished('x', 'wx', 19.9));
