@@ -94,6 +94,21 @@ export class AttemptPairing {
     this.#strings = strings;
   }
 
+  /** Attempts begun so far. */
+  get count(): number {
+    return this.#n;
+  }
+
+  /** The attempt columns as they are now: an end is NaN while its attempt is open. Replaced as they grow, so read again after each {@link add}. */
+  get columns(): AttemptColumns {
+    return this.#a;
+  }
+
+  /** A run's `n` of `${taskName}-${n}`, -1 when its id has another form. */
+  runNumber(run: number): number {
+    return this.#r.number[run]!;
+  }
+
   /** Pairs the rows of one chunk, after every chunk before it. */
   add(c: Chunk): void {
     const SUBMITTED = K['task-run:submitted'];
@@ -291,7 +306,7 @@ const ATTEMPT_COLUMNS = {
   run: [Int32Array, 0], name: [Int32Array, 0], worker: [Int32Array, 0], start: [Float64Array, 0], end: [Float64Array, 0], state: [Uint8Array, 0],
   attempt: [Int32Array, 0], wait: [Float64Array, 0], measured: [Uint8Array, 0],
 } as const;
-type AttemptColumns = { -readonly [K in keyof typeof ATTEMPT_COLUMNS]: InstanceType<(typeof ATTEMPT_COLUMNS)[K][0]> };
+export type AttemptColumns = { -readonly [K in keyof typeof ATTEMPT_COLUMNS]: InstanceType<(typeof ATTEMPT_COLUMNS)[K][0]> };
 function attemptColumns(size: number, old?: AttemptColumns): AttemptColumns {
   return columns(ATTEMPT_COLUMNS as never, size, old) as AttemptColumns;
 }

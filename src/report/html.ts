@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import type { ReportModel } from './model.ts';
 import { PAGE_CSS, PAGE_JS } from './page.ts';
+import { StreamColumns } from './stream-columns.ts';
 
 /**
  * uPlot's minified build and style, read from the installed package the first time a report is
@@ -25,68 +26,31 @@ function uPlotAssets(): { js: string; css: string } {
   return uplot;
 }
 
-/** A growing byte buffer of LEB128 varints. */
-class Varints {
-  #buf = new Uint8Array(1 << 16);
-  length = 0;
-  push(value: number): void {
-    let v = Math.max(0, Math.round(value));
-    if (this.length + 8 > this.#buf.length) {
-      const b = new Uint8Array(this.#buf.length * 2);
-      b.set(this.#buf);
-      this.#buf = b;
-    }
-    while (v >= 128) {
-      this.#buf[this.length++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    this.#buf[this.length++] = v;
+/** A model as the payload stores it: the stream written as its columns ({@link StreamColumns}). */
+export type PayloadModel = Omit<ReportModel, 'stream'> & {
+  /** Every task run's id, when some id does not have the form `${name}-${n}`; null when all do. */
+  readonly ids: readonly string[] | null;
+};
+
+/** The stream's columns of a model's stream. */
+export function streamColumns(model: ReportModel): { columns: Uint8Array[]; ids: readonly string[] | null } {
+  const s = model.stream;
+  const columns = new StreamColumns();
+  const numbers = s.runNumbers;
+  for (let i = 0; i < s.length; i++) {
+    columns.push(s.start[i]!, s.end[i]!, s.name[i]!, 0, s.lane[i]!, s.state[i]!, s.attempt[i]!, s.wait[i]!, s.run[i]!, numbers ? numbers[s.run[i]!]! : -1);
   }
-  zigzag(value: number): void {
-    this.push(value < 0 ? -2 * value - 1 : 2 * value);
-  }
-  bytes(): Uint8Array {
-    return this.#buf.subarray(0, this.length);
-  }
+  return { columns: columns.bytes(new Int32Array(1), numbers !== null), ids: numbers ? null : s.runIds };
 }
 
 /**
- * The payload: `[u32 JSON length][JSON of everything but the stream][stream columns]`. Columns,
- * one after another, each attempt in start order: start − previous start (µs), duration (µs),
- * name, lane, state + 8 × attempt, wait (µs), and the task run: its number `n` of `${name}-${n}`,
- * delta-coded per name, or an index into `ids` (every run's id) when some id does not have that form.
+ * The payload: `[u32 JSON length][JSON of everything but the stream][stream columns]` (see
+ * {@link StreamColumns} for the columns), gzipped.
  */
-export function encodePayload(model: ReportModel): Buffer {
-  const s = model.stream;
-  const runNumbers = s.runNumbers;
-  const ids: readonly string[] | null = runNumbers ? null : s.runIds;
-  const out = new Varints();
-  const us = (ms: number) => ms * 1000;
-  let previous = 0;
-  for (let i = 0; i < s.length; i++) {
-    const start = Math.round(us(s.start[i]!));
-    out.push(start - previous);
-    previous = start;
-  }
-  // Durations from the rounded starts, so the page's end times match the model's to the µs.
-  for (let i = 0; i < s.length; i++) out.push(Math.round(us(s.end[i]!)) - Math.round(us(s.start[i]!)));
-  for (let i = 0; i < s.length; i++) out.push(s.name[i]!);
-  for (let i = 0; i < s.length; i++) out.push(s.lane[i]!);
-  for (let i = 0; i < s.length; i++) out.push(s.state[i]! + 8 * s.attempt[i]!);
-  for (let i = 0; i < s.length; i++) out.push(us(s.wait[i]!));
-  if (!runNumbers) {
-    for (let i = 0; i < s.length; i++) out.push(s.run[i]!);
-  } else {
-    const last = new Int32Array(model.names.length);
-    for (let i = 0; i < s.length; i++) {
-      const n = runNumbers[s.run[i]!]!;
-      out.zigzag(n - last[s.name[i]!]!);
-      last[s.name[i]!] = n;
-    }
-  }
-  const { stream: _stream, timeline, ...rest } = model;
+export function encodePayload(model: PayloadModel, columns: readonly Uint8Array[]): Buffer {
+  const { timeline, ...rest } = model;
   const json = Buffer.from(JSON.stringify({
-    ...rest, ids,
+    ...rest,
     timeline: { bucketMs: timeline.bucketMs, t: round(timeline.t), busy: round(timeline.busy), queued: round(timeline.queued), workers: round(timeline.workers) },
   }));
   const head = Buffer.alloc(4);
@@ -94,7 +58,7 @@ export function encodePayload(model: ReportModel): Buffer {
   // Level 1: on a 100,000-run payload (1.0 MB of varints) it takes 17-20 ms where level 6 took
   // 29-43 ms, for 5 % more bytes (363 KB against 345 KB): the build is on the run's wall time,
   // the file has room (≤ 1 MB).
-  return gzipSync(Buffer.concat([head, json, out.bytes()]), { level: 1 });
+  return gzipSync(Buffer.concat([head, json, ...columns]), { level: 1 });
 }
 
 function round(values: Float64Array): number[] {
@@ -110,10 +74,17 @@ function inlineScript(code: string): string {
   return code.replace(/<\/(script)/gi, '<\\/$1');
 }
 
-/** The report as one HTML document: everything inline, nothing fetched. */
+/** The report of a model as one HTML document: everything inline, nothing fetched. */
 export function renderHtml(model: ReportModel): string {
+  const { stream: _stream, ...rest } = model;
+  const { columns, ids } = streamColumns(model);
+  return payloadHtml({ ...rest, ids }, columns);
+}
+
+/** The report as one HTML document, from a model whose stream is already its columns. */
+export function payloadHtml(model: PayloadModel, columns: readonly Uint8Array[]): string {
   const { js, css } = uPlotAssets();
-  const payload = encodePayload(model).toString('base64');
+  const payload = encodePayload(model, columns).toString('base64');
   const title = `weft report: ${model.summary.flowName || 'run'} ${model.summary.flowRunId}`.trim();
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -3,17 +3,21 @@
  * page shows. No I/O, no clock: the same log always gives the same model.
  * @module
  */
-import { STATES, strOf, type EventLog } from './event-log.ts';
-import { ATTEMPT_STATES, AttemptPairing, type Attempts } from './attempts.ts';
+import { STATES, type EventLog } from './event-log.ts';
+import { ATTEMPT_STATES, AttemptPairing, type AttemptColumns, type Attempts } from './attempts.ts';
+import type { PayloadModel } from './html.ts';
+import { LanePacker } from './lanes.ts';
+import { StreamColumns } from './stream-columns.ts';
 import type { Chunk } from './rows.ts';
 import { RunFacts, type LogLine, type Subflow, type WorkerEvent } from './run-facts.ts';
-import { overheadOf, taskTable } from './task-stats.ts';
+import { overheadOf, SortedGroups, taskTable } from './task-stats.ts';
 import { timelineOf } from './timeline.ts';
 
 export { ATTEMPT_STATES };
 export { BUCKETS } from './timeline.ts';
 export type { LogLine, Subflow, WorkerEvent } from './run-facts.ts';
 export { quantile } from './task-stats.ts';
+export { PACK_TOLERANCE_MS } from './lanes.ts';
 
 /** The run at a glance. Times are epoch ms; durations ms. */
 export interface Summary {
@@ -141,35 +145,128 @@ export function buildModel(log: EventLog): ReportModel {
 
 /**
  * A report's model built a chunk at a time, as a log's chunks arrive: the same code in the report
- * thread (fed while the run goes on) and in this one ({@link buildModel}). What is left for
- * {@link ReportBuilder.model} at the end is what needs every attempt: lanes, the stream in start
- * order, quantiles and the charts' buckets.
+ * thread (fed while the run goes on) and in this one ({@link buildModel}). Each chunk's attempts
+ * are paired, and packed onto lanes in start order as their ends become known; with `columns`
+ * (a report's HTML), each attempt is also written to the stream's columns once it is final. So
+ * what is left at the end is the log's tail, and what needs every attempt: quantiles, the charts'
+ * buckets, the payload's gzip.
+ *
+ * Packing ahead of the end holds while attempts start in the order they are appended. One that
+ * starts before an attempt appended earlier (a `finished` that opens an attempt in the past,
+ * clocks of a cluster's machines) sends the whole log back to packing at the end, at once, in
+ * start order: the same result, later.
  */
 export class ReportBuilder {
   readonly #strings: string[] = [];
   readonly #pairing = new AttemptPairing(this.#strings);
   readonly #facts = new RunFacts(this.#strings);
+  #packer = new LanePacker();
+  /** The stream's columns (a report's HTML only). */
+  #columns: StreamColumns | undefined;
+  /** Attempts' durations, and first attempts' waits, by task name. */
+  #durations = new SortedGroups();
+  #waits = new SortedGroups();
+  /** Attempts final (in start order): their end will not move, and they are in the columns and groups. */
+  #final = 0;
+  /** Attempts checked to start in append order, and whether all did. */
+  #checked = 1;
+  #inOrder = true;
+
+  /** `columns`: also write the stream's columns as attempts become final ({@link payload}). */
+  constructor(options: { columns?: boolean } = {}) {
+    if (options.columns) this.#columns = new StreamColumns();
+  }
+
+  /** Attempts final before the log's end: their part of the model is done. */
+  get final(): number {
+    return this.#final;
+  }
 
   /** Adds a chunk of the log, after every chunk before it; `strings` are the dictionary's entries new since the last. */
   add(chunk: Chunk, strings: readonly string[]): void {
     for (const s of strings) this.#strings.push(s);
     this.#pairing.add(chunk);
     this.#facts.add(chunk);
+    this.#advance();
+  }
+
+  /** Packs the attempts whose end is known, in start order, and takes in those now final. */
+  #advance(): void {
+    const a = this.#pairing.columns;
+    const n = this.#pairing.count;
+    for (let i = this.#checked; i < n && this.#inOrder; i++) if (a.start[i]! < a.start[i - 1]!) this.#outOfOrder(a);
+    this.#checked = Math.max(n, 1);
+    if (!this.#inOrder || n === 0) return;
+    const packer = this.#packer;
+    while (packer.placed < n && a.end[packer.placed] === a.end[packer.placed]) packer.place(a, packer.placed);
+    const t0 = this.#facts.rootStart();
+    if (this.#columns && t0 === undefined) return;
+    // The earliest start an attempt not yet placed can have: none starts before the last appended.
+    const next = packer.placed < n ? a.start[packer.placed]! : a.start[n - 1]!;
+    while (this.#final < packer.placed && packer.settled(a, this.#final, next)) this.#take(a, this.#final, t0!);
+    this.#durations.settle();
+    this.#waits.settle();
+  }
+
+  #outOfOrder(a: AttemptColumns): void {
+    this.#inOrder = false;
+    this.#packer.undo(a);
+    this.#packer = new LanePacker();
+    if (this.#columns) this.#columns = new StreamColumns();
+    this.#durations = new SortedGroups();
+    this.#waits = new SortedGroups();
+    this.#final = 0;
+  }
+
+  /** Takes in final attempt `i`: its duration and wait, and its part of the columns. */
+  #take(a: Pick<Attempts, 'run' | 'name' | 'start' | 'end' | 'state' | 'attempt' | 'wait'>, i: number, t0: number): void {
+    const start = a.start[i]!;
+    const end = a.end[i]!;
+    const name = a.name[i]!;
+    this.#durations.push(name, Math.max(0, end - start));
+    if (a.attempt[i] === 1) this.#waits.push(name, a.wait[i]!);
+    const run = a.run[i]!;
+    this.#columns?.push(start - t0, Math.max(end, start) - t0, name, this.#packer.workerOf(i), this.#packer.slotOf(i), a.state[i]!, a.attempt[i]!, a.wait[i]!, run, this.#pairing.runNumber(run));
+    this.#final++;
+  }
+
+  /** Every attempt, packed and taken in: the ones left (or, out of order, all of them) now; and the model but its stream. */
+  #finish(droppedLogs: number): { attempts: Attempts; first: Int32Array; model: Omit<ReportModel, 'stream'> } {
+    this.#advance();
+    const attempts = this.#pairing.finish();
+    for (let j = this.#packer.placed; j < attempts.length; j++) this.#packer.place(attempts, attempts.order[j]!);
+    const t0 = this.#facts.root().start;
+    for (let j = this.#final; j < attempts.length; j++) this.#take(attempts, attempts.order[j]!, t0);
+    const { lanes, first } = this.#packer.lanes(this.#strings);
+    const names = attempts.names.length;
+    const model = modelOf(attempts, this.#facts, lanes, this.#packer.workers, this.#durations.sorted(names), this.#waits.sorted(names), droppedLogs);
+    return { attempts, first, model };
   }
 
   /** The model of every chunk added; `droppedLogs` is what the log itself left out. Called once, at the end. */
   model(droppedLogs: number): ReportModel {
-    return modelOf(this.#pairing.finish(), this.#facts, this.#strings, droppedLogs);
+    const { attempts, first, model } = this.#finish(droppedLogs);
+    const lane = new Int32Array(attempts.length);
+    for (let i = 0; i < attempts.length; i++) lane[i] = first[this.#packer.workerOf(i)]! + this.#packer.slotOf(i);
+    return { ...model, stream: toStream(attempts, lane, model.summary.startTime) };
+  }
+
+  /** The payload's model and the stream's columns ({@link constructor}'s `columns`). Called once, at the end. */
+  payload(droppedLogs: number): { model: PayloadModel; columns: Uint8Array[] } {
+    if (!this.#columns) throw new Error('this report builder does not write the stream\'s columns');
+    const { attempts, first, model } = this.#finish(droppedLogs);
+    let numbered = true;
+    for (let r = 0; r < attempts.runs && numbered; r++) if (attempts.runNumber[r]! < 0) numbered = false;
+    const ids = numbered ? null : Array.from({ length: attempts.runs }, (_, r) => attempts.runIdOf(r));
+    return { model: { ...model, ids }, columns: this.#columns.bytes(first, numbered) };
   }
 }
 
-function modelOf(attempts: Attempts, facts: RunFacts, strings: readonly string[], droppedLogs: number): ReportModel {
+function modelOf(attempts: Attempts, facts: RunFacts, lanes: Lane[], workers: number, durations: Float64Array[], waits: Float64Array[], droppedLogs: number): Omit<ReportModel, 'stream'> {
   const root = facts.root();
   const t0 = root.start;
   const t1 = Math.max(root.end ?? attempts.lastTime, t0);
-  const lanesOf = packLanes(attempts, strings);
-  const stream = toStream(attempts, lanesOf.lane, t0);
-  const { rows: tasks, waits } = taskTable(attempts);
+  const tasks = taskTable(attempts, durations, waits);
   const byState: Record<string, number> = {};
   for (const s of [...STATES.slice(0, 4), 'Unfinished']) byState[s] = 0;
   let crashes = 0;
@@ -186,13 +283,12 @@ function modelOf(attempts: Attempts, facts: RunFacts, strings: readonly string[]
       flowName: root.name, flowRunId: root.id, runner: root.runner, state: root.state,
       startTime: t0, endTime: t1, durationMs: t1 - t0,
       taskRuns: attempts.runs, attempts: attempts.length, byState, retries, crashes,
-      workers: lanesOf.workers, slots: lanesOf.lanes.length, subflows: subflows.length,
+      workers, slots: lanes.length, subflows: subflows.length,
       ...(root.error !== undefined && { error: root.error }),
       readyTimes: attempts.readyTimes,
     },
     names: attempts.names,
-    lanes: lanesOf.lanes,
-    stream,
+    lanes,
     tasks,
     timeline: timelineOf(attempts, facts.workerIntervals, facts.stillJoined(), t0, t1),
     overhead: overheadOf(attempts, waits),
@@ -201,47 +297,6 @@ function modelOf(attempts: Attempts, facts: RunFacts, strings: readonly string[]
     errors,
     logs,
   };
-}
-
-/**
- * How far an attempt may start before the previous one on its lane ended: a `finished` event is
- * stamped a few event-loop turns after the worker freed its slot and began the next attempt. Such
- * an end, not measured where the attempt ran, is moved back to the next attempt's start on its
- * lane: a slot runs one attempt at a time.
- */
-export const PACK_TOLERANCE_MS = 5;
-
-/**
- * One lane per worker slot: attempts of one worker that overlap in time go to different lanes,
- * each to the lowest lane free at its start (greedy interval partitioning: in start order this
- * uses the fewest lanes possible, the worker's peak concurrency). Lanes are ordered by worker,
- * in order of each worker's first attempt.
- */
-export function packLanes(a: Attempts, strings: readonly string[]): { lanes: Lane[]; lane: Int32Array; workers: number } {
-  const perWorker = new Map<number, { ends: number[]; last: number[] }>();
-  const slot = new Int32Array(a.length);
-  for (const i of a.order) {
-    const w = a.worker[i]!;
-    let lanes = perWorker.get(w);
-    if (!lanes) perWorker.set(w, (lanes = { ends: [], last: [] }));
-    const start = a.start[i]!;
-    let k = 0;
-    while (k < lanes.ends.length && lanes.ends[k]! > start + (a.measured[lanes.last[k]!] ? 0 : PACK_TOLERANCE_MS)) k++;
-    const previous = lanes.last[k];
-    if (previous !== undefined && a.end[previous]! > start) a.end[previous] = start;
-    lanes.ends[k] = Math.max(a.end[i]!, start);
-    lanes.last[k] = i;
-    slot[i] = k;
-  }
-  const lanes: Lane[] = [];
-  const base = new Map<number, number>();
-  for (const [w, l] of perWorker) {
-    base.set(w, lanes.length);
-    for (let k = 0; k < l.ends.length; k++) lanes.push({ worker: strOf(strings, w) ?? '?', slot: k });
-  }
-  const lane = new Int32Array(a.length);
-  for (let i = 0; i < a.length; i++) lane[i] = base.get(a.worker[i]!)! + slot[i]!;
-  return { lanes, lane, workers: perWorker.size };
 }
 
 function toStream(a: Attempts, lane: Int32Array, t0: number): Stream {

@@ -38,7 +38,7 @@ export class ReportThread {
   readonly started = new Promise<boolean>((resolve) => (this.#started = resolve));
 
   /** `spawn`: how the thread is made (tests give one that throws). */
-  constructor(spawn: () => Worker = () => entryThread(import.meta.url, '../entry/report')) {
+  constructor(spawn: () => Worker = () => entryThread(import.meta.url, '../entry/report', {}, 'require')) {
     this.#spawn = spawn;
   }
 
@@ -117,8 +117,9 @@ export class ReportThread {
 /** The report built in this thread, by the same code the report thread runs, from chunks kept here. */
 async function buildHere(chunks: ReadonlyArray<readonly [Chunk, readonly string[]]>, droppedLogs: number): Promise<string> {
   // Loaded on first use: a run whose report the thread builds never loads the model or the renderer here.
-  const [{ ReportBuilder }, { renderHtml }] = await Promise.all([import('./model.ts'), import('./html.ts')]);
-  const builder = new ReportBuilder();
+  const [{ ReportBuilder }, { payloadHtml }] = await Promise.all([import('./model.ts'), import('./html.ts')]);
+  const builder = new ReportBuilder({ columns: true });
   for (const [chunk, strings] of chunks) builder.add(chunk, strings);
-  return renderHtml(builder.model(droppedLogs));
+  const { model, columns } = builder.payload(droppedLogs);
+  return payloadHtml(model, columns);
 }

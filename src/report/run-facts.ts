@@ -74,12 +74,17 @@ export class RunFacts {
   /** Reads the rows of one chunk, after every chunk before it. */
   add(c: Chunk): void {
     if (c.length > 0 && this.#firstTime !== this.#firstTime) this.#firstTime = c.time[0]!;
+    // Read once, not per row: under tsx's require hook (weft's sources) an imported binding is a getter.
+    const SUBMITTED = K['task-run:submitted'];
+    const STARTED = K['task-run:started'];
+    const FINISHED = K['task-run:finished'];
+    const RETRIED = K['task-run:retried'];
     for (let i = 0; i < c.length; i++) {
       const k = c.kind[i]!;
       // Submits and starts, nearly every row of a big run, are the pairing's alone.
-      if (k === K['task-run:submitted'] || k === K['task-run:started']) continue;
-      if (k === K['task-run:finished'] || k === K['task-run:retried']) {
-        if (c.m[i]! >= 0 && (k === K['task-run:retried'] || c.state[i]! > 0)) this.#error(c, i, k === K['task-run:retried'] ? `retried (attempt ${c.x[i]})` : STATES[c.state[i]!]!);
+      if (k === SUBMITTED || k === STARTED) continue;
+      if (k === FINISHED || k === RETRIED) {
+        if (c.m[i]! >= 0 && (k === RETRIED || c.state[i]! > 0)) this.#error(c, i, k === RETRIED ? `retried (attempt ${c.x[i]})` : STATES[c.state[i]!]!);
       } else if (k === K['task-run:log']) this.#log(c, i);
       else if (k === K['flow-run:started'] || k === K['flow-run:finished']) this.#flow(c, i, k);
       else this.#worker(c, i, k);
@@ -140,6 +145,11 @@ export class RunFacts {
     } else if (k === K['scale:up'] || k === K['scale:down']) {
       this.#workerEvents.push({ time, kind: k === K['scale:up'] ? 'scale up' : 'scale down', text: `${c.x[i]} → ${c.d[i]} workers${c.m[i]! >= 0 ? `: ${this.#str(c.m[i]!)}` : ''}` });
     } else if (k === K['runner:warning']) this.#workerEvents.push({ time, kind: 'warning', text: this.#str(c.m[i]!) ?? '' });
+  }
+
+  /** The root flow run's start, once its `flow-run:started` was read. */
+  rootStart(): number | undefined {
+    return this.#root?.start;
   }
 
   /** The root flow run (a placeholder starting at the log's first time when there is none). */

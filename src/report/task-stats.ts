@@ -14,30 +14,64 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 }
 
 /**
- * The task table's rows, and every first attempt's wait grouped by name (each group sorted):
- * {@link overheadOf} reads the same waits, so they are collected and sorted once.
+ * Values grouped by task name, each group kept sorted as values come (for exact quantiles): values
+ * are appended, and {@link settle} sorts each group's new ones into a run of their own, merging
+ * runs of like size as it goes (as a merge sort does: each value is moved O(log runs) times), so
+ * at the end a few runs are left to merge. Fed once at the end, it is one sort per group.
  */
-export function taskTable(a: Attempts): { rows: TaskRow[]; waits: Grouped } {
-  const names = a.names.length;
-  // Durations and first-attempt waits grouped by name in one array each (counting sort), each
-  // group then sorted in place for exact quantiles.
-  // `firstOnly`: first attempts' waits; else every attempt's duration.
-  const group = (firstOnly: boolean): Grouped => {
-    const off = new Int32Array(names + 1);
-    for (let i = 0; i < a.length; i++) if (!firstOnly || a.attempt[i] === 1) off[a.name[i]! + 1]!++;
-    for (let k = 0; k < names; k++) off[k + 1]! += off[k]!;
-    const fill = off.slice(0, names);
-    const values = new Float64Array(off[names]!);
-    for (let i = 0; i < a.length; i++) {
-      if (firstOnly) {
-        if (a.attempt[i] === 1) values[fill[a.name[i]!]!++] = a.wait[i]!;
-      } else values[fill[a.name[i]!]!++] = Math.max(0, a.end[i]! - a.start[i]!);
+export class SortedGroups {
+  /** By group: values not yet sorted, and how many. */
+  #pending: Float64Array[] = [];
+  #length: number[] = [];
+  /** By group: sorted runs, each at least twice as long as the next. */
+  #runs: Float64Array[][] = [];
+
+  push(group: number, value: number): void {
+    while (this.#pending.length <= group) {
+      this.#pending.push(new Float64Array(16));
+      this.#length.push(0);
+      this.#runs.push([]);
     }
-    for (let k = 0; k < names; k++) values.subarray(off[k]!, off[k + 1]!).sort();
-    return { values, off };
-  };
-  const d = group(false);
-  const w = group(true);
+    let values = this.#pending[group]!;
+    const n = this.#length[group]!;
+    if (n === values.length) {
+      const wider = new Float64Array(n * 2);
+      wider.set(values);
+      this.#pending[group] = values = wider;
+    }
+    values[n] = value;
+    this.#length[group] = n + 1;
+  }
+
+  /** Sorts each group's values pushed since the last call into a run, and merges runs of like size. */
+  settle(): void {
+    for (let g = 0; g < this.#pending.length; g++) {
+      const n = this.#length[g]!;
+      if (n === 0) continue;
+      const runs = this.#runs[g]!;
+      runs.push(this.#pending[g]!.slice(0, n).sort());
+      this.#length[g] = 0;
+      while (runs.length > 1 && runs[runs.length - 2]!.length <= 2 * runs[runs.length - 1]!.length) runs.push(merge(runs.pop()!, runs.pop()!));
+    }
+  }
+
+  /** Each group's values, sorted: group `g` is element `g`, of `groups` in all. */
+  sorted(groups: number): Float64Array[] {
+    this.settle();
+    return Array.from({ length: groups }, (_, g) => {
+      const runs = this.#runs[g] ?? [];
+      while (runs.length > 1) runs.push(merge(runs.pop()!, runs.pop()!));
+      return runs[0] ?? new Float64Array(0);
+    });
+  }
+}
+
+/**
+ * The task table's rows. `durations`: every attempt's duration, by task name, sorted; `waits`:
+ * every first attempt's wait, likewise ({@link SortedGroups}).
+ */
+export function taskTable(a: Attempts, durations: readonly Float64Array[], waits: readonly Float64Array[]): TaskRow[] {
+  const names = a.names.length;
   const count = new Int32Array(names);
   const byState = new Int32Array(names * 4);
   const retries = new Int32Array(names);
@@ -48,9 +82,9 @@ export function taskTable(a: Attempts): { rows: TaskRow[]; waits: Grouped } {
     if (s >= 0 && s < 4) byState[n * 4 + s]!++;
     retries[n]! += a.runRetries[r]!;
   }
-  const rows = a.names.map((name, n) => {
-    const ds = d.values.subarray(d.off[n]!, d.off[n + 1]!);
-    const ws = w.values.subarray(w.off[n]!, w.off[n + 1]!);
+  return a.names.map((name, n) => {
+    const ds = durations[n]!;
+    const ws = waits[n]!;
     let total = 0;
     for (let i = 0; i < ds.length; i++) total += ds[i]!;
     return {
@@ -59,19 +93,11 @@ export function taskTable(a: Attempts): { rows: TaskRow[]; waits: Grouped } {
       maxMs: ds.length ? ds[ds.length - 1]! : 0, waitP95Ms: quantile(ws, 0.95),
     };
   });
-  return { rows, waits: w };
 }
 
-/** Values grouped by task name: group n is `values[off[n]..off[n + 1])`. */
-interface Grouped {
-  values: Float64Array;
-  off: Int32Array;
-}
-
-/** All of `g`'s values in one sorted array, merging its sorted groups pairwise (one group: itself, no copy). */
-function mergeGroups(g: Grouped): Float64Array {
-  let runs: Float64Array[] = [];
-  for (let k = 0; k + 1 < g.off.length; k++) if (g.off[k + 1]! > g.off[k]!) runs.push(g.values.subarray(g.off[k]!, g.off[k + 1]!));
+/** All of `groups`' values in one sorted array, merging its sorted groups pairwise (one group: itself, no copy). */
+function mergeGroups(groups: readonly Float64Array[]): Float64Array {
+  let runs = groups.filter((g) => g.length > 0);
   if (runs.length === 0) return new Float64Array(0);
   while (runs.length > 1) {
     const next: Float64Array[] = [];
@@ -92,8 +118,8 @@ function merge(x: Float64Array, y: Float64Array): Float64Array {
   return out;
 }
 
-/** Scheduler overhead; `waits` are the first attempts' waits from {@link taskTable}, sorted there. */
-export function overheadOf(a: Attempts, waits: Grouped): Overhead {
+/** Scheduler overhead; `waits`: every first attempt's wait, by task name, sorted ({@link taskTable}). */
+export function overheadOf(a: Attempts, waits: readonly Float64Array[]): Overhead {
   const toReady = new Float64Array(a.length);
   let readies = 0;
   for (let i = 0; i < a.length; i++) {
