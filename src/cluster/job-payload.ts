@@ -34,15 +34,9 @@ export function encodeJob(payload: Omit<BatchPayload, 'tasks'>, tasks: readonly 
   const flows = new Tables<string>();
   const refs = new Tables<TaskRef>();
   const options = new Tables<ResolvedTaskOptions>();
-  const runs: unknown[] = new Array(tasks.length * FIELDS);
-  let k = 0;
-  for (const t of tasks) {
-    runs[k++] = t.taskRunId;
-    runs[k++] = flows.index(t.flowRunId);
-    runs[k++] = refs.index(t.ref);
-    runs[k++] = options.index(t.options);
-    runs[k++] = t.args;
-  }
+  // Pushed, not `new Array(n)`: a holey array is cloned as a sparse one, an index before each element.
+  const runs: unknown[] = [];
+  for (const t of tasks) runs.push(t.taskRunId, flows.index(t.flowRunId), refs.index(t.ref), options.index(t.options), t.args);
   const stored: StoredBatch = { channel: payload.channel, crashes: payload.crashes, allowedFailures: payload.allowedFailures, flows: flows.list, refs: refs.list, options: options.list, runs };
   return serialize(stored, 'job').toString('base64');
 }
