@@ -18,7 +18,7 @@ import { connect, type ClusterAddress } from './connection.ts';
 import { projectRoot } from './cluster.ts';
 import { PendingRuns, type ClientTask, type PendingRun, type RunDone } from './pending-runs.ts';
 import { answerNested } from './nested.ts';
-import type { ControlMessage, WorkerBatch } from './protocol.ts';
+import { unpackEvents, type ControlMessage, type WorkerBatch } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
 import { KEY_TTL_S } from './outbox.ts';
 import type { SessionInfo } from './status.ts';
@@ -194,7 +194,8 @@ export class ClusterSession {
   #onBatch(batch: WorkerBatch | undefined): void {
     // Not a weft worker's batch (another program's, or another weft version's): nothing to read.
     if (!Array.isArray(batch?.events)) return;
-    for (const event of batch.events) this.#onEvent(batch.workerId, event);
+    const workerId = batch.workerId;
+    unpackEvents(batch.events, (event) => this.#onEvent(workerId, event));
     // Tasks of this session's runs submitting more (getClient()): recorded and run as this flow run's own.
     if (batch.submits) for (const s of batch.submits) answerNested(this.redis, this.address.prefix, s, this.#pending.get(s.parentTaskRunId)?.task, this.#root);
   }
