@@ -1,13 +1,16 @@
 import { requirementSignature } from './protocol.ts';
 import type { TaskWire } from './protocol.ts';
 
+/** What planning reads of a task run. */
+type Planned = Pick<TaskWire, 'flowRunId' | 'options'>;
+
 /** Tasks bound for one BullMQ job. */
-export interface PlannedJob {
+export interface PlannedJob<T extends Planned = TaskWire> {
   readonly signature: string;
   /** The flow run of its tasks (a session's nested client sends for several), for fair share. */
   readonly flowRunId: string;
   readonly priority: number;
-  readonly tasks: TaskWire[];
+  readonly tasks: T[];
 }
 
 /** Most task runs in one job: big enough to amortise BullMQ's per-job Lua, small enough to spread. */
@@ -22,16 +25,23 @@ export const MIN_JOBS_PER_GROUP = 16;
  * free), and a group of n runs becomes jobs of about n/16 runs, at most {@link MAX_BATCH}: a few
  * submissions go out one per job, thousands in a few dozen jobs. Pure.
  */
-export function planJobs(tasks: readonly TaskWire[]): PlannedJob[] {
-  const groups = new Map<string, PlannedJob>();
+export function planJobs<T extends Planned>(tasks: readonly T[]): PlannedJob<T>[] {
+  const groups = new Map<string, PlannedJob<T>>();
+  let last: { options: T['options']; flowRunId: string; group: PlannedJob<T> } | undefined;
   for (const task of tasks) {
+    // A map's runs come in a row with one options object: they join the previous run's group.
+    if (last?.options === task.options && last.flowRunId === task.flowRunId) {
+      last.group.tasks.push(task);
+      continue;
+    }
     const signature = requirementSignature(task.options.resources);
     const key = `${task.options.priority}|${signature}|${task.flowRunId}`;
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { signature, flowRunId: task.flowRunId, priority: task.options.priority, tasks: [] }));
     group.tasks.push(task);
+    last = { options: task.options, flowRunId: task.flowRunId, group };
   }
-  const jobs: PlannedJob[] = [];
+  const jobs: PlannedJob<T>[] = [];
   for (const group of groups.values()) {
     const n = group.tasks.length;
     const size = group.signature !== '' ? 1 : Math.max(1, Math.min(MAX_BATCH, Math.floor(n / MIN_JOBS_PER_GROUP)));

@@ -1,7 +1,7 @@
 import * as v8 from 'node:v8';
 import type { ChainableCommander } from 'ioredis';
 import type { Redis } from './libs.ts';
-import type { WorkerBatch } from './protocol.ts';
+import { packEvents, type WorkerBatch } from './protocol.ts';
 import { keys } from './queues.ts';
 import { isCluster } from './connection.ts';
 import { AttemptBatch, type AttemptEvent } from '../protocol/attempt-events.ts';
@@ -147,7 +147,7 @@ interface Part {
  */
 function encode(workerId: string, events: AttemptEvent<string>[]): Buffer {
   return encodeBatch(events, {
-    encode: (list) => v8.serialize({ workerId, events: list } satisfies WorkerBatch),
+    encode: (list) => v8.serialize({ workerId, events: packEvents(list) } satisfies WorkerBatch),
     check: checkResult,
     culprit: failedResult,
   }) as Buffer;

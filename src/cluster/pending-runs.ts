@@ -1,6 +1,7 @@
 import { CancelledError } from '../errors.ts';
 import type { Cancellation } from '../core/run-signal.ts';
 import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
+import type { TaskRef } from '../protocol/task-ref.ts';
 import { requirementSignature, type TaskWire } from './protocol.ts';
 
 /**
@@ -9,9 +10,15 @@ import { requirementSignature, type TaskWire } from './protocol.ts';
  */
 export type ClientTask = TaskWire & { readonly readyTime?: number; readonly submitNested?: TaskJob['submitNested'] };
 
-/** A task run sent and not settled yet. */
-export interface PendingRun {
-  /** The run as sent: what its attempt events are about. */
+/** Hears how a pending run ended, once, with the run as it was submitted. */
+export type RunDone = (outcome: TaskOutcome, task: ClientTask) => void;
+
+/**
+ * A task run sent and not settled yet. It is also the run's wire form (its ref and arguments as
+ * they go to another host), built once when the run is submitted: the submitter sends the record itself.
+ */
+export interface PendingRun extends TaskWire {
+  /** The run as submitted: what its attempt events are about. */
   readonly task: ClientTask;
   readonly cancellation: Cancellation | undefined;
   /** Its resource requirement signature ('' for none): its queue. */
@@ -20,6 +27,14 @@ export interface PendingRun {
   lastWorker: string | undefined;
   /** The BullMQ job it went in (and the shard of the ring it went to), once added. */
   job: { readonly id: string; readonly shard: number } | undefined;
+  /** Whether it has settled (it is then no longer in {@link PendingRuns}). */
+  readonly settled: boolean;
+}
+
+/** A pending run as kept: with whom to tell how it ended. */
+interface Entry extends PendingRun {
+  settled: boolean;
+  readonly done: RunDone;
 }
 
 /** Task runs of one flow run cancelled through their own futures, found by one sweep. */
@@ -38,7 +53,7 @@ const SWEEP_MS = 200;
  * AbortSignal is made per run.
  */
 export class PendingRuns {
-  readonly #runs = new Map<string, PendingRun & { readonly resolve: (outcome: TaskOutcome) => void }>();
+  readonly #runs = new Map<string, Entry>();
   #sweep: NodeJS.Timeout | undefined;
 
   constructor(
@@ -54,12 +69,18 @@ export class PendingRuns {
     return this.#runs.get(taskRunId);
   }
 
-  /** Adds a run; resolves how it ended. */
-  add(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
-    return new Promise<TaskOutcome>((resolve) => {
-      this.#runs.set(task.taskRunId, { task, cancellation, resolve, lastWorker: undefined, job: undefined, signature: requirementSignature(task.options.resources) });
-      this.#sweep ??= setInterval(() => this.#sweepCancelled(), SWEEP_MS);
-    });
+  /**
+   * Adds a run, with its ref and arguments as they go to another host; `done` hears how it ended
+   * (never from inside this call). Returns its record, which is also its wire form.
+   */
+  add(task: ClientTask, ref: TaskRef, args: readonly unknown[], cancellation: Cancellation | undefined, done: RunDone): PendingRun {
+    const entry: Entry = {
+      taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref, options: task.options, args,
+      task, cancellation, done, lastWorker: undefined, job: undefined, settled: false, signature: requirementSignature(task.options.resources),
+    };
+    this.#runs.set(task.taskRunId, entry);
+    this.#sweep ??= setInterval(() => this.#sweepCancelled(), SWEEP_MS);
+    return entry;
   }
 
   /** Settles a run (once; later outcomes of the same run are ignored). */
@@ -67,7 +88,8 @@ export class PendingRuns {
     const run = this.#runs.get(taskRunId);
     if (!run) return;
     this.#runs.delete(taskRunId);
-    run.resolve(outcome);
+    run.settled = true;
+    run.done(outcome, run.task);
     if (this.#runs.size === 0) this.#stopSweep();
   }
 

@@ -5,7 +5,8 @@ import { CancelledError, ClusterConnectionError, WeftError, WorkerCrashedError }
 import { now, type EventSink } from '../events/events.ts';
 import { emitAttempt, outcomeOf } from '../events/attempt-events.ts';
 import { encodeArgs, withDecoded } from '../protocol/prototypes.ts';
-import { localValue } from '../protocol/portable-classes.ts';
+import { localValue, portableArgs } from '../protocol/portable-classes.ts';
+import { portableRef } from '../protocol/task-ref.ts';
 import { isEnvelope } from '../protocol/envelope.ts';
 import type { AttemptEvent } from '../protocol/attempt-events.ts';
 import { ClockSync } from './clock.ts';
@@ -15,9 +16,9 @@ import type { Cancellation } from '../core/run-signal.ts';
 import { bounded } from '../util/bounded.ts';
 import { connect, type ClusterAddress } from './connection.ts';
 import { projectRoot } from './cluster.ts';
-import { PendingRuns, type ClientTask, type PendingRun } from './pending-runs.ts';
+import { PendingRuns, type ClientTask, type PendingRun, type RunDone } from './pending-runs.ts';
 import { answerNested } from './nested.ts';
-import type { ControlMessage, WorkerBatch } from './protocol.ts';
+import { unpackEvents, type ControlMessage, type WorkerBatch } from './protocol.ts';
 import { ClusterQueues, keys } from './queues.ts';
 import { KEY_TTL_S } from './outbox.ts';
 import type { SessionInfo } from './status.ts';
@@ -82,7 +83,7 @@ export class ClusterSession {
     this.#queues = new ClusterQueues(redis, prefix, ring);
     this.feed = new ClientFeed(redis, keys.dashboard(prefix), channel, () => now() + this.#clock.offsetMs);
     this.#root = settings.root ?? projectRoot();
-    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, root: this.#root, stopped, feed: this.feed }, this.#pending);
+    this.#submitter = new Submitter({ redis, queues: this.#queues, prefix, channel, allowedFailures: settings.allowedFailures, display: address.display, stopped, feed: this.feed }, this.#pending);
     this.#reader = new ResultReader(reader, keys.results(prefix, channel), (element) => this.#onBatch(element as WorkerBatch | undefined), stopped, (ok) => this.#health(ok, true));
   }
 
@@ -133,18 +134,23 @@ export class ClusterSession {
 
   /** Sends a task run; resolves how it ended. Never rejects. */
   submit(task: ClientTask, cancellation: Cancellation | undefined): Promise<TaskOutcome> {
-    if (this.#failure) return Promise.resolve({ state: 'Crashed', error: this.#failure });
-    if (this.#closed) return Promise.resolve({ state: 'Cancelled', error: new CancelledError('the cluster session was closed') });
+    return new Promise((resolve) => this.submitThen(task, cancellation, resolve));
+  }
+
+  /** {@link submit} with a callback: `done` hears how the run ended, once, never from inside this call. */
+  submitThen<T extends ClientTask>(task: T, cancellation: Cancellation | undefined, done: (outcome: TaskOutcome, task: T) => void): void {
+    if (this.#failure) return later(done, { state: 'Crashed', error: this.#failure }, task);
+    if (this.#closed) return later(done, { state: 'Cancelled', error: new CancelledError('the cluster session was closed') }, task);
     // The prototype check, before anything is sent: a class instance would cross as a plain object.
     let args: readonly unknown[];
     try {
       args = encodeArgs(task.args);
     } catch (error) {
-      return Promise.resolve({ state: 'Failed', error: error as Error });
+      return later(done, { state: 'Failed', error: error as Error }, task);
     }
-    const outcome = this.#pending.add(task, cancellation);
-    this.#submitter.push(args === task.args ? task : { ...task, args });
-    return outcome;
+    // Its module named from the project root (and its source's hash), its classes' too: workers find them in their own checkout.
+    // `done` is called with this very task (PendingRuns keeps it as given).
+    this.#submitter.push(this.#pending.add(task, portableRef(task.ref, this.#root), portableArgs(args, this.#root), cancellation, done as RunDone));
   }
 
   /** The resource requirements of pending runs, each with a task name that needs it (for the "no worker has it" warning). */
@@ -188,7 +194,8 @@ export class ClusterSession {
   #onBatch(batch: WorkerBatch | undefined): void {
     // Not a weft worker's batch (another program's, or another weft version's): nothing to read.
     if (!Array.isArray(batch?.events)) return;
-    for (const event of batch.events) this.#onEvent(batch.workerId, event);
+    const workerId = batch.workerId;
+    unpackEvents(batch.events, (event) => this.#onEvent(workerId, event));
     // Tasks of this session's runs submitting more (getClient()): recorded and run as this flow run's own.
     if (batch.submits) for (const s of batch.submits) answerNested(this.redis, this.address.prefix, s, this.#pending.get(s.parentTaskRunId)?.task, this.#root);
   }
@@ -203,8 +210,8 @@ export class ClusterSession {
     // Their classes come named from the worker's root (portable-classes.ts): found here under this one.
     if (event.type === 'done') {
       const outcome = outcomeOf(event, workerId, -this.#clock.offsetMs);
-      const local = outcome.state === 'Completed' && isEnvelope(outcome.value) ? { ...outcome, value: localValue(outcome.value, this.#root) } : outcome;
-      return withDecoded(local, (o) => this.#pending.resolve(event.id, o));
+      if (outcome.state !== 'Completed' || !isEnvelope(outcome.value)) return this.#pending.resolve(event.id, outcome);
+      return withDecoded({ ...outcome, value: localValue(outcome.value, this.#root) }, (o) => this.#pending.resolve(event.id, o));
     }
     if (event.type === 'crashed') {
       const worker = event.workerId ?? p.lastWorker ?? 'unknown';
@@ -265,4 +272,9 @@ export class ClusterSession {
     this.reader.disconnect();
     this.redis.disconnect();
   }
+}
+
+/** Tells `done` how a run ended, a microtask from now (a submission never settles inside its call). */
+function later<T extends ClientTask>(done: (outcome: TaskOutcome, task: T) => void, outcome: TaskOutcome, task: T): void {
+  queueMicrotask(() => done(outcome, task));
 }

@@ -1,12 +1,11 @@
 import * as v8 from 'node:v8';
 import { ClusterConnectionError } from '../errors.ts';
 import { encodeBatch, serialize } from '../protocol/serialize.ts';
-import { portableRef } from '../protocol/task-ref.ts';
-import { portableArgs } from '../protocol/portable-classes.ts';
 import { planJobs, type PlannedJob } from './batch.ts';
+import { encodeJob } from './job-payload.ts';
 import type { Redis } from './libs.ts';
-import type { PendingRuns } from './pending-runs.ts';
-import type { BatchPayload, ControlMessage, TaskWire } from './protocol.ts';
+import type { PendingRun, PendingRuns } from './pending-runs.ts';
+import type { ControlMessage } from './protocol.ts';
 import { keys, type ClusterQueues, type NewJob } from './queues.ts';
 import type { ClientFeed } from '../dashboard/feed.ts';
 
@@ -26,8 +25,6 @@ export interface SubmitterSettings {
   readonly allowedFailures: number;
   /** The address as shown in errors. */
   readonly display: string;
-  /** The project root task modules are named from (`portableRef`). */
-  readonly root: string;
   /** Whether sending should stop (the session closed or lost its connection). */
   readonly stopped: () => boolean;
   /** Told what was queued where, for the cluster's dashboards. */
@@ -48,7 +45,7 @@ export class Submitter {
   readonly #announced = new Set<string>();
   /** Task runs sent so far, by flow run: each job's fair-share rank (queues.ts `bullPriority`). */
   readonly #sent = new Map<string, number>();
-  #outgoing: TaskWire[] = [];
+  #outgoing: PendingRun[] = [];
   #flushing: Promise<void> | undefined;
   #flushQueued = false;
 
@@ -57,10 +54,9 @@ export class Submitter {
     this.#pending = pending;
   }
 
-  /** Queues a run for the next flush. */
-  push(task: TaskWire): void {
-    // Its module named from the project root (and its source's hash): workers find it in their own checkout.
-    this.#outgoing.push({ taskRunId: task.taskRunId, flowRunId: task.flowRunId, ref: portableRef(task.ref, this.#settings.root), options: task.options, args: portableArgs(task.args, this.#settings.root) });
+  /** Queues a run for the next flush: its pending record, which is its wire form too. */
+  push(run: PendingRun): void {
+    this.#outgoing.push(run);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
@@ -79,43 +75,45 @@ export class Submitter {
     return this.#flushing?.catch(() => undefined) ?? Promise.resolve();
   }
 
-  async #send(tasks: TaskWire[]): Promise<void> {
-    const live = tasks.filter((t) => this.#pending.get(t.taskRunId) !== undefined);
+  async #send(runs: PendingRun[]): Promise<void> {
+    const live = runs.filter((r) => !r.settled);
     if (live.length === 0 || this.#settings.stopped()) return;
     const jobs = planJobs(live);
-    const sent = new Set<string>();
+    // Jobs before this one were added: a failure fails the runs of the rest.
+    let unsent = 0;
     try {
       // A few jobs per addBulk, each encoded just before it goes: workers start on the first jobs
       // while the rest are still being encoded and sent (one addBulk of everything is one MULTI
       // that workers can take nothing from until it has run).
       for (let i = 0; i < jobs.length; ) {
         const signature = (jobs[i] as PlannedJob).signature;
-        const chunk: PlannedJob[] = [];
-        while (i < jobs.length && chunk.length < ADD_CHUNK && (jobs[i] as PlannedJob).signature === signature) chunk.push(jobs[i++] as PlannedJob);
+        const chunk: PlannedJob<PendingRun>[] = [];
+        while (i < jobs.length && chunk.length < ADD_CHUNK && (jobs[i] as PlannedJob).signature === signature) chunk.push(jobs[i++] as PlannedJob<PendingRun>);
         await this.#announce(signature);
-        const bulk: (NewJob & { ids: string[]; flows: string[] })[] = [];
+        const bulk: (NewJob & { runsOf: PendingRun[] })[] = [];
         for (const job of chunk) {
           const encoded = this.#encode(job.tasks);
           if (encoded === undefined) continue;
           const before = this.#countSent(job.flowRunId, job.tasks.length);
-          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, sent: before, ids: job.tasks.map((t) => t.taskRunId), flows: job.tasks.map((t) => t.flowRunId) });
+          bulk.push({ name: job.tasks[0]?.options.name ?? 'task', payload: encoded, runs: job.tasks.length, priority: job.priority, sent: before, runsOf: job.tasks });
         }
-        if (bulk.length === 0) continue;
-        // Each chunk to the next shard round the ring (ClusterQueues), so one flow run's work spreads.
-        const { shard, ids } = await this.#settings.queues.add(signature, bulk);
-        for (const job of bulk) for (const flowRunId of job.flows) this.#settings.feed?.submitted(flowRunId, signature);
-        ids.forEach((jobId, k) => {
-          const job = jobId === undefined ? undefined : { id: jobId, shard }; // one per job, shared by its runs
-          for (const id of bulk[k]?.ids ?? []) {
-            sent.add(id);
-            const run = this.#pending.get(id);
-            if (run) run.job = job;
-          }
-        });
+        if (bulk.length > 0) {
+          // Each chunk to the next shard round the ring (ClusterQueues), so one flow run's work spreads.
+          const { shard, ids } = await this.#settings.queues.add(signature, bulk);
+          const feed = this.#settings.feed;
+          ids.forEach((jobId, k) => {
+            const job = jobId === undefined ? undefined : { id: jobId, shard }; // one per job, shared by its runs
+            for (const run of bulk[k]?.runsOf ?? []) {
+              run.job = job;
+              feed?.submitted(run.flowRunId, signature);
+            }
+          });
+        }
+        unsent = i;
       }
     } catch (error) {
       const failure = new ClusterConnectionError(this.#settings.display, `sending task runs failed: ${(error as Error).message}`, error);
-      for (const t of live) if (!sent.has(t.taskRunId)) this.#pending.resolve(t.taskRunId, { state: 'Crashed', error: failure });
+      for (const job of jobs.slice(unsent)) for (const r of job.tasks) this.#pending.resolve(r.taskRunId, { state: 'Crashed', error: failure });
     }
   }
 
@@ -138,14 +136,14 @@ export class Submitter {
   }
 
   /**
-   * The job data for a batch: v8 (structured clone) as base64. If the batch cannot be cloned, the
-   * tasks whose arguments cannot are failed with SerializationError naming the path, and the rest go.
+   * The job data for a batch (job-payload.ts). If the batch cannot be cloned, the tasks whose
+   * arguments cannot are failed with SerializationError naming the path, and the rest go.
    */
-  #encode(tasks: TaskWire[]): string | undefined {
-    const payload = (list: readonly TaskWire[]): BatchPayload => ({ channel: this.#settings.channel, tasks: list, crashes: 0, allowedFailures: this.#settings.allowedFailures });
+  #encode(tasks: PendingRun[]): string | undefined {
+    const header = { channel: this.#settings.channel, crashes: 0, allowedFailures: this.#settings.allowedFailures };
     try {
       return encodeBatch(tasks, {
-        encode: (list) => v8.serialize(payload(list)).toString('base64'),
+        encode: (list) => encodeJob(header, list),
         check: (t) => serialize(t.args, 'args'),
         culprit: (t, error) => void this.#pending.resolve(t.taskRunId, { state: 'Failed', error }),
       });

@@ -10,7 +10,7 @@ import type { TaskJob, TaskOutcome } from '../core/task-runner.ts';
 import { executeTask, sendable } from '../entry/execute.ts';
 import { Pool } from '../pool/pool.ts';
 import type { WorkerHandle } from '../pool/worker-handle.ts';
-import { deserialize, serialize } from '../protocol/serialize.ts';
+import { deserialize } from '../protocol/serialize.ts';
 import { toWireError } from '../protocol/wire-error.ts';
 import type { Resources } from '../schedule/resources.ts';
 import { bounded } from '../util/bounded.ts';
@@ -22,6 +22,7 @@ import { Pulse } from './pulse.ts';
 import { holderValue, holderWorker, reapDead } from './reaper.ts';
 import { HEARTBEAT_MS, requirementSignature, type BatchPayload, type ControlMessage, type TaskWire, type WorkerInfo } from './protocol.ts';
 import { ClusterQueues, keys, type JobData, type NewJob } from './queues.ts';
+import { decodeJob, encodeJob } from './job-payload.ts';
 import { mayHaveRun, rerunPlan } from './rerun-plan.ts';
 import { JobSlice, SLICE_MS } from './slice.ts';
 import { NestedRequests } from './nested.ts';
@@ -246,7 +247,7 @@ export class ClusterWorker {
   }
 
   async #process(job: Job<JobData>, signature: string, shard: number, token: string | undefined): Promise<void> {
-    const payload = deserialize<BatchPayload>(Buffer.from(job.data.p, 'base64'));
+    const payload = decodeJob(job.data.p);
     const { channel } = payload;
     const state = { tasks: payload.tasks, crashes: payload.crashes, stalls: job.stalledCounter ?? 0, allowedFailures: payload.allowedFailures };
     let delivered = new Set<string>();
@@ -414,7 +415,7 @@ function requeued(payload: BatchPayload, tasks: readonly TaskWire[]): NewJob {
   const first = tasks[0] as TaskWire;
   return {
     name: first.options.name, runs: tasks.length, priority: first.options.priority,
-    payload: serialize({ ...payload, tasks: [...tasks] } satisfies BatchPayload, 'job').toString('base64'),
+    payload: encodeJob(payload, tasks),
   };
 }
 

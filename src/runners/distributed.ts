@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.ts';
-import type { LifecycleState, RunnerContext, TaskJob, TaskOutcome, TaskRunner } from '../core/task-runner.ts';
+import { submitThen, type DirectSubmit, type LifecycleState, type RunnerContext, type TaskJob, type TaskOutcome, type TaskRunner } from '../core/task-runner.ts';
 import { now } from '../events/events.ts';
 import type { FlowRunState } from '../core/states.ts';
 import type { Resources } from '../schedule/resources.ts';
@@ -27,7 +27,7 @@ const WEFT_ENTRY = sibling(import.meta.url, '../index').href;
  * // An existing cluster (`weft cluster up` prints its address):
  * const shared = plumes.withOptions({ taskRunner: new DistributedTaskRunner({ address: 'redis://10.0.0.5:6379' }) });
  */
-export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster> implements TaskRunner {
+export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster> implements TaskRunner, DirectSubmit {
   readonly options: ResolvedDistributedOptions;
   readonly serializes = true;
   /**
@@ -122,6 +122,15 @@ export class DistributedTaskRunner<C extends ClusterClass = typeof LocalCluster>
       return Promise.resolve({ state: 'Failed', error: new UsageError(`The task runner is ${this.#state}, not running: start() it before submitting work.`) });
     }
     return session.submit(job, job.cancellation);
+  }
+
+  /** The engine's path (see {@link DirectSubmit}): the session calls back, no promise per run. */
+  [submitThen](job: TaskJob, done: (outcome: TaskOutcome, job: TaskJob) => void): boolean {
+    // A subclass that overrides submit() sees every job, as it would without this path.
+    const session = this.#session;
+    if (this.submit !== DistributedTaskRunner.prototype.submit || this.#state !== 'running' || !session) return false;
+    session.submitThen(job, job.cancellation, done);
+    return true;
   }
 
   async shutdown(ending?: { readonly state: FlowRunState }): Promise<void> {
