@@ -130,7 +130,7 @@ function draw(arrived) {
   let named = false;
   for (const o of open) {
     bar(octx, o[0], st.now, lay.base[o[1]] + o[3], lookOf(o[2], -1));
-    if (!seen.has(o[2])) { seen.add(o[2]); named = true; }
+    named = see(o[2]) || named;
   }
   if (named) legend();
   dash.drawn = st.bars.length - firstEnding(st.now - span) + open.length;
@@ -172,13 +172,15 @@ function bar(ctx, t0, t1, lane, look) {
  * rectangle: at full load a lane holds thousands of sub-millisecond attempts per pixel.
  */
 const seen = new Set();
+/** Notes a task name as drawn; true if it is new (the legend then lists it). */
+function see(n) { if (seen.has(n)) return false; seen.add(n); return true; }
 function paint(ctx, bars, from) {
   const lanes = lay.total, runStyle = new Array(lanes), runX0 = new Float64Array(lanes), runX1 = new Float64Array(lanes).fill(-1), px = lay.dpr;
   const flush = (lane) => { if (runX1[lane] < 0) return; const look = runStyle[lane]; ctx.globalAlpha = look[1]; ctx.fillStyle = look[0]; ctx.fillRect(runX0[lane], (lane * LANE + 1) * px, Math.max(px, runX1[lane] - runX0[lane]), (LANE - 2) * px); runX1[lane] = -1; };
   let named = false;
   for (let k = from; k < bars.length; k++) {
     const b = bars[k], lane = lay.base[b[2]] + b[5];
-    if (!seen.has(b[3])) { seen.add(b[3]); named = true; }
+    named = see(b[3]) || named;
     const look = lookOf(b[3], b[4]), x0 = Math.max(0, (b[0] - lay.origin) * lay.pxPerMs), x1 = Math.max(x0 + px, (b[1] - lay.origin) * lay.pxPerMs);
     if (runX1[lane] >= 0 && runStyle[lane] === look && x0 <= runX1[lane] + px) { if (x1 > runX1[lane]) runX1[lane] = x1; continue; }
     flush(lane); runStyle[lane] = look; runX0[lane] = x0; runX1[lane] = x1;
